@@ -1,0 +1,296 @@
+/*
+ * serve: the daemon's event loop and its conversation with systemd.
+ *
+ * The loop thread never blocks. Reading a new configuration (files,
+ * credentials, zone files) happens on libuv's thread pool; the loop only
+ * swaps the finished result in. The daemon is a small state machine:
+ *
+ *   running --SIGHUP--> reloading --done--> running
+ *   running/reloading --SIGTERM--> stopping --all handles closed--> exit
+ *
+ * Every transition goes through serve_enter(), which logs it and tells
+ * systemd. Handles are embedded in struct serve and closed in serve_close();
+ * the loop ends when the last one is closed, so uv_loop_close() proves that
+ * nothing was left behind.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#include "serve.h"
+#include "util.h"
+
+enum serve_state {
+	SERVE_STARTING,
+	SERVE_RUNNING,
+	SERVE_RELOADING,
+	SERVE_STOPPING,
+};
+
+struct serve {
+	uv_loop_t loop;
+	struct logger *log;
+	struct config *cfg;             /* the configuration in effect */
+	const struct config_source *src;
+	bool level_from_cli;            /* --log-level wins over the file */
+	enum serve_state state;
+
+	uv_signal_t sighup, sigterm, sigint;
+	uv_timer_t watchdog;
+	bool watchdog_on;
+
+	/* Reload on the thread pool: the result is handed over in reload_done. */
+	uv_work_t reload_req;
+	bool reload_busy;               /* reload_req is queued or running */
+	bool reload_again;              /* SIGHUP arrived during a reload */
+	struct config *reload_cfg;
+	char *reload_cause;
+	int reload_err;
+};
+
+static const char *
+serve_strstate(enum serve_state s)
+{
+	switch (s) {
+	case SERVE_STARTING: return "starting";
+	case SERVE_RUNNING: return "running";
+	case SERVE_RELOADING: return "reloading";
+	case SERVE_STOPPING: return "stopping";
+	}
+	return "?";
+}
+
+/* One line for systemd's STATUS= and for the log. */
+static void
+serve_status(struct serve *s, char *buf, size_t len)
+{
+	switch (s->state) {
+	case SERVE_RUNNING:
+		snprintf(buf, len, "idle; %zu jobs configured", config_njobs(s->cfg));
+		break;
+	case SERVE_RELOADING:
+		snprintf(buf, len, "reloading configuration");
+		break;
+	case SERVE_STOPPING:
+		snprintf(buf, len, "stopping");
+		break;
+	default:
+		snprintf(buf, len, "starting");
+		break;
+	}
+}
+
+/* Enter a new state: log it and tell systemd what it means. */
+static void
+serve_enter(struct serve *s, enum serve_state next)
+{
+	char status[256];
+
+	log_at(s->log, LOG_DEBUG, NULL, "daemon state: %s -> %s",
+	    serve_strstate(s->state), serve_strstate(next));
+	s->state = next;
+	serve_status(s, status, sizeof status);
+	switch (next) {
+	case SERVE_RUNNING:
+		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+		break;
+	case SERVE_RELOADING:
+		/* systemctl reload waits for the READY=1 that ends this. */
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=%s",
+		    util_now_monotonic_usec(), status);
+		break;
+	case SERVE_STOPPING:
+		sd_notifyf(0, "STOPPING=1\nSTATUS=%s", status);
+		break;
+	case SERVE_STARTING:
+		break;
+	}
+}
+
+/* The log level of a configuration, unless the command line fixed it. */
+static void
+serve_apply_log_level(struct serve *s)
+{
+	int level;
+
+	if (s->level_from_cli)
+		return;
+	if (log_parse_level(config_string(s->cfg, "salesd", "log_level"), &level) == 0)
+		log_set_level(s->log, level);
+}
+
+static void
+serve_close(struct serve *s)
+{
+	uv_handle_t *handles[] = {
+		(uv_handle_t *)&s->sighup, (uv_handle_t *)&s->sigterm,
+		(uv_handle_t *)&s->sigint, (uv_handle_t *)&s->watchdog,
+	};
+
+	for (size_t i = 0; i < UTIL_NELEM(handles); i++)
+		if (!uv_is_closing(handles[i]))
+			uv_close(handles[i], NULL);
+	/* A queued reload that has not started yet is dropped. */
+	if (s->reload_busy)
+		uv_cancel((uv_req_t *)&s->reload_req);
+}
+
+static void
+serve_stop(struct serve *s)
+{
+	if (s->state == SERVE_STOPPING)
+		return;
+	serve_enter(s, SERVE_STOPPING);
+	log_at(s->log, LOG_NOTICE, NULL, "stopping");
+	serve_close(s);
+}
+
+/* Thread pool: read the configuration; touches nothing the loop uses. */
+static void
+serve_reload_work(uv_work_t *req)
+{
+	struct serve *s = req->data;
+
+	s->reload_cfg = NULL;
+	s->reload_cause = NULL;
+	s->reload_err = config_load(&s->reload_cfg, s->src, &s->reload_cause);
+}
+
+static void serve_reload_start(struct serve *s);
+
+/* Loop thread: swap the new configuration in, or keep the old one. */
+static void
+serve_reload_done(uv_work_t *req, int status)
+{
+	struct serve *s = req->data;
+
+	s->reload_busy = false;
+	if (status == UV_ECANCELED || s->state == SERVE_STOPPING) {
+		config_free(s->reload_cfg);
+		free(s->reload_cause);
+		return;
+	}
+	if (s->reload_err == 0) {
+		/* Work already under way holds its own reference to the old one. */
+		config_free(s->cfg);
+		s->cfg = s->reload_cfg;
+		serve_apply_log_level(s);
+		log_at(s->log, LOG_NOTICE, NULL, "configuration reloaded from %s", s->src->path);
+	} else {
+		log_at(s->log, LOG_ERR, NULL, "configuration reload failed; "
+		    "keeping the previous configuration:\n%s",
+		    s->reload_cause ? s->reload_cause : "out of memory");
+	}
+	free(s->reload_cause);
+	s->reload_cfg = NULL;
+	s->reload_cause = NULL;
+	if (s->reload_again) {
+		/* Another SIGHUP came while reading: the files may have changed again. */
+		s->reload_again = false;
+		serve_reload_start(s);
+		return;
+	}
+	serve_enter(s, SERVE_RUNNING);
+}
+
+static void
+serve_reload_start(struct serve *s)
+{
+	int r;
+
+	if (s->state != SERVE_RELOADING)
+		serve_enter(s, SERVE_RELOADING);
+	s->reload_req.data = s;
+	if ((r = uv_queue_work(&s->loop, &s->reload_req, serve_reload_work, serve_reload_done)) < 0) {
+		log_at(s->log, LOG_ERR, NULL, "cannot reload: %s", uv_strerror(r));
+		serve_enter(s, SERVE_RUNNING);
+		return;
+	}
+	s->reload_busy = true;
+}
+
+static void
+serve_on_signal(uv_signal_t *h, int signum)
+{
+	struct serve *s = h->data;
+
+	switch (signum) {
+	case SIGHUP:
+		if (s->state == SERVE_STOPPING)
+			break;
+		log_at(s->log, LOG_INFO, NULL, "SIGHUP: reloading the configuration");
+		if (s->reload_busy)
+			s->reload_again = true;
+		else
+			serve_reload_start(s);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_at(s->log, LOG_INFO, NULL, "%s received", strsignal(signum));
+		serve_stop(s);
+		break;
+	}
+}
+
+static void
+serve_on_watchdog(uv_timer_t *t)
+{
+	sd_notify(0, "WATCHDOG=1");
+	(void)t;
+}
+
+int
+serve_main(struct config *cfg, const struct config_source *src, struct logger *lg,
+    bool level_from_cli)
+{
+	struct serve s = { 0 };
+	uint64_t wd_usec = 0;
+	int r, code = 0;
+
+	s.log = lg;
+	s.cfg = cfg;
+	s.src = src;
+	s.level_from_cli = level_from_cli;
+	s.state = SERVE_STARTING;
+	serve_apply_log_level(&s);
+
+	if ((r = uv_loop_init(&s.loop)) < 0) {
+		log_at(lg, LOG_ERR, NULL, "cannot create the event loop: %s", uv_strerror(r));
+		config_free(cfg);
+		return EX_OSERR;
+	}
+	uv_signal_init(&s.loop, &s.sighup);
+	uv_signal_init(&s.loop, &s.sigterm);
+	uv_signal_init(&s.loop, &s.sigint);
+	uv_timer_init(&s.loop, &s.watchdog);
+	s.sighup.data = s.sigterm.data = s.sigint.data = s.watchdog.data = &s;
+	uv_signal_start(&s.sighup, serve_on_signal, SIGHUP);
+	uv_signal_start(&s.sigterm, serve_on_signal, SIGTERM);
+	uv_signal_start(&s.sigint, serve_on_signal, SIGINT);
+
+	/* Pet the watchdog at half its interval, from the loop itself. */
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		uint64_t ms = wd_usec / 2000 > 0 ? wd_usec / 2000 : 1;
+
+		uv_timer_start(&s.watchdog, serve_on_watchdog, ms, ms);
+		log_at(lg, LOG_DEBUG, NULL, "watchdog: every %llu ms", (unsigned long long)ms);
+	}
+
+	log_at(lg, LOG_NOTICE, NULL, "salesd started with %s (%zu jobs)",
+	    config_path(cfg), config_njobs(cfg));
+	serve_enter(&s, SERVE_RUNNING);
+
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	if ((r = uv_loop_close(&s.loop)) != 0) {
+		log_at(lg, LOG_ERR, NULL, "event loop closed with handles still open: %s", uv_strerror(r));
+		code = 1;
+	}
+	config_free(s.cfg);
+	log_at(lg, LOG_NOTICE, NULL, "stopped");
+	return code;
+}

@@ -1,0 +1,61 @@
+/*
+ * util: small helpers shared by every module: formatted allocation for error
+ * messages, string vectors, trimming, edit distance for "did you mean"
+ * suggestions, and bounded whole-file reads (for secrets and small files).
+ */
+#ifndef SALESD_UTIL_H
+#define SALESD_UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+/* Number of elements of a true array (not a pointer). */
+#define UTIL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Format into a new heap string; NULL when out of memory. Caller frees. */
+char *util_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *util_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Set *cause (when cause is not NULL) to a newly formatted message and return
+ * err, so error paths read "return util_fail(cause, -EINVAL, ...)". An
+ * existing *cause is freed first.
+ */
+int util_fail(char **cause, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Duplicate a string; NULL in, NULL out. */
+char *util_strdup(const char *s);
+
+/* Remove leading and trailing ASCII white space in place; returns s. */
+char *util_trim(char *s);
+
+/*
+ * Split s at sep into a NULL-terminated vector of trimmed, non-empty items.
+ * Returns the vector (caller frees with util_strv_free) and its length in *n,
+ * or NULL when out of memory.
+ */
+char **util_split(const char *s, char sep, size_t *n);
+void util_strv_free(char **v);
+size_t util_strv_len(char *const *v);
+
+/* Levenshtein edit distance between two short ASCII strings (case-folded). */
+size_t util_edit_distance(const char *a, const char *b);
+
+/*
+ * Pick the candidate closest to word, or NULL when none is close enough to be
+ * a plausible typo. candidates is NULL-terminated.
+ */
+const char *util_suggest(const char *word, const char *const *candidates);
+
+/*
+ * Read a whole regular file of at most max bytes into a NUL-terminated heap
+ * buffer (*out, caller frees; *len without the NUL). Returns 0 or -errno, or
+ * -EFBIG when the file is larger than max.
+ */
+int util_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Monotonic and real-time clocks in microseconds. */
+unsigned long long util_now_monotonic_usec(void);
+long long util_now_realtime_usec(void);
+
+#endif
