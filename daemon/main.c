@@ -78,7 +78,7 @@ static const char *const option_names[] = {
 
 struct cli {
 	const char *config_path;
-	char **sets;
+	const char **sets;
 	size_t nsets;
 	const char *log_level;
 	unsigned given;         /* O_* bits of command options given */
@@ -151,7 +151,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 			cli->config_path = optarg;
 			break;
 		case OPT_SET: {
-			char **v = realloc(cli->sets, (cli->nsets + 2) * sizeof *v);
+			const char **v = realloc(cli->sets, (cli->nsets + 2) * sizeof *v);
 
 			if (v == NULL) {
 				fprintf(stderr, "salesd: out of memory\n");

@@ -463,8 +463,10 @@ config_parse_duration(const char *s, unsigned long long *ms, char **cause)
 			if (ulen < sizeof unit - 1)
 				unit[ulen++] = (char)tolower((unsigned char)*p);
 		unit[ulen] = '\0';
-		if (ulen == 0)
+		if (ulen == 0 && *p == '\0')
 			return util_fail(cause, -EINVAL, "\"%s\" has no unit (use ms, s, m, h or d, e.g. \"%llus\")", s, n);
+		if (ulen == 0)
+			return util_fail(cause, -EINVAL, "\"%s\" is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")", s);
 		mult = 0;
 		for (size_t i = 0; i < UTIL_NELEM(units); i++)
 			if (strcmp(units[i].unit, unit) == 0)
@@ -1180,7 +1182,7 @@ config_load(struct config **out, const struct config_source *src, char **cause)
 
 	loader_parse_file(&ld, src->path);
 	loader_parse_dropins(&ld, src->path);
-	for (char *const *s = src->sets; s != NULL && *s != NULL; s++)
+	for (const char *const *s = src->sets; s != NULL && *s != NULL; s++)
 		loader_parse_set(&ld, *s);
 
 	/* The standard pipeline, unless the files define their own jobs. */

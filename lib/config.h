@@ -20,7 +20,7 @@ struct config;
 /* Where a configuration comes from. Only path is required. */
 struct config_source {
 	const char *path;            /* main file; FILE.d/\*.conf follow it */
-	char *const *sets;           /* "SECTION.KEY=VALUE" overrides, NULL-terminated, or NULL */
+	const char *const *sets;     /* "SECTION.KEY=VALUE" overrides, NULL-terminated, or NULL */
 	const char *credentials_dir; /* $CREDENTIALS_DIRECTORY, or NULL */
 	const char *zoneinfo_dir;    /* NULL: /usr/share/zoneinfo */
 };

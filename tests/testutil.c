@@ -120,15 +120,23 @@ build_env(char *const env[])
 	size_t n = 0;
 	char **v;
 
+	static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	/* Sanitizer settings reach the binary under test too. */
+	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
+	size_t at = 0;
+
 	while (env != NULL && env[n] != NULL)
 		n++;
-	if ((v = calloc(n + 2, sizeof *v)) == NULL)
+	if ((v = calloc(n + 2 + sizeof keep / sizeof keep[0], sizeof *v)) == NULL)
 		abort();
-	static char path[] = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-
-	v[0] = path;
+	v[at++] = path;
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		for (char **e = environ; *e != NULL; e++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 && (*e)[strlen(keep[i])] == '=')
+				v[at++] = *e;
+	}
 	for (size_t i = 0; i < n; i++)
-		v[i + 1] = env[i];
+		v[at++] = env[i];
 	return v;
 }
 

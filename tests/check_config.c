@@ -1,0 +1,515 @@
+/*
+ * check_config: the configuration module: parsing, every validation error
+ * with its file and line, layering (FILE, FILE.d, --set), secrets, defaults,
+ * and two configurations alive in one process.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "testutil.h"
+#include "util.h"
+
+static char *dir;
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+}
+
+static void
+teardown(void)
+{
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Load text as dir/salesd.conf with optional --set values; returns config_load's result. */
+static int
+load(const char *text, const char *const *sets, struct config **out, char **cause)
+{
+	char *path = tu_write(dir, "salesd.conf", text);
+	struct config_source src = { .path = path, .sets = sets };
+	int r;
+
+	*out = NULL;
+	*cause = NULL;
+	r = config_load(out, &src, cause);
+	free(path);
+	return r;
+}
+
+/* Expect text to fail with an error containing want (after "salesd.conf:"). */
+static void
+expect_error(const char *text, const char *want)
+{
+	struct config *c;
+	char *cause;
+	int r = load(text, NULL, &c, &cause);
+
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(cause);
+	if (strstr(cause, want) == NULL)
+		ck_abort_msg("error \"%s\" does not contain \"%s\"", cause, want);
+	free(cause);
+}
+
+START_TEST(test_good_file)
+{
+	struct config *c;
+	char *cause;
+	size_t n;
+	char *const *list;
+
+	ck_assert_int_eq(load(
+	    "# comment\n"
+	    "; another\n"
+	    "[salesd]\n"
+	    "timezone = Asia/Kolkata\n"
+	    "exclude_stores = Head Office , Test Store,,\n"
+	    "stop_timeout = 1m30s ; inline comment\n"
+	    "[smtp]\n"
+	    "url = smtps://mail.example.com:465\n"
+	    "from = \"Reports <r@example.com>\"\n"
+	    "[job etl]\n"
+	    "kind = etl\n"
+	    "schedule = 30 1 * * *\n"
+	    "retries = 5\n"
+	    "[job mail]\n"
+	    "kind = email\n"
+	    "after = etl\n"
+	    "period = week\n", NULL, &c, &cause), 0);
+	ck_assert_ptr_null(cause);
+	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
+	list = config_list(c, "salesd", "exclude_stores", &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0], "Head Office");
+	ck_assert_str_eq(list[1], "Test Store");
+	ck_assert_ptr_null(list[2]);
+	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 90000);
+	ck_assert_str_eq(config_string(c, "smtp", "url"), "smtps://mail.example.com:465");
+	ck_assert_str_eq(config_string(c, "smtp", "from"), "Reports <r@example.com>");
+	/* Jobs in order of definition, with per-job defaults. */
+	ck_assert_uint_eq(config_njobs(c), 2);
+	ck_assert_str_eq(config_job(c, 0), "etl");
+	ck_assert_str_eq(config_job(c, 1), "mail");
+	ck_assert_int_eq(config_int(c, "job etl", "retries"), 5);
+	ck_assert_int_eq(config_int(c, "job mail", "retries"), 3);
+	ck_assert_str_eq(config_string(c, "job mail", "period"), "week");
+	ck_assert_str_eq(config_string(c, "job etl", "period"), "day");
+	ck_assert_str_eq(config_list(c, "job mail", "after", NULL)[0], "etl");
+	ck_assert_str_eq(config_string(c, "job etl", "schedule"), "30 1 * * *");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_defaults_and_builtin_jobs)
+{
+	static const char *const jobs[] = {
+		"etl", "daily-report", "daily-whatsapp", "weekly-reports",
+		"weekly-email", "monthly-reports", "monthly-email",
+	};
+	struct config *c;
+	char *cause, *want;
+	const char *file;
+	int line;
+
+	ck_assert_int_eq(load("[salesd]\n", NULL, &c, &cause), 0);
+	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "UTC");
+	ck_assert_str_eq(config_string(c, "database", "schema"), "salesd");
+	ck_assert_str_eq(config_string(c, "report", "digit_grouping"), "indian");
+	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 30000);
+	ck_assert_ptr_null(config_string(c, "smtp", "url"));
+	ck_assert(!config_is_set(c, "salesd", "timezone"));
+	/* A relative default path is relative to the main file's directory. */
+	if (asprintf(&want, "%s/recipients.csv", dir) < 0)
+		abort();
+	ck_assert_str_eq(config_string(c, "recipients", "file"), want);
+	free(want);
+	/* No job sections: the standard pipeline of DESIGN.md. */
+	ck_assert_uint_eq(config_njobs(c), UTIL_NELEM(jobs));
+	for (size_t i = 0; i < UTIL_NELEM(jobs); i++)
+		ck_assert_str_eq(config_job(c, i), jobs[i]);
+	ck_assert_str_eq(config_string(c, "job weekly-email", "period"), "week");
+	ck_assert_str_eq(config_list(c, "job daily-whatsapp", "after", NULL)[0], "daily-report");
+	ck_assert_int_eq(config_origin(c, "job etl", "kind", &file, &line), 0);
+	ck_assert_str_eq(file, "(built-in)");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_origin)
+{
+	struct config *c;
+	char *cause, *path;
+	const char *file;
+	int line;
+
+	ck_assert_int_eq(load("[salesd]\n\ntimezone = UTC\n[job a]\nkind = selftest\n", NULL, &c, &cause), 0);
+	path = util_printf("%s/salesd.conf", dir);
+	ck_assert_int_eq(config_origin(c, "salesd", "timezone", &file, &line), 0);
+	ck_assert_str_eq(file, path);
+	ck_assert_int_eq(line, 3);
+	ck_assert_int_eq(config_origin(c, "job a", NULL, &file, &line), 0);
+	ck_assert_int_eq(line, 4);
+	ck_assert_int_eq(config_origin(c, "job b", NULL, &file, &line), -ENOENT);
+	free(path);
+	config_free(c);
+}
+END_TEST
+
+/* Each invalid value, with the line it is on and what is wrong. */
+START_TEST(test_value_errors)
+{
+	expect_error("[smtp]\nurl = htp://mail:25\n",
+	    "salesd.conf:2: [smtp] url: unsupported scheme \"htp\" (expected smtp or smtps)");
+	expect_error("[smtp]\nurl = smtp://\n", "salesd.conf:2: [smtp] url: \"smtp://\" is not a URL");
+	expect_error("[smtp]\nurl = smtp://u:p@mail:25\n", "credentials in the URL are not allowed");
+	expect_error("[source]\nbase_url = ftp://pos\n", "unsupported scheme \"ftp\" (expected http or https)");
+	expect_error("[salesd]\ntimezone = Mars/Base\n",
+	    "salesd.conf:2: [salesd] timezone: unknown time zone \"Mars/Base\"");
+	expect_error("[salesd]\ntimezone = ../../etc/passwd\n", "is not a time zone name");
+	expect_error("[salesd]\nstop_timeout = 90\n",
+	    "salesd.conf:2: [salesd] stop_timeout: \"90\" has no unit (use ms, s, m, h or d, e.g. \"90s\")");
+	expect_error("[salesd]\nstop_timeout = 5 parsecs\n", "is not a duration");
+	expect_error("[salesd]\nstop_timeout = 5y\n", "unknown unit \"y\"");
+	expect_error("[salesd]\nstop_timeout = 2h\n", "out of range 1s..3600s");
+	expect_error("[salesd]\nlog_level = verbose\n", "unknown value \"verbose\" (expected err, warning, notice, info or debug)");
+	expect_error("[report]\ndigit_grouping = indain\n", "(did you mean \"indian\"?");
+	expect_error("[job a]\nkind = selftest\nretries = -1\n", "salesd.conf:3: [job a] retries: -1 is out of range 0..100");
+	expect_error("[job a]\nkind = selftest\nretries = three\n", "\"three\" is not an integer");
+	expect_error("[database]\nschema = Sales-D\n", "is not a plain SQL name");
+	expect_error("[smtp]\nfrom = nobody\n", "is not an e-mail address");
+	expect_error("[smtp]\nca_file = /nonexistent/ca.pem\n", "[smtp] ca_file: cannot read \"/nonexistent/ca.pem\"");
+	expect_error("[whatsapp]\nchromium = chromium --headless\n", "a program, not a command line");
+	expect_error("[report]\ncompany =\n", "[report] company: must not be empty");
+}
+END_TEST
+
+START_TEST(test_structure_errors)
+{
+	expect_error("[smpt]\nurl = smtp://x:25\n", "salesd.conf:1: [smpt]: unknown section (did you mean [smtp]?)");
+	expect_error("[bogus]\n", "salesd.conf:1: [bogus]: unknown section");
+	expect_error("[smtp]\nuser = x\n", "salesd.conf:2: [smtp] user: unknown key (did you mean username?)");
+	expect_error("[smtp]\nurll = smtp://x:25\n", "[smtp] urll: unknown key (did you mean url?)");
+	expect_error("[smtp]\nzzz = 1\n", "[smtp] zzz: unknown key");
+	expect_error("timezone = UTC\n", "salesd.conf:1: timezone: key outside of any section");
+	expect_error("[salesd]\nthis line is wrong\n", "salesd.conf:2: syntax error");
+	expect_error("[salesd\n", "salesd.conf:1: syntax error");
+	expect_error("[salesd]\ntimezone = UTC\ntimezone = UTC\n",
+	    "salesd.conf:3: [salesd] timezone: set twice in this file (first on line 2)");
+	expect_error("[job a]\nkind = selftest\nafter = b\n  retries = 2\n",
+	    "salesd.conf:4: [job a] after: indented line is read as a continuation");
+	expect_error("[job]\nkind = etl\n", "salesd.conf:1: [job]: a job section needs a name");
+	expect_error("[job Daily]\nkind = etl\n", "salesd.conf:1: [job Daily]: job name \"Daily\" must be");
+	expect_error("[job a]\nperiod = day\n", "salesd.conf:1: [job a]: kind is required");
+	expect_error("[job a]\nkind = etll\n", "[job a] kind: unknown value \"etll\" (did you mean \"etl\"?");
+	expect_error("[salesd]\ntimezone_file = /etc/x\n", "only secrets can be read from a file");
+}
+END_TEST
+
+START_TEST(test_long_line)
+{
+	char text[512];
+
+	snprintf(text, sizeof text, "[report]\ncompany = %0*d\n", 300, 0);
+	expect_error(text, "salesd.conf:2: line is longer than 198 bytes");
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	struct config *c;
+	char *cause;
+	size_t lines = 0;
+
+	ck_assert_int_eq(load("[salesd]\ntimezone = X/Y\nlog_level = loud\n[smtp]\nurl = htp://x\n",
+	    NULL, &c, &cause), -EINVAL);
+	for (char *p = cause; p && *p; p++)
+		lines += *p == '\n';
+	ck_assert_uint_eq(lines + 1, 3);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct config_source src = { .path = "/nonexistent/salesd.conf" };
+	struct config *c = NULL;
+	char *cause = NULL;
+
+	ck_assert_int_eq(config_load(&c, &src, &cause), -EINVAL);
+	ck_assert_str_eq(cause, "/nonexistent/salesd.conf: cannot read the configuration: No such file or directory");
+	free(cause);
+}
+END_TEST
+
+/* FILE, then FILE.d/\*.conf in lexical order, then --set: the later wins. */
+START_TEST(test_layering)
+{
+	const char *const sets[] = { "salesd.log_level=debug", "job b.retries=9", "job new.kind=selftest", NULL };
+	struct config *c;
+	char *cause, *d, *p;
+	const char *file;
+	int line;
+
+	d = util_printf("%s/salesd.conf.d", dir);
+	mkdir(d, 0755);
+	free(tu_write(d, "20-second.conf", "[salesd]\ntimezone = Asia/Kolkata\n[job b]\nretries = 7\n"));
+	free(tu_write(d, "10-first.conf", "[salesd]\ntimezone = Europe/Berlin\nstop_timeout = 10s\n"));
+	free(tu_write(d, "30-ignored.conf.disabled", "[bogus]\n"));
+	free(tu_write(d, ".hidden.conf", "[bogus]\n"));
+	ck_assert_int_eq(load("[salesd]\ntimezone = UTC\nlog_level = warning\n"
+	    "[job b]\nkind = selftest\nretries = 1\n", sets, &c, &cause), 0);
+	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
+	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 10000);
+	ck_assert_str_eq(config_string(c, "salesd", "log_level"), "debug");
+	ck_assert_int_eq(config_int(c, "job b", "retries"), 9);
+	/* A job may be defined by --set alone; files' jobs replace the built-in set. */
+	ck_assert_uint_eq(config_njobs(c), 2);
+	ck_assert_str_eq(config_string(c, "job new", "kind"), "selftest");
+	ck_assert_int_eq(config_origin(c, "salesd", "timezone", &file, &line), 0);
+	p = util_printf("%s/20-second.conf", d);
+	ck_assert_str_eq(file, p);
+	ck_assert_int_eq(line, 2);
+	ck_assert_int_eq(config_origin(c, "salesd", "log_level", &file, &line), 0);
+	ck_assert_str_eq(file, "--set");
+	free(p);
+	free(d);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_dropin_errors)
+{
+	struct config *c;
+	char *cause, *d;
+
+	d = util_printf("%s/salesd.conf.d", dir);
+	mkdir(d, 0755);
+	free(tu_write(d, "50-bad.conf", "[salesd]\n\nstop_timeout = soon\n"));
+	ck_assert_int_eq(load("[salesd]\n", NULL, &c, &cause), -EINVAL);
+	ck_assert(tu_contains(cause, "salesd.conf.d/50-bad.conf:3: [salesd] stop_timeout:"));
+	free(cause);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_set_errors)
+{
+	const char *const bad1[] = { "nodot=1", NULL };
+	const char *const bad2[] = { "smtp.url", NULL };
+	const char *const bad3[] = { "smpt.url=smtp://x:25", NULL };
+	const char *const bad4[] = { "smtp.url=htp://x", NULL };
+	struct config *c;
+	char *cause;
+
+	ck_assert_int_eq(load("[salesd]\n", bad1, &c, &cause), -EINVAL);
+	ck_assert(tu_contains(cause, "--set: \"nodot\": expected SECTION.KEY=VALUE"));
+	free(cause);
+	ck_assert_int_eq(load("[salesd]\n", bad2, &c, &cause), -EINVAL);
+	ck_assert(tu_contains(cause, "expected SECTION.KEY=VALUE"));
+	free(cause);
+	ck_assert_int_eq(load("[salesd]\n", bad3, &c, &cause), -EINVAL);
+	ck_assert(tu_contains(cause, "--set: [smpt]: unknown section (did you mean [smtp]?)"));
+	free(cause);
+	ck_assert_int_eq(load("[salesd]\n", bad4, &c, &cause), -EINVAL);
+	ck_assert(tu_contains(cause, "--set: [smtp] url: unsupported scheme \"htp\""));
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_secret_plain_and_file)
+{
+	struct config *c;
+	char *cause, *pw, *text;
+
+	pw = tu_write(dir, "smtp.pw", "from-a-file\n");
+	text = util_printf("[smtp]\npassword_file = %s\n[source]\npassword = inline-secret\n", pw);
+	ck_assert_int_eq(load(text, NULL, &c, &cause), 0);
+	ck_assert_str_eq(config_string(c, "smtp", "password"), "from-a-file");
+	ck_assert_str_eq(config_string(c, "source", "password"), "inline-secret");
+	ck_assert_ptr_null(config_string(c, "smtp", "password_file"));
+	config_free(c);
+	free(text);
+	/* A relative KEY_file is relative to the file that names it. */
+	ck_assert_int_eq(load("[smtp]\npassword_file = smtp.pw\n", NULL, &c, &cause), 0);
+	ck_assert_str_eq(config_string(c, "smtp", "password"), "from-a-file");
+	config_free(c);
+	free(pw);
+}
+END_TEST
+
+START_TEST(test_secret_errors)
+{
+	char *empty = tu_write(dir, "empty.pw", "\n"), *text;
+
+	expect_error("[smtp]\npassword = a\npassword_file = /x\n",
+	    "salesd.conf:3: [smtp] password_file: both password and password_file are set; keep one");
+	expect_error("[smtp]\npassword_file = /nonexistent/pw\n",
+	    "salesd.conf:2: [smtp] password_file: cannot read \"/nonexistent/pw\": No such file or directory");
+	text = util_printf("[smtp]\npassword_file = %s\n", empty);
+	expect_error(text, "must hold the secret on one non-empty line");
+	free(text);
+	free(empty);
+}
+END_TEST
+
+START_TEST(test_secret_credentials)
+{
+	struct config_source src = { 0 };
+	struct config *c = NULL;
+	char *cause = NULL, *creds, *path;
+
+	creds = util_printf("%s/creds", dir);
+	mkdir(creds, 0700);
+	free(tu_write(creds, "smtp.password", "cred-secret"));
+	free(tu_write(creds, "database.conninfo", "host=/run/pg dbname=x password=p\n"));
+	path = tu_write(dir, "salesd.conf", "[source]\npassword = explicit\n");
+	src.path = path;
+	src.credentials_dir = creds;
+	ck_assert_int_eq(config_load(&c, &src, &cause), 0);
+	ck_assert_str_eq(config_string(c, "smtp", "password"), "cred-secret");
+	ck_assert_str_eq(config_string(c, "database", "conninfo"), "host=/run/pg dbname=x password=p");
+	/* An explicit value in the files wins over a credential. */
+	free(tu_write(creds, "source.password", "from-credential"));
+	config_free(c);
+	ck_assert_int_eq(config_load(&c, &src, &cause), 0);
+	ck_assert_str_eq(config_string(c, "source", "password"), "explicit");
+	config_free(c);
+	free(path);
+	free(creds);
+}
+END_TEST
+
+/* No error message ever shows a secret value. */
+START_TEST(test_secret_never_in_errors)
+{
+	const char *const sets[] = { "smtp.password=SeCrEt-On-CLI", NULL };
+	struct config *c;
+	char *cause;
+
+	ck_assert_int_eq(load("[smtp]\npassword = SeCrEt-In-File\npassword = SeCrEt-Again\n"
+	    "[database]\nconninfo = password=SeCrEt-Conn\nconninfo = x\n[bogus]\n",
+	    sets, &c, &cause), -EINVAL);
+	ck_assert(!tu_contains(cause, "SeCrEt"));
+	ck_assert(tu_contains(cause, "[smtp] password: set twice in this file"));
+	free(cause);
+}
+END_TEST
+
+/* Two configurations live side by side (how reload works). */
+START_TEST(test_two_configs)
+{
+	struct config *a, *b;
+	char *cause;
+
+	ck_assert_int_eq(load("[salesd]\ntimezone = Europe/Berlin\n", NULL, &a, &cause), 0);
+	ck_assert_int_eq(load("[salesd]\ntimezone = Asia/Kolkata\n", NULL, &b, &cause), 0);
+	ck_assert_str_eq(config_string(a, "salesd", "timezone"), "Europe/Berlin");
+	ck_assert_str_eq(config_string(b, "salesd", "timezone"), "Asia/Kolkata");
+	ck_assert_ptr_eq(config_ref(a), a);
+	config_free(a);
+	ck_assert_str_eq(config_string(a, "salesd", "timezone"), "Europe/Berlin");
+	config_free(a);
+	config_free(b);
+	config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_duration)
+{
+	unsigned long long ms;
+	char *cause = NULL;
+
+	ck_assert_int_eq(config_parse_duration("250ms", &ms, &cause), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(config_parse_duration("1h30m", &ms, &cause), 0);
+	ck_assert_uint_eq(ms, 5400000);
+	ck_assert_int_eq(config_parse_duration("2d", &ms, &cause), 0);
+	ck_assert_uint_eq(ms, 172800000);
+	ck_assert_int_eq(config_parse_duration("99999999999999999999s", &ms, &cause), -ERANGE);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(config_parse_duration("", &ms, &cause), -EINVAL);
+	free(cause);
+}
+END_TEST
+
+/* The shipped example configuration is valid. */
+START_TEST(test_shipped_example)
+{
+	struct config_source src = { 0 };
+	struct config *c = NULL;
+	char *cause = NULL, *path;
+
+	path = util_printf("%s/etc/salesd.conf", tu_source_dir());
+	src.path = path;
+	if (config_load(&c, &src, &cause) < 0)
+		ck_abort_msg("%s", cause);
+	ck_assert_uint_eq(config_njobs(c), 7);
+	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
+	config_free(c);
+	free(path);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good_file);
+	tcase_add_test(tc, test_defaults_and_builtin_jobs);
+	tcase_add_test(tc, test_origin);
+	tcase_add_test(tc, test_duration);
+	tcase_add_test(tc, test_shipped_example);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_value_errors);
+	tcase_add_test(tc, test_structure_errors);
+	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_missing_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("layering");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_layering);
+	tcase_add_test(tc, test_dropin_errors);
+	tcase_add_test(tc, test_set_errors);
+	tcase_add_test(tc, test_two_configs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("secrets");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_secret_plain_and_file);
+	tcase_add_test(tc, test_secret_errors);
+	tcase_add_test(tc, test_secret_credentials);
+	tcase_add_test(tc, test_secret_never_in_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
