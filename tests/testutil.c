@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +18,26 @@
 #include <unistd.h>
 
 #include "testutil.h"
+
+/*
+ * Directories made by tu_tmpdir, removed at exit: Check ends a failed test's
+ * process with exit(), which skips the fixture's teardown but not atexit.
+ */
+static char *tmpdirs[64];
+static size_t ntmpdirs;
+static pid_t tmpdirs_owner;
+
+static void
+tmpdirs_cleanup(void)
+{
+	if (getpid() != tmpdirs_owner)
+		return;
+	for (size_t i = 0; i < ntmpdirs; i++) {
+		tu_rmrf(tmpdirs[i]);
+		free(tmpdirs[i]);
+	}
+	ntmpdirs = 0;
+}
 
 char *
 tu_tmpdir(void)
@@ -28,6 +49,14 @@ tu_tmpdir(void)
 		abort();
 	if (mkdtemp(path) == NULL)
 		abort();
+	if (tmpdirs_owner != getpid()) {
+		/* A new (forked) test process: the list is its own from here on. */
+		tmpdirs_owner = getpid();
+		ntmpdirs = 0;
+		atexit(tmpdirs_cleanup);
+	}
+	if (ntmpdirs < sizeof tmpdirs / sizeof tmpdirs[0])
+		tmpdirs[ntmpdirs++] = strdup(path);
 	return path;
 }
 
@@ -140,6 +169,18 @@ build_env(char *const env[])
 	return v;
 }
 
+/*
+ * In a forked child: die when the test process dies, so a failed test (which
+ * ends without its teardown) leaves no daemon running.
+ */
+static void
+die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+}
+
 static long long
 now_ms(void)
 {
@@ -168,17 +209,19 @@ tu_run(char *const argv[], char *const env[], int timeout_s, struct tu_result *r
 	FILE *mems[2];
 	long long deadline;
 	char **envv;
-	pid_t pid;
+	pid_t pid, parent;
 
 	memset(r, 0, sizeof *r);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		return -errno;
 	envv = build_env(env);
+	parent = getpid();
 	if ((pid = fork()) < 0)
 		return -errno;
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 
+		die_with_parent(parent);
 		setpgid(0, 0);
 		dup2(devnull, 0);
 		dup2(outp[1], 1);
@@ -236,6 +279,7 @@ int
 tu_spawn(struct tu_child *c, char *const argv[], char *const env[], const char *errpath)
 {
 	char **envv = build_env(env);
+	pid_t parent = getpid();
 
 	memset(c, 0, sizeof *c);
 	c->errpath = errpath ? strdup(errpath) : NULL;
@@ -245,6 +289,7 @@ tu_spawn(struct tu_child *c, char *const argv[], char *const env[], const char *
 		int devnull = open("/dev/null", O_RDWR);
 		int err = errpath ? open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600) : devnull;
 
+		die_with_parent(parent);
 		setpgid(0, 0);
 		dup2(devnull, 0);
 		dup2(devnull, 1);
