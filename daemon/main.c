@@ -10,13 +10,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
+#include "dag.h"
 #include "log.h"
 #include "serve.h"
+#include "task.h"
 #include "util.h"
 #include "version.h"
 
@@ -38,9 +43,11 @@ enum opt {
 	OPT_JSON,
 	OPT_TZ,
 	OPT_COUNT,
+	OPT_PERIOD,
+	OPT_ATTEMPT,
 };
 
-/* Bits for the command-specific options, to check which command takes which. */
+/* Bits for the command-specific options, in the order of option_names. */
 #define O_DATE       (1u << 0)
 #define O_STORE      (1u << 1)
 #define O_FORCE      (1u << 2)
@@ -51,6 +58,8 @@ enum opt {
 #define O_JSON       (1u << 7)
 #define O_TZ         (1u << 8)
 #define O_COUNT      (1u << 9)
+#define O_PERIOD     (1u << 10)
+#define O_ATTEMPT    (1u << 11)
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -68,24 +77,14 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "period", required_argument, NULL, OPT_PERIOD },
+	{ "attempt", required_argument, NULL, OPT_ATTEMPT },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const option_names[] = {
 	"--date", "--store", "--force", "--no-deliver", "--deliver",
-	"--from", "--to", "--json", "--tz", "--count",
-};
-
-struct cli {
-	const char *config_path;
-	const char **sets;
-	size_t nsets;
-	const char *log_level;
-	unsigned given;         /* O_* bits of command options given */
-	const char *date, *store, *from, *to, *tz, *count;
-	const char *command;
-	char **args;            /* arguments after the command */
-	int nargs;
+	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt",
 };
 
 struct command {
@@ -97,16 +96,18 @@ struct command {
 
 static int cmd_serve(struct cli *);
 static int cmd_check_config(struct cli *);
+static int cmd_task(struct cli *);
 
 static const struct command commands[] = {
 	{ "serve", 0, cmd_serve, NULL },
 	{ "check-config", 0, cmd_check_config, NULL },
-	{ "migrate", 0, NULL, "create or upgrade the database schema" },
-	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER, NULL, "run a job in the foreground" },
-	{ "backfill", O_FROM | O_TO | O_DELIVER, NULL, "run a job for a range of periods" },
-	{ "status", O_JSON, NULL, "show runs, failures, retries and deliveries" },
-	{ "calendar", O_TZ | O_FROM | O_COUNT, NULL, "print the next fire times of a cron expression" },
+	{ "migrate", 0, cmd_migrate, NULL },
+	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER, cmd_run, NULL },
+	{ "backfill", O_FROM | O_TO | O_DELIVER, cmd_backfill, NULL },
+	{ "status", O_JSON, cmd_status, NULL },
+	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, NULL, "log the WhatsApp Web profile in" },
+	{ "task", O_PERIOD | O_STORE | O_ATTEMPT, cmd_task, NULL },
 };
 
 static void
@@ -121,8 +122,11 @@ usage(FILE *fp)
 	    "                        or print FILE:LINE: message lines and exit 78\n"
 	    "  migrate               create or upgrade the database schema\n"
 	    "  run JOB [--date YYYY-MM-DD] [--store NAME] [--force] [--no-deliver]\n"
+	    "                        run JOB (and what it needs that is not done) for the period\n"
+	    "                        holding the date (default: the latest closed period)\n"
 	    "  backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver]\n"
-	    "  status [--json]\n"
+	    "                        run JOB for every period in the range, oldest first\n"
+	    "  status [--json]       recent runs, failures, pending retries, next fire times\n"
 	    "  calendar EXPR [--tz ZONE] [--from 'YYYY-MM-DD HH:MM'] [--count N]\n"
 	    "  whatsapp-login\n"
 	    "\n"
@@ -143,7 +147,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 {
 	int c, idx;
 
-	/* "+": stop at nothing; GNU getopt permutes, so options may follow the command. */
+	/* GNU getopt permutes, so options may also follow the command. */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:s:hV", long_options, &idx)) != -1) {
 		switch (c) {
@@ -173,14 +177,16 @@ parse_args(struct cli *cli, int argc, char **argv)
 			exit(0);
 		case OPT_DATE: cli->given |= O_DATE; cli->date = optarg; break;
 		case OPT_STORE: cli->given |= O_STORE; cli->store = optarg; break;
-		case OPT_FORCE: cli->given |= O_FORCE; break;
-		case OPT_NO_DELIVER: cli->given |= O_NO_DELIVER; break;
-		case OPT_DELIVER: cli->given |= O_DELIVER; break;
+		case OPT_FORCE: cli->given |= O_FORCE; cli->force = true; break;
+		case OPT_NO_DELIVER: cli->given |= O_NO_DELIVER; cli->no_deliver = true; break;
+		case OPT_DELIVER: cli->given |= O_DELIVER; cli->deliver = true; break;
 		case OPT_FROM: cli->given |= O_FROM; cli->from = optarg; break;
 		case OPT_TO: cli->given |= O_TO; cli->to = optarg; break;
-		case OPT_JSON: cli->given |= O_JSON; break;
+		case OPT_JSON: cli->given |= O_JSON; cli->json = true; break;
 		case OPT_TZ: cli->given |= O_TZ; cli->tz = optarg; break;
 		case OPT_COUNT: cli->given |= O_COUNT; cli->count = optarg; break;
+		case OPT_PERIOD: cli->given |= O_PERIOD; cli->period = optarg; break;
+		case OPT_ATTEMPT: cli->given |= O_ATTEMPT; cli->attempt = optarg; break;
 		case ':':
 			fprintf(stderr, "salesd: option %s needs a value (see salesd --help)\n", argv[optind - 1]);
 			return EX_USAGE;
@@ -198,8 +204,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* The configuration source of this invocation. */
-static void
+void
 cli_source(const struct cli *cli, struct config_source *src)
 {
 	const char *env = getenv("SALESD_CONFIG");
@@ -212,25 +217,165 @@ cli_source(const struct cli *cli, struct config_source *src)
 	src->zoneinfo_dir = getenv("TZDIR");
 }
 
+int
+cli_load(const struct cli *cli, struct config **cfg, struct dag **dag)
+{
+	struct config_source src;
+	char *cause = NULL;
+
+	cli_source(cli, &src);
+	*cfg = NULL;
+	*dag = NULL;
+	if (config_load(cfg, &src, &cause) < 0 || dag_build(dag, *cfg, src.zoneinfo_dir, &cause) < 0) {
+		fprintf(stderr, "%s\n", cause ? cause : "out of memory");
+		free(cause);
+		config_free(*cfg);
+		*cfg = NULL;
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+struct logger *
+cli_logger(const struct cli *cli, const struct config *cfg)
+{
+	struct logger *lg = log_new(log_detect(STDERR_FILENO, getenv("JOURNAL_STREAM")),
+	    STDERR_FILENO, LOG_INFO);
+	int level;
+
+	if (lg == NULL)
+		return NULL;
+	if (cli->log_level != NULL && log_parse_level(cli->log_level, &level) == 0)
+		log_set_level(lg, level);
+	else if (cfg != NULL && log_parse_level(config_string(cfg, "salesd", "log_level"), &level) == 0)
+		log_set_level(lg, level);
+	return lg;
+}
+
+const char **
+cli_child_args(const struct cli *cli)
+{
+	const char **v = calloc(2 * cli->nsets + 3, sizeof *v);
+	struct config_source src;
+	size_t n = 0;
+
+	if (v == NULL)
+		return NULL;
+	cli_source(cli, &src);
+	v[n++] = "--config";
+	v[n++] = src.path;
+	for (size_t i = 0; i < cli->nsets; i++) {
+		v[n++] = "--set";
+		v[n++] = cli->sets[i];
+	}
+	return v;
+}
+
+char **
+cli_child_env(void)
+{
+	/* These speak for this process to systemd; a child must not inherit them. */
+	static const char *const drop[] = {
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
+		"LISTEN_FDNAMES", "JOURNAL_STREAM",
+	};
+	size_t n = 0;
+	char **v;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((v = calloc(n + 1, sizeof *v)) == NULL)
+		return NULL;
+	n = 0;
+	for (char **e = environ; *e != NULL; e++) {
+		bool keep = true;
+
+		for (size_t i = 0; i < UTIL_NELEM(drop); i++) {
+			size_t len = strlen(drop[i]);
+
+			if (strncmp(*e, drop[i], len) == 0 && (*e)[len] == '=')
+				keep = false;
+		}
+		if (keep)
+			v[n++] = *e;
+	}
+	return v;
+}
+
+long long
+cli_clock_offset(void)
+{
+	const char *fake = getenv("SALESD_FAKE_NOW");
+	char *end;
+	long long secs;
+
+	if (fake == NULL || *fake == '\0')
+		return 0;
+	secs = strtoll(fake, &end, 10);
+	if (*end != '\0')
+		return 0;
+	return secs * 1000000LL - util_now_realtime_usec();
+}
+
 static int
 cmd_check_config(struct cli *cli)
 {
-	struct config_source src;
-	struct config *cfg = NULL;
-	char *cause = NULL;
+	struct config *cfg;
+	struct dag *dag;
+	int r;
 
 	if (cli->nargs > 0) {
 		fprintf(stderr, "salesd: check-config takes no arguments\n");
 		return EX_USAGE;
 	}
-	cli_source(cli, &src);
-	if (config_load(&cfg, &src, &cause) < 0) {
-		fprintf(stderr, "%s\n", cause ? cause : "out of memory");
-		free(cause);
-		return EX_CONFIG;
-	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	dag_free(dag);
 	config_free(cfg);
 	return 0;
+}
+
+static int
+cmd_task(struct cli *cli)
+{
+	struct task_args args = { 0 };
+	struct config *cfg;
+	struct dag *dag;
+	char *end = NULL;
+	int r;
+
+	args.started_usec = util_now_realtime_usec();
+	if (cli->nargs != 1 || cli->period == NULL) {
+		fprintf(stderr, "salesd: usage: salesd task JOB --period PERIOD [--store NAME] [--attempt N]\n"
+		    "(an internal command: the daemon runs each task this way)\n");
+		return EX_USAGE;
+	}
+	args.job = cli->args[0];
+	args.period = cli->period;
+	args.store = cli->store;
+	args.attempt = 1;
+	if (cli->attempt != NULL) {
+		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);
+		if (*end != '\0' || args.attempt == 0) {
+			fprintf(stderr, "salesd: --attempt %s: expected a positive number\n", cli->attempt);
+			return EX_USAGE;
+		}
+	}
+	/*
+	 * A task lives only as long as the process that claimed it: if that one
+	 * dies, its claim is recovered and the task re-run elsewhere, so this
+	 * copy must not go on alone.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1) {
+		fprintf(stderr, "salesd task: my parent is gone; not running\n");
+		return EX_TEMPFAIL;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	r = task_main(cfg, dag, &args);
+	dag_free(dag);
+	config_free(cfg);
+	return r;
 }
 
 static int
@@ -238,32 +383,29 @@ cmd_serve(struct cli *cli)
 {
 	struct config_source src;
 	struct config *cfg = NULL;
+	struct dag *dag = NULL;
 	struct logger *lg;
 	char *cause = NULL;
-	int level = LOG_INFO, r;
+	int r;
 
 	if (cli->nargs > 0) {
 		fprintf(stderr, "salesd: serve takes no arguments\n");
 		return EX_USAGE;
 	}
-	if ((lg = log_new(log_detect(STDERR_FILENO, getenv("JOURNAL_STREAM")),
-	    STDERR_FILENO, LOG_INFO)) == NULL) {
+	if ((lg = cli_logger(cli, NULL)) == NULL) {
 		fprintf(stderr, "salesd: out of memory\n");
 		return EX_OSERR;
 	}
-	if (cli->log_level != NULL) {
-		log_parse_level(cli->log_level, &level); /* checked in main */
-		log_set_level(lg, level);
-	}
 	cli_source(cli, &src);
-	if (config_load(&cfg, &src, &cause) < 0) {
+	if (config_load(&cfg, &src, &cause) < 0 || dag_build(&dag, cfg, src.zoneinfo_dir, &cause) < 0) {
 		log_at(lg, LOG_ERR, NULL, "configuration is invalid, not starting:\n%s",
 		    cause ? cause : "out of memory");
 		free(cause);
+		config_free(cfg);
 		log_free(lg);
 		return EX_CONFIG;
 	}
-	r = serve_main(cfg, &src, lg, cli->log_level != NULL);
+	r = serve_main(cfg, dag, &src, lg, cli);
 	log_free(lg);
 	return r;
 }

@@ -14,6 +14,7 @@
  * nothing was left behind.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,11 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "engine.h"
 #include "serve.h"
 #include "util.h"
+
+#define STATUS_INTERVAL_MS 1000        /* at most one STATUS= per interval */
 
 enum serve_state {
 	SERVE_STARTING,
@@ -35,6 +39,8 @@ enum serve_state {
 struct serve {
 	uv_loop_t loop;
 	struct logger *log;
+	struct engine *engine;
+	char status[256];               /* the last STATUS= sent */
 	struct config *cfg;             /* the configuration in effect */
 	const struct config_source *src;
 	bool level_from_cli;            /* --log-level wins over the file */
@@ -42,6 +48,7 @@ struct serve {
 
 	uv_signal_t sighup, sigterm, sigint;
 	uv_timer_t watchdog;
+	uv_timer_t status_timer;        /* coalesces STATUS= updates */
 	bool watchdog_on;
 
 	/* Reload on the thread pool: the result is handed over in reload_done. */
@@ -49,6 +56,7 @@ struct serve {
 	bool reload_busy;               /* reload_req is queued or running */
 	bool reload_again;              /* SIGHUP arrived during a reload */
 	struct config *reload_cfg;
+	struct dag *reload_dag;
 	char *reload_cause;
 	int reload_err;
 };
@@ -71,7 +79,7 @@ serve_status(struct serve *s, char *buf, size_t len)
 {
 	switch (s->state) {
 	case SERVE_RUNNING:
-		snprintf(buf, len, "idle; %zu jobs configured", config_njobs(s->cfg));
+		engine_status(s->engine, buf, len);
 		break;
 	case SERVE_RELOADING:
 		snprintf(buf, len, "reloading configuration");
@@ -97,6 +105,7 @@ serve_enter(struct serve *s, enum serve_state next)
 	serve_status(s, status, sizeof status);
 	switch (next) {
 	case SERVE_RUNNING:
+		snprintf(s->status, sizeof s->status, "%s", status);
 		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 		break;
 	case SERVE_RELOADING:
@@ -124,12 +133,45 @@ serve_apply_log_level(struct serve *s)
 		log_set_level(s->log, level);
 }
 
+/* Tell systemd the status line, if it changed since it last heard it. */
+static void
+serve_send_status(uv_timer_t *t)
+{
+	struct serve *s = t->data;
+	char status[256];
+
+	if (s->state != SERVE_RUNNING)
+		return;
+	serve_status(s, status, sizeof status);
+	if (strcmp(status, s->status) == 0)
+		return;
+	snprintf(s->status, sizeof s->status, "%s", status);
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
+/*
+ * The engine's work changed. A busy night changes the line many times a
+ * second; systemd hears it at most once per STATUS_INTERVAL_MS. Besides
+ * sparing wake-ups, this keeps sd_notify() from ever blocking the loop: its
+ * datagrams queue at the receiver, and a full queue blocks the sender.
+ */
+static void
+serve_on_change(void *arg)
+{
+	struct serve *s = arg;
+
+	if (s->state != SERVE_RUNNING || uv_is_active((uv_handle_t *)&s->status_timer))
+		return;
+	uv_timer_start(&s->status_timer, serve_send_status, STATUS_INTERVAL_MS, 0);
+}
+
 static void
 serve_close(struct serve *s)
 {
 	uv_handle_t *handles[] = {
 		(uv_handle_t *)&s->sighup, (uv_handle_t *)&s->sigterm,
 		(uv_handle_t *)&s->sigint, (uv_handle_t *)&s->watchdog,
+		(uv_handle_t *)&s->status_timer,
 	};
 
 	for (size_t i = 0; i < UTIL_NELEM(handles); i++)
@@ -140,14 +182,28 @@ serve_close(struct serve *s)
 		uv_cancel((uv_req_t *)&s->reload_req);
 }
 
+/* The engine has stopped: close the rest, and the loop ends. */
+static void
+serve_engine_done(void *arg, int code)
+{
+	struct serve *s = arg;
+
+	(void)code;
+	serve_close(s);
+}
+
 static void
 serve_stop(struct serve *s)
 {
-	if (s->state == SERVE_STOPPING)
+	if (s->state == SERVE_STOPPING) {
+		/* A second request: stop at once. */
+		log_at(s->log, LOG_NOTICE, NULL, "stopping now: killing running tasks");
+		engine_stop(s->engine, 0, true);
 		return;
+	}
 	serve_enter(s, SERVE_STOPPING);
 	log_at(s->log, LOG_NOTICE, NULL, "stopping");
-	serve_close(s);
+	engine_stop(s->engine, config_duration_ms(s->cfg, "salesd", "stop_timeout"), false);
 }
 
 /* Thread pool: read the configuration; touches nothing the loop uses. */
@@ -157,8 +213,15 @@ serve_reload_work(uv_work_t *req)
 	struct serve *s = req->data;
 
 	s->reload_cfg = NULL;
+	s->reload_dag = NULL;
 	s->reload_cause = NULL;
 	s->reload_err = config_load(&s->reload_cfg, s->src, &s->reload_cause);
+	if (s->reload_err == 0 &&
+	    (s->reload_err = dag_build(&s->reload_dag, s->reload_cfg, s->src->zoneinfo_dir,
+	    &s->reload_cause)) < 0) {
+		config_free(s->reload_cfg);
+		s->reload_cfg = NULL;
+	}
 }
 
 static void serve_reload_start(struct serve *s);
@@ -172,6 +235,7 @@ serve_reload_done(uv_work_t *req, int status)
 	s->reload_busy = false;
 	if (status == UV_ECANCELED || s->state == SERVE_STOPPING) {
 		config_free(s->reload_cfg);
+		dag_free(s->reload_dag);
 		free(s->reload_cause);
 		return;
 	}
@@ -179,6 +243,7 @@ serve_reload_done(uv_work_t *req, int status)
 		/* Work already under way holds its own reference to the old one. */
 		config_free(s->cfg);
 		s->cfg = s->reload_cfg;
+		engine_reload(s->engine, s->cfg, s->reload_dag);
 		serve_apply_log_level(s);
 		log_at(s->log, LOG_NOTICE, NULL, "configuration reloaded from %s", s->src->path);
 	} else {
@@ -245,30 +310,67 @@ serve_on_watchdog(uv_timer_t *t)
 }
 
 int
-serve_main(struct config *cfg, const struct config_source *src, struct logger *lg,
-    bool level_from_cli)
+serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
+    struct logger *lg, const struct cli *cli)
 {
+	struct engine_options opts = { 0 };
 	struct serve s = { 0 };
+	const char **child_args = NULL;
+	char **child_env = NULL, exe[4096], host[256] = "localhost", *cause = NULL;
 	uint64_t wd_usec = 0;
+	ssize_t n;
 	int r, code = 0;
 
 	s.log = lg;
 	s.cfg = cfg;
 	s.src = src;
-	s.level_from_cli = level_from_cli;
+	s.level_from_cli = cli->log_level != NULL;
 	s.state = SERVE_STARTING;
 	serve_apply_log_level(&s);
 
 	if ((r = uv_loop_init(&s.loop)) < 0) {
 		log_at(lg, LOG_ERR, NULL, "cannot create the event loop: %s", uv_strerror(r));
 		config_free(cfg);
+		dag_free(dag);
+		return EX_OSERR;
+	}
+	/* Tasks run this very binary, whatever PATH says. */
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) {
+		log_at(lg, LOG_ERR, NULL, "cannot find my own executable: %s", strerror(errno));
+		config_free(cfg);
+		dag_free(dag);
+		uv_loop_close(&s.loop);
+		return EX_OSERR;
+	}
+	exe[n] = '\0';
+	gethostname(host, sizeof host - 1);
+	child_args = cli_child_args(cli);
+	child_env = cli_child_env();
+	opts.exe = exe;
+	opts.child_args = child_args;
+	opts.child_env = child_env;
+	opts.host = host;
+	opts.clock_offset_usec = cli_clock_offset();
+	opts.daemon = true;
+	opts.on_done = serve_engine_done;
+	opts.on_change = serve_on_change;
+	opts.arg = &s;
+	if (child_args == NULL || child_env == NULL ||
+	    engine_new(&s.engine, &s.loop, cfg, dag, lg, &opts, &cause) < 0) {
+		log_at(lg, LOG_ERR, NULL, "cannot start the engine: %s", cause ? cause : "out of memory");
+		free(cause);
+		free(child_args);
+		free(child_env);
+		config_free(cfg);
+		uv_loop_close(&s.loop);
 		return EX_OSERR;
 	}
 	uv_signal_init(&s.loop, &s.sighup);
 	uv_signal_init(&s.loop, &s.sigterm);
 	uv_signal_init(&s.loop, &s.sigint);
 	uv_timer_init(&s.loop, &s.watchdog);
-	s.sighup.data = s.sigterm.data = s.sigint.data = s.watchdog.data = &s;
+	uv_timer_init(&s.loop, &s.status_timer);
+	s.sighup.data = s.sigterm.data = s.sigint.data = s.watchdog.data = s.status_timer.data = &s;
 	uv_signal_start(&s.sighup, serve_on_signal, SIGHUP);
 	uv_signal_start(&s.sigterm, serve_on_signal, SIGTERM);
 	uv_signal_start(&s.sigint, serve_on_signal, SIGINT);
@@ -283,9 +385,13 @@ serve_main(struct config *cfg, const struct config_source *src, struct logger *l
 
 	log_at(lg, LOG_NOTICE, NULL, "salesd started with %s (%zu jobs)",
 	    config_path(cfg), config_njobs(cfg));
+	engine_start(s.engine);
 	serve_enter(&s, SERVE_RUNNING);
 
 	uv_run(&s.loop, UV_RUN_DEFAULT);
+	engine_free(s.engine);
+	free(child_args);
+	free(child_env);
 	if ((r = uv_loop_close(&s.loop)) != 0) {
 		log_at(lg, LOG_ERR, NULL, "event loop closed with handles still open: %s", uv_strerror(r));
 		code = 1;

@@ -6,15 +6,16 @@
 #ifndef SALESD_SERVE_H
 #define SALESD_SERVE_H
 
+#include "cli.h"
 #include "config.h"
+#include "dag.h"
 #include "log.h"
 
 /*
- * Run the daemon until it is told to stop. cfg is the configuration already
- * loaded from src (the reference is taken over); src is kept for reloads.
- * Returns the process exit code.
+ * Run the daemon until it is told to stop. cfg and dag were loaded from src
+ * (both are taken over); src is kept for reloads. Returns the exit code.
  */
-int serve_main(struct config *cfg, const struct config_source *src, struct logger *lg,
-    bool level_from_cli);
+int serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
+    struct logger *lg, const struct cli *cli);
 
 #endif

@@ -74,7 +74,7 @@ static const struct config_key config_keys[] = {
 	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL },
 	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL },
 	{ "salesd", "max_parallel", CONFIG_INT, "2", 0, NULL, 1, 64, NULL },
-	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, MS(1), MS(600), NULL },
+	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, 100, MS(600), NULL },
 
 	{ "database", "conninfo", CONFIG_STRING, "dbname=salesd", CONFIG_SECRET, NULL, 0, 0, NULL },
 	{ "database", "schema", CONFIG_STRING, "salesd", 0, NULL, 0, 0, check_identifier },
@@ -105,12 +105,13 @@ static const struct config_key config_keys[] = {
 	{ "job", "schedule", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty },
 	{ "job", "period", CONFIG_ENUM, "day", 0, "day|week|month", 0, 0, NULL },
 	{ "job", "retries", CONFIG_INT, "3", 0, NULL, 0, 100, NULL },
-	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, MS(1), MS(86400), NULL },
+	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, 10, MS(86400), NULL },
 	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL },
-	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL },
+	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL },
 	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL },
 	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores", 0, 0, NULL },
 	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty },
+	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
 };
 
 static const char *const config_sections[] = {

@@ -76,7 +76,9 @@ db_connect(PGconn **out, const char *conninfo, const char *schema, char **cause)
 		return r;
 	}
 	if ((ident = db_ident(c, schema)) == NULL ||
-	    (sql = util_printf("SET search_path TO %s, public", ident)) == NULL) {
+	    (sql = util_printf("SET search_path TO %s, public; "
+	    /* Migrations' "already exists, skipping" notices are not news. */
+	    "SET client_min_messages TO warning", ident)) == NULL) {
 		r = util_fail(cause, -ENOMEM, "out of memory");
 		goto fail;
 	}

@@ -179,6 +179,7 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	return 0;
 commit:
 	free(state);
+	state = NULL;
 	if ((r = run(c, "COMMIT", 0, NULL, cause)) < 0)
 		goto fail;
 	/* Keep no lock for what we did not claim. */

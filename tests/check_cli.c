@@ -32,13 +32,13 @@ teardown(void)
 static struct tu_result
 salesd(char *const env[], const char *a0, ...)
 {
-	const char *argv[12] = { tu_salesd() };
+	const char *argv[20] = { tu_salesd() };
 	struct tu_result r;
 	size_t n = 1;
 	va_list ap;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a != NULL && n < 11; a = va_arg(ap, const char *))
+	for (const char *a = a0; a != NULL && n < 19; a = va_arg(ap, const char *))
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
@@ -187,10 +187,6 @@ END_TEST
 START_TEST(test_not_available)
 {
 	static const char *const cmds[][3] = {
-		{ "migrate", NULL, NULL },
-		{ "run", "etl", NULL },
-		{ "backfill", "etl", NULL },
-		{ "status", NULL, NULL },
 		{ "whatsapp-login", NULL, NULL },
 	};
 
@@ -202,6 +198,76 @@ START_TEST(test_not_available)
 		ck_assert_str_eq(r.out, "");
 		tu_result_done(&r);
 	}
+}
+END_TEST
+
+/* "salesd calendar": fire times across DST in the format of INTERFACES.md. */
+START_TEST(test_calendar)
+{
+	struct tu_result r;
+
+	/* Berlin, spring forward: 02:30 does not exist on 2026-03-29 and fires at 03:00 CEST. */
+	r = salesd(NULL, "calendar", "30 2 * * *", "--tz", "Europe/Berlin",
+	    "--from", "2026-03-28 00:00", "--count", "3", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.out,
+	    "2026-03-28 02:30:00 +0100 CET\n"
+	    "2026-03-29 03:00:00 +0200 CEST\n"
+	    "2026-03-30 02:30:00 +0200 CEST\n");
+	tu_result_done(&r);
+	/* Fall back: 02:30 happens twice on 2026-10-25 and fires at the first. */
+	r = salesd(NULL, "calendar", "30 2 * * *", "--tz", "Europe/Berlin",
+	    "--from", "2026-10-25 00:00", "--count", "2", NULL);
+	ck_assert_str_eq(r.out,
+	    "2026-10-25 02:30:00 +0200 CEST\n"
+	    "2026-10-26 02:30:00 +0100 CET\n");
+	tu_result_done(&r);
+	/* Lord Howe moves by 30 minutes; the zone named in the expression wins over --tz. */
+	r = salesd(NULL, "calendar", "15 2 * * * Australia/Lord_Howe", "--tz", "UTC",
+	    "--from", "2026-10-03 00:00", "--count", "2", NULL);
+	ck_assert_str_eq(r.out,
+	    "2026-10-03 02:15:00 +1030 +1030\n"
+	    "2026-10-04 02:30:00 +1100 +11\n");
+	tu_result_done(&r);
+	/* The five fields as separate arguments; --from counts itself. */
+	r = salesd(NULL, "calendar", "0", "3", "*", "*", "mon", "--tz", "Asia/Kolkata",
+	    "--from", "2026-11-23 03:00", "--count", "2", NULL);
+	ck_assert_str_eq(r.out,
+	    "2026-11-23 03:00:00 +0530 IST\n"
+	    "2026-11-30 03:00:00 +0530 IST\n");
+	tu_result_done(&r);
+}
+END_TEST
+
+START_TEST(test_calendar_errors)
+{
+	struct tu_result r;
+
+	r = salesd(NULL, "calendar", "61 * * * *", "--tz", "UTC", NULL);
+	ck_assert_int_eq(r.status, 64);
+	ck_assert_msg(tu_contains(r.err, "minute field \"61\": value out of range 0-59"), "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	tu_result_done(&r);
+	r = salesd(NULL, "calendar", "0 0 30 2 *", "--tz", "UTC", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert(tu_contains(r.err, "never fires"));
+	tu_result_done(&r);
+	r = salesd(NULL, "calendar", "@daily", "--tz", "UTC", "--from", "2026-02-30 00:00", NULL);
+	ck_assert_int_eq(r.status, 64);
+	ck_assert(tu_contains(r.err, "--from \"2026-02-30 00:00\""));
+	tu_result_done(&r);
+	r = salesd(NULL, "calendar", "@daily", "--tz", "UTC", "--count", "0", NULL);
+	ck_assert_int_eq(r.status, 64);
+	ck_assert(tu_contains(r.err, "--count"));
+	tu_result_done(&r);
+	r = salesd(NULL, "calendar", "@daily", "--tz", "Mars/Olympus", NULL);
+	ck_assert_int_eq(r.status, 64);
+	ck_assert(tu_contains(r.err, "Mars/Olympus"));
+	tu_result_done(&r);
+	r = salesd(NULL, "calendar", NULL);
+	ck_assert_int_eq(r.status, 64);
+	ck_assert(tu_contains(r.err, "needs a cron expression"));
+	tu_result_done(&r);
 }
 END_TEST
 
@@ -220,6 +286,8 @@ cli_suite(void)
 	tcase_add_test(tc, test_serve_broken_config);
 	tcase_add_test(tc, test_usage_errors);
 	tcase_add_test(tc, test_not_available);
+	tcase_add_test(tc, test_calendar);
+	tcase_add_test(tc, test_calendar_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,53 +19,64 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pgtest.h"
 #include "testutil.h"
 #include "util.h"
 
 #define SECRET "Pa55w0rd-NEVER-PRINT-9f3a"
 
-static char *dir;
+static char *dir, *conninfo;
+static char *config_one, *config_two, *config_broken;
+
+/* 2026-11-24 12:00 in Asia/Kolkata: the daemons' clock (SALESD_FAKE_NOW). */
+#define NOON_24 "1795501800"
+
+/* Common settings: the test database, the secret, no catch-up work. */
+#define COMMON \
+	"[salesd]\n" \
+	"timezone = Asia/Kolkata\n" \
+	"[database]\n" \
+	"conninfo = %s\n" \
+	"[source]\n" \
+	"password = " SECRET "\n"
 
 static void
 setup(void)
 {
 	dir = tu_tmpdir();
+	conninfo = pgtest_create_db("lifecycle");
+	config_one = util_printf(COMMON
+	    "[job one]\n"
+	    "kind = selftest\n"
+	    "schedule = 0 3 * * *\n"
+	    "catchup = 0s\n", conninfo);
+	config_two = util_printf(COMMON
+	    "[job one]\n"
+	    "kind = selftest\n"
+	    "schedule = 30 2 * * *\n"
+	    "catchup = 0s\n"
+	    "[job two]\n"
+	    "kind = selftest\n"
+	    "after = one\n", conninfo);
+	/* Broken on line 8, with the secret on a broken line too. */
+	config_broken = util_printf(COMMON
+	    "[smtp]\n"
+	    "url = htp://mail:25\n"
+	    "password = " SECRET "\n"
+	    "password = " SECRET "\n", conninfo);
 }
 
 static void
 teardown(void)
 {
+	pgtest_drop_db(conninfo);
+	free(conninfo);
+	free(config_one);
+	free(config_two);
+	free(config_broken);
 	tu_rmrf(dir);
 	free(dir);
 }
-
-static const char config_one[] =
-	"[salesd]\n"
-	"timezone = Asia/Kolkata\n"
-	"[source]\n"
-	"password = " SECRET "\n"
-	"[job one]\n"
-	"kind = selftest\n";
-
-static const char config_two[] =
-	"[salesd]\n"
-	"timezone = Asia/Kolkata\n"
-	"[source]\n"
-	"password = " SECRET "\n"
-	"[job one]\n"
-	"kind = selftest\n"
-	"[job two]\n"
-	"kind = selftest\n"
-	"after = one\n";
-
-/* Broken on line 4, with the secret on a broken line too. */
-static const char config_broken[] =
-	"[salesd]\n"
-	"timezone = Asia/Kolkata\n"
-	"[smtp]\n"
-	"url = htp://mail:25\n"
-	"password = " SECRET "\n"
-	"password = " SECRET "\n";
 
 /* The STATUS= line of a datagram log, last one wins. */
 static char *
@@ -98,8 +109,9 @@ daemon_start(struct daemon *d, const char *config, const char *watchdog_usec)
 	d->notify_path = util_printf("%s/notify", dir);
 	d->notify = tu_notify_socket(d->notify_path);
 	d->env[0] = util_printf("NOTIFY_SOCKET=%s", d->notify_path);
+	d->env[1] = util_printf("SALESD_FAKE_NOW=" NOON_24);
 	if (watchdog_usec != NULL)
-		d->env[1] = util_printf("WATCHDOG_USEC=%s", watchdog_usec);
+		d->env[2] = util_printf("WATCHDOG_USEC=%s", watchdog_usec);
 	argv[2] = d->conf;
 	ck_assert_int_eq(tu_spawn(&d->child, (char *const *)(uintptr_t)argv, d->env, d->errpath), 0);
 }
@@ -124,7 +136,7 @@ START_TEST(test_ready_reload_stop)
 	daemon_start(&d, config_one, NULL);
 	ck_assert_msg(tu_notify_wait(d.notify, "READY=1", 10000, &log), "no READY=1: %s", log);
 	status = last_status(log);
-	ck_assert_str_eq(status, "idle; 1 jobs configured");
+	ck_assert_str_eq(status, "idle; next: one at 2026-11-25 03:00 IST");
 	free(status);
 
 	/* A good new configuration: RELOADING=1 with a timestamp, then READY=1. */
@@ -136,7 +148,7 @@ START_TEST(test_ready_reload_stop)
 	ck_assert(tu_contains(log, "MONOTONIC_USEC="));
 	ck_assert_msg(tu_notify_wait(d.notify, "READY=1", 10000, &log), "no READY=1 after reload: %s", log);
 	status = last_status(log);
-	ck_assert_str_eq(status, "idle; 2 jobs configured");
+	ck_assert_str_eq(status, "idle; next: one at 2026-11-25 02:30 IST");
 	free(status);
 
 	/* A broken one: still running, the old value kept, the error logged with file:line. */
@@ -147,11 +159,11 @@ START_TEST(test_ready_reload_stop)
 	ck_assert(tu_notify_wait(d.notify, "RELOADING=1", 10000, &log));
 	ck_assert(tu_notify_wait(d.notify, "READY=1", 10000, &log));
 	status = last_status(log);
-	ck_assert_str_eq(status, "idle; 2 jobs configured");
+	ck_assert_str_eq(status, "idle; next: one at 2026-11-25 02:30 IST");
 	free(status);
 	ck_assert_int_eq(kill(d.child.pid, 0), 0);
 	err = tu_read(d.errpath);
-	want = util_printf("%s:4: [smtp] url: unsupported scheme \"htp\"", d.conf);
+	want = util_printf("%s:8: [smtp] url: unsupported scheme \"htp\"", d.conf);
 	ck_assert_msg(tu_contains(err, want), "stderr lacks \"%s\": %s", want, err);
 	ck_assert(tu_contains(err, "keeping the previous configuration"));
 	free(want);

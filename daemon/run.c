@@ -1,0 +1,252 @@
+/*
+ * run: "salesd run" and "salesd backfill": the engine in the foreground, with
+ * explicit targets instead of schedules, so what an operator runs by hand is
+ * what the daemon runs at night. SIGINT/SIGTERM stop it like the daemon
+ * (running tasks get stop_timeout to finish); a second one kills them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "tz.h"
+#include "util.h"
+
+struct fg {
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm;
+	struct engine *engine;
+	struct config *cfg;
+	int code;
+	bool stopping;
+};
+
+static void
+fg_done(void *arg, int code)
+{
+	struct fg *fg = arg;
+
+	fg->code = code;
+	uv_close((uv_handle_t *)&fg->sigint, NULL);
+	uv_close((uv_handle_t *)&fg->sigterm, NULL);
+}
+
+static void
+fg_signal(uv_signal_t *h, int signum)
+{
+	struct fg *fg = h->data;
+
+	(void)signum;
+	engine_stop(fg->engine, fg->stopping ? 0 : config_duration_ms(fg->cfg, "salesd", "stop_timeout"),
+	    fg->stopping);
+	fg->stopping = true;
+}
+
+/* The business-local day that ended last, by the engine's clock. */
+static int32_t
+fg_yesterday(const struct dag *dag)
+{
+	long long usec = util_now_realtime_usec() + cli_clock_offset();
+	struct tz_local lt;
+
+	if (tz_to_local(dag_zone(dag), usec / 1000000, &lt) < 0)
+		return (int32_t)(usec / 1000000 / 86400) - 1;
+	return period_day_from_civil(lt.year, lt.mon, lt.mday) - 1;
+}
+
+/*
+ * Set up a foreground engine, let want() add the targets, run it to the end.
+ * Takes over cfg and dag.
+ */
+static int
+fg_run(struct cli *cli, struct config *cfg, struct dag *dag, bool no_deliver,
+    int (*want)(struct engine *, struct cli *, const struct dag_job *, int32_t, char **), const struct dag_job *job,
+    int32_t day)
+{
+	struct engine_options opts = { 0 };
+	struct fg fg = { .code = 1 };
+	struct logger *lg = cli_logger(cli, cfg);
+	const char **child_args = cli_child_args(cli);
+	char **child_env = cli_child_env();
+	char exe[4096], host[256] = "localhost", *cause = NULL;
+	ssize_t n;
+	int r;
+
+	if (lg == NULL || child_args == NULL || child_env == NULL ||
+	    (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) {
+		fprintf(stderr, "salesd: cannot set up: %s\n", strerror(errno));
+		r = EX_OSERR;
+		dag_free(dag);
+		goto out;
+	}
+	exe[n] = '\0';
+	gethostname(host, sizeof host - 1);
+	uv_loop_init(&fg.loop);
+	fg.cfg = cfg;
+	opts.exe = exe;
+	opts.child_args = child_args;
+	opts.child_env = child_env;
+	opts.host = host;
+	opts.clock_offset_usec = cli_clock_offset();
+	opts.no_deliver = no_deliver;
+	opts.on_done = fg_done;
+	opts.arg = &fg;
+	if ((r = engine_new(&fg.engine, &fg.loop, cfg, dag, lg, &opts, &cause)) < 0) {
+		fprintf(stderr, "salesd: %s\n", cause ? cause : "out of memory");
+		r = EX_OSERR;
+		uv_loop_close(&fg.loop);
+		goto out;
+	}
+	uv_signal_init(&fg.loop, &fg.sigint);
+	uv_signal_init(&fg.loop, &fg.sigterm);
+	fg.sigint.data = fg.sigterm.data = &fg;
+	uv_signal_start(&fg.sigint, fg_signal, SIGINT);
+	uv_signal_start(&fg.sigterm, fg_signal, SIGTERM);
+	/* The targets; on a bad one nothing has started, and all is closed again. */
+	if ((r = want(fg.engine, cli, job, day, &cause)) < 0) {
+		fprintf(stderr, "salesd: %s\n", cause ? cause : "cannot want that");
+		engine_stop(fg.engine, 0, true);
+		uv_run(&fg.loop, UV_RUN_DEFAULT);
+		engine_free(fg.engine);
+		uv_loop_close(&fg.loop);
+		r = EX_USAGE;
+		goto out;
+	}
+	engine_start(fg.engine);
+	uv_run(&fg.loop, UV_RUN_DEFAULT);
+	engine_free(fg.engine);
+	if (uv_loop_close(&fg.loop) != 0)
+		fprintf(stderr, "salesd: event loop closed with handles open\n");
+	r = fg.code;
+out:
+	free(cause);
+	free(child_args);
+	free(child_env);
+	log_free(lg);
+	config_free(cfg);
+	return r;
+}
+
+static int
+want_one(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, char **cause)
+{
+	return engine_want(e, job->name, day, cli->store, cli->force, cause);
+}
+
+int
+cmd_run(struct cli *cli)
+{
+	const struct dag_job *job;
+	struct config *cfg;
+	struct dag *dag;
+	struct period p;
+	char *cause = NULL;
+	int32_t day;
+	int r;
+
+	if (cli->nargs != 1) {
+		fprintf(stderr, "salesd: usage: salesd run JOB [--date YYYY-MM-DD] [--store NAME] "
+		    "[--force] [--no-deliver]\n");
+		return EX_USAGE;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	if ((job = dag_find(dag, cli->args[0], NULL)) == NULL) {
+		fprintf(stderr, "salesd: run: no job \"%s\" in the configuration (see salesd status)\n",
+		    cli->args[0]);
+		r = EX_USAGE;
+		goto fail;
+	}
+	if (cli->store != NULL && !job->per_store) {
+		fprintf(stderr, "salesd: run: --store: job %s is company-wide (scope = company)\n", job->name);
+		r = EX_USAGE;
+		goto fail;
+	}
+	if (cli->date != NULL) {
+		if (period_parse_date(cli->date, &day, &cause) < 0) {
+			fprintf(stderr, "salesd: run: --date %s\n", cause);
+			free(cause);
+			r = EX_USAGE;
+			goto fail;
+		}
+	} else {
+		/* The latest closed period of the job's kind. */
+		p = period_latest_closed(job->period, fg_yesterday(dag));
+		day = p.first;
+	}
+	return fg_run(cli, cfg, dag, cli->no_deliver, want_one, job, day);
+fail:
+	dag_free(dag);
+	config_free(cfg);
+	return r;
+}
+
+/* Every closed period of the job between --from and --to, oldest first. */
+static int
+want_range(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t last_closed, char **cause)
+{
+	int32_t from, to;
+	struct period p;
+	int r, n = 0;
+
+	if ((r = period_parse_date(cli->from, &from, cause)) < 0 ||
+	    (r = period_parse_date(cli->to, &to, cause)) < 0)
+		return r;
+	if (to < from)
+		return util_fail(cause, -EINVAL, "backfill: --to %s is before --from %s", cli->to, cli->from);
+	for (p = period_containing(job->period, from); p.first <= to; p = period_next(&p)) {
+		char pstr[PERIOD_STRLEN];
+
+		period_format(&p, pstr);
+		if (p.last > last_closed) {
+			fprintf(stderr, "salesd: backfill: %s %s has not closed yet; left out\n", job->name, pstr);
+			continue;
+		}
+		if ((r = engine_want(e, job->name, p.first, NULL, cli->force, cause)) < 0)
+			return r;
+		n++;
+	}
+	if (n == 0)
+		return util_fail(cause, -EINVAL, "backfill: no closed %s of %s in %s..%s",
+		    period_kind_name(job->period), job->name, cli->from, cli->to);
+	return 0;
+}
+
+int
+cmd_backfill(struct cli *cli)
+{
+	const struct dag_job *job;
+	struct config *cfg;
+	struct dag *dag;
+	int r;
+
+	if (cli->nargs != 1 || cli->from == NULL || cli->to == NULL) {
+		fprintf(stderr, "salesd: usage: salesd backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver]\n");
+		return EX_USAGE;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	if ((job = dag_find(dag, cli->args[0], NULL)) == NULL) {
+		fprintf(stderr, "salesd: backfill: no job \"%s\" in the configuration\n", cli->args[0]);
+		r = EX_USAGE;
+		goto fail;
+	}
+	if ((job->kind == JOB_EMAIL || job->kind == JOB_WHATSAPP) && !cli->deliver) {
+		fprintf(stderr, "salesd: backfill: %s sends messages; add --deliver to send them for "
+		    "past periods\n", job->name);
+		r = EX_USAGE;
+		goto fail;
+	}
+	return fg_run(cli, cfg, dag, !cli->deliver, want_range, job, fg_yesterday(dag));
+fail:
+	dag_free(dag);
+	config_free(cfg);
+	return r;
+}

@@ -1,0 +1,174 @@
+/*
+ * task: one task instance, run in this process (see task.h). The daemon and
+ * "salesd run" start it as a child; the job kinds are dispatched from here.
+ * The selftest kind lives here too: it exists to exercise the engine (it can
+ * crash and hang on purpose), and it ships in the binary for diagnostics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "task.h"
+#include "util.h"
+
+/* One JSON line to the parent. */
+static void
+task_event(const char *event, const char *message, int ok)
+{
+	json_t *o = json_pack("{s:s, s:s}", "event", event, "message", message ? message : "");
+	char *line;
+
+	if (o == NULL)
+		return;
+	if (ok >= 0)
+		json_object_set_new(o, "ok", json_boolean(ok));
+	if ((line = json_dumps(o, JSON_COMPACT)) != NULL) {
+		printf("%s\n", line);
+		fflush(stdout);
+		free(line);
+	}
+	json_decref(o);
+}
+
+static void
+task_sleep_ms(unsigned long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Run the steps of a selftest action; returns the exit code. */
+static int
+selftest_run(const struct dag_job *job, const struct task_args *a)
+{
+	char **steps;
+	size_t n;
+	int code = 0;
+
+	if ((steps = util_split(job->action, ',', &n)) == NULL)
+		return 1;
+	for (size_t i = 0; i < n && code == 0; i++) {
+		char *arg = strchr(steps[i], ' '), msg[512];
+
+		if (arg != NULL) {
+			*arg++ = '\0';
+			util_trim(arg);
+		}
+		snprintf(msg, sizeof msg, "step %s%s%s", steps[i], arg ? " " : "", arg ? arg : "");
+		task_event("progress", msg, -1);
+		if (strcmp(steps[i], "succeed") == 0)
+			break;
+		if (strcmp(steps[i], "fail") == 0) {
+			task_event("result", "failed on purpose (selftest)", 0);
+			code = 1;
+		} else if (strcmp(steps[i], "fail-until") == 0) {
+			if (a->attempt <= strtoul(arg, NULL, 10)) {
+				snprintf(msg, sizeof msg, "attempt %u fails on purpose (fail-until %s)", a->attempt, arg);
+				task_event("result", msg, 0);
+				code = 1;
+			}
+		} else if (strcmp(steps[i], "crash") == 0) {
+			abort();
+		} else if (strcmp(steps[i], "hang") == 0 || strcmp(steps[i], "hang-hard") == 0) {
+			if (strcmp(steps[i], "hang-hard") == 0)
+				signal(SIGTERM, SIG_IGN);
+			for (;;)
+				pause();
+		} else if (strcmp(steps[i], "sleep") == 0) {
+			unsigned long long ms = 0;
+
+			config_parse_duration(arg, &ms, NULL);
+			task_sleep_ms(ms);
+		} else if (strcmp(steps[i], "marker") == 0) {
+			/* One write with O_APPEND: lines from parallel tasks never mix. */
+			int fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d\n", job->name, a->period,
+			    a->store ? a->store : "-", a->attempt, (int)getpid());
+
+			if (fd < 0 || write(fd, msg, (size_t)len) != len) {
+				task_event("result", "cannot write the marker file", 0);
+				code = 1;
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(steps[i], "stamp") == 0) {
+			/* "job period start-µs": when this task process began, for bench/idle. */
+			int fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			int len = snprintf(msg, sizeof msg, "%s %s %lld\n", job->name, a->period, a->started_usec);
+
+			if (fd < 0 || write(fd, msg, (size_t)len) != len) {
+				task_event("result", "cannot write the stamp file", 0);
+				code = 1;
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if (strcmp(steps[i], "no-notify-env") == 0) {
+			/* A task must not be able to speak for the daemon to systemd. */
+			static const char *const vars[] = { "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID" };
+
+			for (size_t v = 0; v < UTIL_NELEM(vars); v++) {
+				if (getenv(vars[v]) != NULL) {
+					snprintf(msg, sizeof msg, "%s is set in the task's environment", vars[v]);
+					task_event("result", msg, 0);
+					code = 1;
+				}
+			}
+		} else if (strcmp(steps[i], "grandchild") == 0) {
+			/* A process of our group that would outlive us if nobody cleaned up. */
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				for (;;)
+					pause();
+			}
+			snprintf(msg, sizeof msg, "grandchild %d", (int)pid);
+			task_event("progress", msg, -1);
+		}
+	}
+	util_strv_free(steps);
+	if (code == 0)
+		task_event("result", "selftest done", 1);
+	return code;
+}
+
+int
+task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
+{
+	const struct dag_job *job = dag_find(dag, a->job, NULL);
+	struct period p;
+	char *cause = NULL, msg[256];
+
+	(void)cfg;
+	if (job == NULL) {
+		fprintf(stderr, "salesd task: no job \"%s\" in the configuration\n", a->job);
+		return EX_CONFIG;
+	}
+	if (period_parse(a->period, &p, &cause) < 0 || p.kind != job->period) {
+		fprintf(stderr, "salesd task: --period %s: %s\n", a->period,
+		    cause ? cause : "not a period of the job's kind");
+		free(cause);
+		return EX_USAGE;
+	}
+	snprintf(msg, sizeof msg, "%s %s%s%s attempt %u", job->name, a->period,
+	    a->store ? " store " : "", a->store ? a->store : "", a->attempt);
+	task_event("start", msg, -1);
+	switch (job->kind) {
+	case JOB_SELFTEST:
+		return selftest_run(job, a);
+	default:
+		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
+		    dag_kind_name(job->kind));
+		task_event("result", msg, 0);
+		return EX_USAGE;
+	}
+}

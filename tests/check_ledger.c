@@ -1,0 +1,294 @@
+/*
+ * check_ledger: the run ledger on a real PostgreSQL: migrations (idempotent,
+ * newer schema refused), claims and outcomes, retries and giving up, claims
+ * of a dead process recovered, and two connections racing for the same
+ * instances, each instance claimed exactly once.
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "ledger.h"
+#include "migrate.h"
+#include "pgtest.h"
+#include "testutil.h"
+#include "util.h"
+
+static char *conninfo;
+
+static void
+setup(void)
+{
+	conninfo = pgtest_create_db("ledger");
+}
+
+static void
+teardown(void)
+{
+	pgtest_drop_db(conninfo);
+	free(conninfo);
+}
+
+static PGconn *
+connect_migrated(void)
+{
+	PGconn *c = NULL;
+	char *cause = NULL;
+
+	if (db_connect(&c, conninfo, "salesd", &cause) < 0)
+		ck_abort_msg("%s", cause);
+	if (migrate_apply(c, "salesd", NULL, NULL, &cause) < 0)
+		ck_abort_msg("%s", cause);
+	return c;
+}
+
+static const struct ledger_key key = { "etl", "2026-11-23", "" };
+
+START_TEST(test_migrate)
+{
+	PGconn *c = NULL;
+	char *cause = NULL, *v;
+	int from = -1, to = -1;
+
+	ck_assert_int_eq(db_connect(&c, conninfo, "salesd", &cause), 0);
+	ck_assert_int_eq(migrate_apply(c, "salesd", &from, &to, &cause), 0);
+	ck_assert_int_eq(from, 0);
+	ck_assert_int_eq(to, migrate_latest());
+	ck_assert_int_ge(migrate_latest(), 1);
+	/* Again: nothing to do. */
+	ck_assert_int_eq(migrate_apply(c, "salesd", &from, &to, &cause), 0);
+	ck_assert_int_eq(from, to);
+	v = pgtest_query1(conninfo, "SELECT count(*) FROM salesd.schema_migrations");
+	ck_assert_int_eq(atoi(v), (int)nmigrations);
+	free(v);
+	/* A database from a newer salesd is refused, untouched. */
+	pgtest_exec(conninfo, "INSERT INTO salesd.schema_migrations (version, name) VALUES (999, 'future')");
+	ck_assert_int_eq(migrate_apply(c, "salesd", &from, &to, &cause), -EPROTO);
+	ck_assert(tu_contains(cause, "at version 999, newer than this salesd knows"));
+	free(cause);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_claim_finish)
+{
+	PGconn *a = connect_migrated(), *b = connect_migrated();
+	enum ledger_claim_result res;
+	struct ledger_claim cl, cl2;
+	char state[16], *v;
+
+	ck_assert_int_eq(ledger_claim(a, &key, 3, false, 0, "host-a", 100, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	ck_assert_int_eq(cl.attempt, 1);
+	ck_assert(!cl.recovered);
+	ck_assert_int_eq(ledger_state(a, &key, state, NULL), 0);
+	ck_assert_str_eq(state, "running");
+	/* Held: nobody else gets it, not even with force. */
+	ck_assert_int_eq(ledger_claim(b, &key, 3, false, 0, "host-b", 200, &res, &cl2, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_BUSY);
+	ck_assert_int_eq(ledger_claim(b, &key, 3, true, 0, "host-b", 200, &res, &cl2, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_BUSY);
+	ck_assert_int_eq(ledger_finish(a, &cl, LEDGER_SUCCEEDED, 0, NULL, false, 0, NULL), 0);
+	/* Done: not run again unless forced. */
+	ck_assert_int_eq(ledger_claim(b, &key, 3, false, 0, "host-b", 200, &res, &cl2, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_DONE);
+	ck_assert_int_eq(ledger_claim(b, &key, 3, true, 0, "host-b", 200, &res, &cl2, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	ck_assert_int_eq(cl2.attempt, 2);
+	ck_assert_int_eq(ledger_finish(b, &cl2, LEDGER_SUCCEEDED, 0, NULL, false, 0, NULL), 0);
+	v = pgtest_query1(conninfo, "SELECT string_agg(attempt || ':' || state || ':' || host || ':' || pid, ',' "
+	    "ORDER BY attempt) FROM salesd.task_attempt");
+	ck_assert_str_eq(v, "1:succeeded:host-a:100,2:succeeded:host-b:200");
+	free(v);
+	PQfinish(a);
+	PQfinish(b);
+}
+END_TEST
+
+START_TEST(test_retry_and_give_up)
+{
+	PGconn *c = connect_migrated();
+	enum ledger_claim_result res;
+	struct ledger_claim cl;
+	char state[16], *v;
+
+	/* retries = 1: attempt 1 fails with a retry at t=1000s, attempt 2 fails for good. */
+	ck_assert_int_eq(ledger_claim(c, &key, 1, false, 0, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_FAILED, 1, "exit status 1: boom", true,
+	    1000 * 1000000LL, NULL), 0);
+	ck_assert_int_eq(ledger_state(c, &key, state, NULL), 0);
+	ck_assert_str_eq(state, "retry");
+	ck_assert_int_eq(ledger_claim(c, &key, 1, false, 999 * 1000000LL, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_NOT_YET);
+	ck_assert_int_eq(cl.not_before_usec, 1000 * 1000000LL);
+	ck_assert_int_eq(ledger_claim(c, &key, 1, false, 1000 * 1000000LL, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	ck_assert_int_eq(cl.attempt, 2);
+	ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_TIMEOUT, 137, "timed out", false, 0, NULL), 0);
+	ck_assert_int_eq(ledger_state(c, &key, state, NULL), 0);
+	ck_assert_str_eq(state, "failed");
+	ck_assert_int_eq(ledger_claim(c, &key, 1, false, 2000 * 1000000LL, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_GAVE_UP);
+	v = pgtest_query1(conninfo, "SELECT error FROM salesd.task_instance");
+	ck_assert_str_eq(v, "timed out");
+	free(v);
+	v = pgtest_query1(conninfo, "SELECT string_agg(state || ':' || exit_status, ',' ORDER BY attempt) "
+	    "FROM salesd.task_attempt");
+	ck_assert_str_eq(v, "failed:1,timeout:137");
+	free(v);
+	PQfinish(c);
+}
+END_TEST
+
+/* The claimer's connection dies: its attempt is abandoned and the next claim takes over. */
+START_TEST(test_recover_abandoned)
+{
+	PGconn *a = connect_migrated(), *b = connect_migrated();
+	enum ledger_claim_result res;
+	struct ledger_claim cl;
+	char *v;
+
+	ck_assert_int_eq(ledger_claim(a, &key, 1, false, 0, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	PQfinish(a);
+	/* The server notices the closed session; its advisory lock is gone. */
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(ledger_claim(b, &key, 1, false, 0, "h", 2, &res, &cl, NULL), 0);
+		if (res != LEDGER_BUSY)
+			break;
+		usleep(20000);
+	}
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	ck_assert(cl.recovered);
+	ck_assert_int_eq(cl.attempt, 2);
+	v = pgtest_query1(conninfo, "SELECT state FROM salesd.task_attempt WHERE attempt = 1");
+	ck_assert_str_eq(v, "abandoned");
+	free(v);
+	/* That was the last allowed attempt: if this one dies too, the instance gives up. */
+	PQfinish(b);
+	b = connect_migrated();
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(ledger_claim(b, &key, 1, false, 0, "h", 3, &res, &cl, NULL), 0);
+		if (res != LEDGER_BUSY)
+			break;
+		usleep(20000);
+	}
+	ck_assert_int_eq(res, LEDGER_GAVE_UP);
+	v = pgtest_query1(conninfo, "SELECT state FROM salesd.task_instance");
+	ck_assert_str_eq(v, "failed");
+	free(v);
+	PQfinish(b);
+}
+END_TEST
+
+START_TEST(test_count_succeeded)
+{
+	PGconn *c = connect_migrated();
+	const char *days[] = { "2026-11-16", "2026-11-17", "2026-11-18" };
+	enum ledger_claim_result res;
+	struct ledger_claim cl;
+	long n = -1;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct ledger_key k = { "etl", days[i], "" };
+
+		ck_assert_int_eq(ledger_claim(c, &k, 1, false, 0, "h", 1, &res, &cl, NULL), 0);
+		ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_SUCCEEDED, 0, NULL, false, 0, NULL), 0);
+	}
+	ck_assert_int_eq(ledger_count_succeeded(c, "etl", days, 3, "", &n, NULL), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(ledger_count_succeeded(c, "etl", days, 3, "some store", &n, NULL), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(ledger_count_succeeded(c, "other", days, 3, NULL, &n, NULL), 0);
+	ck_assert_int_eq(n, 0);
+	PQfinish(c);
+}
+END_TEST
+
+/* Two connections race for 40 instances; every one is claimed exactly once. */
+struct racer {
+	int claimed[40];
+	int errors;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	PGconn *c = NULL;
+	char period[16];
+
+	if (db_connect(&c, conninfo, "salesd", NULL) < 0) {
+		r->errors++;
+		return NULL;
+	}
+	for (int i = 0; i < 40; i++) {
+		struct ledger_key k = { "race", period, "" };
+		enum ledger_claim_result res;
+		struct ledger_claim cl;
+
+		snprintf(period, sizeof period, "2026-10-%02d", i % 28 + 1);
+		if (i >= 28)
+			snprintf(period, sizeof period, "2026-09-%02d", i - 27);
+		if (ledger_claim(c, &k, 0, false, 0, "h", i, &res, &cl, NULL) < 0) {
+			r->errors++;
+			continue;
+		}
+		if (res == LEDGER_CLAIMED) {
+			r->claimed[i]++;
+			if (ledger_finish(c, &cl, LEDGER_SUCCEEDED, 0, NULL, false, 0, NULL) < 0)
+				r->errors++;
+		}
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+START_TEST(test_race)
+{
+	struct racer r1 = { 0 }, r2 = { 0 };
+	pthread_t t1, t2;
+	char *v;
+
+	PQfinish(connect_migrated());
+	pthread_create(&t1, NULL, race, &r1);
+	pthread_create(&t2, NULL, race, &r2);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	ck_assert_int_eq(r1.errors + r2.errors, 0);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(r1.claimed[i] + r2.claimed[i], 1);
+	v = pgtest_query1(conninfo, "SELECT count(*) FROM salesd.task_attempt");
+	ck_assert_str_eq(v, "40");
+	free(v);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("postgresql");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_migrate);
+	tcase_add_test(tc, test_claim_finish);
+	tcase_add_test(tc, test_retry_and_give_up);
+	tcase_add_test(tc, test_recover_abandoned);
+	tcase_add_test(tc, test_count_succeeded);
+	tcase_add_test(tc, test_race);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
