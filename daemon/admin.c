@@ -77,9 +77,21 @@ rows_json(PGresult *res)
 	for (int r = 0; r < PQntuples(res); r++) {
 		json_t *o = json_object();
 
-		for (int c = 0; c < PQnfields(res); c++)
-			json_object_set_new(o, PQfname(res, c), PQgetisnull(res, r, c) ? json_null() :
-			    json_string(PQgetvalue(res, r, c)));
+		for (int c = 0; c < PQnfields(res); c++) {
+			const char *v = PQgetvalue(res, r, c);
+			json_t *j;
+
+			/* Numbers stay numbers (type OIDs from pg_type: int8, int2, int4; numeric). */
+			if (PQgetisnull(res, r, c))
+				j = json_null();
+			else if (PQftype(res, c) == 20 || PQftype(res, c) == 21 || PQftype(res, c) == 23)
+				j = json_integer(strtoll(v, NULL, 10));
+			else if (PQftype(res, c) == 1700)
+				j = json_real(strtod(v, NULL));
+			else
+				j = json_string(v);
+			json_object_set_new(o, PQfname(res, c), j);
+		}
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -107,20 +119,20 @@ cmd_status(struct cli *cli)
 	static const char recent_sql[] =
 	    "SELECT to_char(a.started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS started, "
 	    "i.job, i.period, i.store, a.attempt, a.state, "
-	    "round(extract(epoch FROM coalesce(a.finished_at, now()) - a.started_at)::numeric, 1)::text AS seconds, "
-	    "a.host, a.pid::text AS pid, a.error "
+	    "round(extract(epoch FROM coalesce(a.finished_at, now()) - a.started_at)::numeric, 1) AS seconds, "
+	    "a.host, a.pid, a.error "
 	    "FROM task_attempt a JOIN task_instance i ON i.id = a.instance_id "
 	    "ORDER BY a.started_at DESC, a.attempt DESC LIMIT 20";
 	static const char retry_sql[] =
-	    "SELECT job, period, store, attempts::text AS attempts, "
+	    "SELECT job, period, store, attempts, "
 	    "to_char(not_before AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS next_attempt, error "
 	    "FROM task_instance WHERE state = 'retry' AND $1 IS NOT NULL ORDER BY not_before LIMIT 50";
 	static const char failed_sql[] =
-	    "SELECT job, period, store, attempts::text AS attempts, "
+	    "SELECT job, period, store, attempts, "
 	    "to_char(updated_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS failed_at, error "
 	    "FROM task_instance WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 20";
 	static const char running_sql[] =
-	    "SELECT i.job, i.period, i.store, a.attempt::text AS attempt, a.host, a.pid::text AS pid, "
+	    "SELECT i.job, i.period, i.store, a.attempt, a.host, a.pid, "
 	    "to_char(a.started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS started "
 	    "FROM task_instance i JOIN task_attempt a ON a.instance_id = i.id AND a.attempt = i.attempts "
 	    "WHERE i.state = 'running' ORDER BY a.started_at";
@@ -191,7 +203,7 @@ cmd_status(struct cli *cli)
 		printf("  %-20s %-10s %-14s attempt %s  since %s  on %s pid %s\n", PQgetvalue(running, i, 0),
 		    PQgetvalue(running, i, 1), PQgetvalue(running, i, 2), PQgetvalue(running, i, 3),
 		    PQgetvalue(running, i, 6), PQgetvalue(running, i, 4), PQgetvalue(running, i, 5));
-	printf("\nRecent attempts:\n");
+	printf("\nRecent attempts (%s):\n", zone);
 	if (PQntuples(recent) == 0)
 		printf("  none yet\n");
 	for (int i = 0; i < PQntuples(recent); i++)

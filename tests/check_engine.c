@@ -249,6 +249,8 @@ START_TEST(test_give_up_and_status)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(o = json_loads(r.out, 0, NULL));
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "failures")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(o, "failures"), 0),
+	    "attempts")), 2);
 	ck_assert_uint_eq(json_array_size(json_object_get(o, "recent")), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "next"), 0), "job")), "a");
 	json_decref(o);
@@ -538,6 +540,54 @@ START_TEST(test_catch_up_window)
 END_TEST
 
 /* A schedule fires on time, for the day that just closed; STATUS names it first. */
+/*
+ * DST days in Europe/Berlin, each started two seconds before the moment:
+ * 02:30 does not exist on 2026-03-29 (fires at 03:00 CEST, once); 02:30
+ * happens twice on 2026-10-25 (fires at the first, and not at the second).
+ */
+#define SPRING_0159_58 "1774745998"     /* 2026-03-29 01:59:58 CET */
+#define FALL_0229_58_CEST "1792888198"  /* 2026-10-25 02:29:58 CEST, first pass */
+#define FALL_0229_58_CET "1792891798"   /* 2026-10-25 02:29:58 CET, second pass */
+
+static void
+dst_case(const char *fake_now, const char *ready_status, const char *after_status, const char *ran)
+{
+	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 30 2 * * * Europe/Berlin\n"
+	    "catchup = 0s\naction = marker %s\n", marker);
+	char *conf = config(jobs), *log = NULL;
+	struct daemon d;
+
+	unlink(marker);
+	daemon_start(&d, conf, fake_now, "dst");
+	ck_assert(tu_notify_wait(d.notify, "READY=1", 10000, &log));
+	ck_assert_msg(tu_contains(log, ready_status), "wanted %s: %s", ready_status, log);
+	/* It fired: the next fire time moves on to the next day. Or it must not fire at all. */
+	if (after_status != NULL)
+		ck_assert_msg(tu_notify_wait(d.notify, after_status, 6000, &log), "wanted %s: %s",
+		    after_status, log);
+	usleep(after_status != NULL ? 300000 : 3000000);
+	if (ran != NULL) {
+		ck_assert_int_eq(marker_lines(), 1);
+		ck_assert_int_eq(marker_count(ran), 1);
+	} else
+		ck_assert_int_eq(marker_lines(), 0);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	free(log);
+	free(jobs);
+	free(conf);
+}
+
+START_TEST(test_dst_days)
+{
+	dst_case(SPRING_0159_58, "STATUS=idle; next: a at 2026-03-29 03:00 CEST",
+	    "STATUS=idle; next: a at 2026-03-30 02:30 CEST", "a 2026-03-28 - 1");
+	dst_case(FALL_0229_58_CEST, "STATUS=idle; next: a at 2026-10-25 02:30 CEST",
+	    "STATUS=idle; next: a at 2026-10-26 02:30 CET", "a 2026-10-24 - 1");
+	/* Started between the two 02:30s: the day's firing is over. */
+	dst_case(FALL_0229_58_CET, "STATUS=idle; next: a at 2026-10-26 02:30 CET", NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_fire_on_time)
 {
 	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 30 1 * * *\ncatchup = 0s\n"
@@ -698,6 +748,7 @@ main(void)
 	tcase_add_test(daemon, test_daemon_kill9_restart);
 	tcase_add_test(daemon, test_catch_up_window);
 	tcase_add_test(daemon, test_fire_on_time);
+	tcase_add_test(daemon, test_dst_days);
 	tcase_add_test(daemon, test_reload_while_running);
 	tcase_add_test(daemon, test_database_down);
 	suite_add_tcase(s, daemon);
