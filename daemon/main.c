@@ -16,6 +16,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 #include "config.h"
 #include "dag.h"
@@ -456,7 +458,14 @@ main(int argc, char **argv)
 		r = EX_USAGE;
 		goto out;
 	}
+	/* Once per process, before any thread: libcurl's global state. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "salesd: cannot initialise libcurl\n");
+		r = EX_OSERR;
+		goto out;
+	}
 	r = cmd->fn(&cli);
+	curl_global_cleanup();
 out:
 	free(cli.sets);
 	return r;

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "etl.h"
+#include "period.h"
 #include "task.h"
 #include "util.h"
 
@@ -141,6 +143,37 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 	return code;
 }
 
+static void
+etl_progress(void *arg, const char *message)
+{
+	(void)arg;
+	task_event("progress", message, -1);
+}
+
+/* The ETL of every day of the period, oldest first; returns the exit code. */
+static int
+etl_task(const struct config *cfg, const struct period *p)
+{
+	struct etl_result res;
+	char *cause = NULL, date[16], *msg;
+	int r = 0;
+
+	for (int32_t day = p->first; day <= p->last && r == 0; day++) {
+		period_format_date(day, date);
+		if ((r = etl_run_day(cfg, day, etl_progress, NULL, &res, &cause)) < 0) {
+			task_event("result", cause ? cause : strerror(-r), 0);
+			free(cause);
+			/* Unreachable servers are worth another try later; bad data is not. */
+			return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+		}
+	}
+	msg = util_printf("%s loaded: %llu lines, %llu rejected", p->first == p->last ? date : "period",
+	    (unsigned long long)res.lines, (unsigned long long)res.rejected);
+	task_event("result", msg ? msg : "loaded", 1);
+	free(msg);
+	return 0;
+}
+
 int
 task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
 {
@@ -148,7 +181,6 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	struct period p;
 	char *cause = NULL, msg[256];
 
-	(void)cfg;
 	if (job == NULL) {
 		fprintf(stderr, "salesd task: no job \"%s\" in the configuration\n", a->job);
 		return EX_CONFIG;
@@ -165,6 +197,8 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	switch (job->kind) {
 	case JOB_SELFTEST:
 		return selftest_run(job, a);
+	case JOB_ETL:
+		return etl_task(cfg, &p);
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
 		    dag_kind_name(job->kind));

@@ -60,6 +60,7 @@ static int check_identifier(const char *, char **);
 static int check_address(const char *, char **);
 static int check_program(const char *, char **);
 static int check_nonempty(const char *, char **);
+static int check_percent(const char *, char **);
 
 #define MS(s) ((long long)(s) * 1000LL)
 
@@ -83,6 +84,15 @@ static const struct config_key config_keys[] = {
 	{ "source", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
 	{ "source", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
 	{ "source", "order_types", CONFIG_LIST, NULL, 0, NULL, 0, 0, NULL },
+	{ "source", "date_format", CONFIG_ENUM, "auto", 0, "auto|ymd|dmy|dmy-slash|mdy-slash|ymd-slash", 0, 0, NULL },
+	{ "source", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "source", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
+	{ "source", "stall_timeout", CONFIG_DURATION, "60s", 0, NULL, MS(1), MS(3600), NULL },
+	{ "source", "request_retries", CONFIG_INT, "3", 0, NULL, 0, 20, NULL },
+	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL },
+	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent },
+	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep", 0, 0, NULL },
 
 	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL },
 	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
@@ -403,6 +413,20 @@ check_program(const char *v, char **why)
 	for (const char *p = v; *p != '\0'; p++)
 		if (isspace((unsigned char)*p))
 			return util_fail(why, -EINVAL, "\"%s\": a program, not a command line (no spaces)", v);
+	return 0;
+}
+
+/* A percentage from 0% to 100%, e.g. "1%" or "0.5%". */
+static int
+check_percent(const char *v, char **why)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || strcmp(end, "%") != 0 || !(d >= 0 && d <= 100))
+		return util_fail(why, -EINVAL, "\"%s\" is not a percentage from 0%% to 100%% (e.g. \"1%%\")", v);
 	return 0;
 }
 

@@ -1,0 +1,37 @@
+/*
+ * etl: one business day from the POS API into PostgreSQL. For each order
+ * type: download (extract), parse (csv), validate (salesrow), stream into the
+ * day's new table (load); then either commit the day with its KPIs, or, when
+ * the share of rejected rows is above [source] reject_threshold, quarantine it.
+ *
+ * Blocking: for task children ("salesd task etl ..."), never the daemon loop.
+ */
+#ifndef SALESD_ETL_H
+#define SALESD_ETL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct etl_result {
+	uint64_t lines;                 /* loaded */
+	uint64_t rejected;
+	bool quarantined;
+	char date_format[16];           /* the format orderDate was read in */
+};
+
+/* Progress for the log (a task child turns it into JSON lines). */
+typedef void (*etl_progress_fn)(void *arg, const char *message);
+
+/*
+ * Load day (days since 1970-01-01) as cfg says. Returns 0 (loaded), or:
+ * -EAGAIN when the POS API or the database could not be reached (worth trying
+ * later); -EBADMSG when the data is unusable (missing columns, ambiguous
+ * dates, quarantine: res->quarantined tells); -EACCES when the login is
+ * refused; other negative errors. *cause says what happened and what to do.
+ */
+int etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress, void *arg,
+    struct etl_result *res, char **cause);
+
+#endif

@@ -1,0 +1,533 @@
+/*
+ * load: a day's lines into PostgreSQL in one transaction (see load.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "load.h"
+#include "period.h"
+#include "util.h"
+
+/* COPY data is handed to libpq in pieces of about this size. */
+#define COPY_CHUNK (256 * 1024)
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct load {
+	PGconn *c;
+	int32_t day;
+	char date[16];                  /* YYYY-MM-DD */
+	char table[48];                 /* sales_line_YYYYMMDD */
+	char *exclude;                  /* {a,b} array literal for $2 */
+	bool in_tx;
+	bool in_copy;
+	char *order_type;
+	struct buf copy;                /* COPY text waiting for libpq */
+	struct buf rejects;             /* COPY text of etl_reject rows */
+	size_t rejects_mark;            /* rejects.len when this order type began */
+	uint64_t nrejects, nrejects_mark;
+	uint64_t nlines, type_lines;
+};
+
+static int
+buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* One value in COPY text format: backslash escapes for \, tab, LF and CR; NULL as \N. */
+static int
+buf_value(struct buf *b, const char *v, size_t len, bool last)
+{
+	char *o;
+
+	if (buf_reserve(b, v == NULL ? 3 : len * 2 + 1) < 0)
+		return -ENOMEM;
+	o = b->p + b->len;
+	if (v == NULL) {
+		*o++ = '\\';
+		*o++ = 'N';
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			char ch = v[i];
+
+			switch (ch) {
+			case '\\': *o++ = '\\'; *o++ = '\\'; break;
+			case '\t': *o++ = '\\'; *o++ = 't'; break;
+			case '\n': *o++ = '\\'; *o++ = 'n'; break;
+			case '\r': *o++ = '\\'; *o++ = 'r'; break;
+			default: *o++ = ch; break;
+			}
+		}
+	}
+	*o++ = last ? '\n' : '\t';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+static int
+buf_str(struct buf *b, const char *v, bool last)
+{
+	return buf_value(b, v, v ? strlen(v) : 0, last);
+}
+
+static int
+run(struct load *l, const char *sql, int n, const char *const *params, char **cause)
+{
+	PGresult *res = PQexecParams(l->c, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	int e = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char *msg = db_error(l->c, res);
+
+		e = util_fail(cause, PQstatus(l->c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
+		    "database: %s", msg ? msg : "query failed");
+		free(msg);
+	}
+	PQclear(res);
+	return e;
+}
+
+/* run() with a statement built from trusted parts (table names of digits). */
+static int
+runf(struct load *l, char **cause, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+runf(struct load *l, char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	int e;
+
+	va_start(ap, fmt);
+	sql = util_vprintf(fmt, ap);
+	va_end(ap);
+	if (sql == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	e = run(l, sql, 0, NULL, cause);
+	free(sql);
+	return e;
+}
+
+/* The excluded stores as a text[] literal, quoted for the array syntax. */
+static char *
+array_literal(char *const *v, size_t n)
+{
+	struct buf b = { 0 };
+
+	if (buf_reserve(&b, 3) < 0)
+		return NULL;
+	b.p[b.len++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i]);
+
+		if (buf_reserve(&b, len * 2 + 4) < 0) {
+			free(b.p);
+			return NULL;
+		}
+		if (i > 0)
+			b.p[b.len++] = ',';
+		b.p[b.len++] = '"';
+		for (size_t k = 0; k < len; k++) {
+			if (v[i][k] == '"' || v[i][k] == '\\')
+				b.p[b.len++] = '\\';
+			b.p[b.len++] = v[i][k];
+		}
+		b.p[b.len++] = '"';
+	}
+	if (buf_reserve(&b, 2) < 0) {
+		free(b.p);
+		return NULL;
+	}
+	b.p[b.len++] = '}';
+	b.p[b.len] = '\0';
+	return b.p;
+}
+
+int
+load_begin(struct load **out, PGconn *c, int32_t day, const struct load_options *o, char **cause)
+{
+	struct load *l = calloc(1, sizeof *l);
+	int y, m, d, e;
+
+	if (l == NULL || (l->exclude = array_literal(o->exclude_stores, o->nexclude)) == NULL) {
+		free(l);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	l->c = c;
+	l->day = day;
+	period_format_date(day, l->date);
+	period_civil_from_day(day, &y, &m, &d);
+	snprintf(l->table, sizeof l->table, "sales_line_%04d%02d%02d", y, m, d);
+	if ((e = run(l, "BEGIN", 0, NULL, cause)) < 0)
+		goto fail;
+	l->in_tx = true;
+	/* Left over by nothing (it never outlives its transaction), but be sure. */
+	if ((e = runf(l, cause, "DROP TABLE IF EXISTS %s_new", l->table)) < 0 ||
+	    (e = runf(l, cause, "CREATE TABLE %s_new (LIKE sales_line INCLUDING DEFAULTS, "
+	    "CHECK (day = DATE '%s'))", l->table, l->date)) < 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	load_free(l);
+	return e;
+}
+
+int
+load_copy_begin(struct load *l, const char *order_type, char **cause)
+{
+	int e;
+
+	free(l->order_type);
+	if ((l->order_type = strdup(order_type)) == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	l->rejects_mark = l->rejects.len;
+	l->nrejects_mark = l->nrejects;
+	l->type_lines = 0;
+	l->copy.len = 0;
+	if ((e = run(l, "SAVEPOINT order_type", 0, NULL, cause)) < 0)
+		return e;
+	{
+		PGresult *res;
+		char *sql = util_printf("COPY %s_new (day, order_type, line, invoice, store_invoice, "
+		    "order_time, store, product_id, product, barcode, brand, category, sub_category, "
+		    "quantity, selling_price, discount, total, cost_price, gst_amount, payment_method, "
+		    "order_status, customer_name, customer_number) FROM STDIN", l->table);
+
+		if (sql == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		res = PQexec(l->c, sql);
+		free(sql);
+		if (PQresultStatus(res) != PGRES_COPY_IN) {
+			char *msg = db_error(l->c, res);
+
+			e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "refused");
+			free(msg);
+			PQclear(res);
+			return e;
+		}
+		PQclear(res);
+	}
+	l->in_copy = true;
+	return 0;
+}
+
+static int
+copy_flush(struct load *l, char **cause)
+{
+	if (l->copy.len == 0)
+		return 0;
+	if (PQputCopyData(l->c, l->copy.p, (int)l->copy.len) != 1) {
+		char *msg = db_error(l->c, NULL);
+		int e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+
+		free(msg);
+		return e;
+	}
+	l->copy.len = 0;
+	return 0;
+}
+
+int
+load_line(struct load *l, uint64_t line_no, const struct salesrow_line *line, char **cause)
+{
+	char num[24];
+	int e = 0;
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)line_no);
+	if (buf_str(&l->copy, l->date, false) < 0 || buf_str(&l->copy, l->order_type, false) < 0 ||
+	    buf_str(&l->copy, num, false) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (int col = 0; col < SR_NCOLS; col++)
+		if (buf_value(&l->copy, line->v[col], line->len[col], col == SR_NCOLS - 1) < 0)
+			return util_fail(cause, -ENOMEM, "out of memory");
+	l->type_lines++;
+	if (l->copy.len >= COPY_CHUNK)
+		e = copy_flush(l, cause);
+	return e;
+}
+
+int
+load_reject(struct load *l, uint64_t line_no, const char *field, const char *reason,
+    const char *raw, size_t rawlen, char **cause)
+{
+	char num[24];
+
+	if (l->rejects.len > LOAD_REJECTS_MAX)
+		return util_fail(cause, -E2BIG, "more rejected rows than can be recorded "
+		    "(%llu so far); the file is not usable", (unsigned long long)l->nrejects);
+	/* Cut the raw text on a UTF-8 boundary, so that it stays valid text. */
+	if (rawlen > LOAD_REJECT_RAW_MAX) {
+		rawlen = LOAD_REJECT_RAW_MAX;
+		while (rawlen > 0 && ((unsigned char)raw[rawlen] & 0xc0) == 0x80)
+			rawlen--;
+	}
+	snprintf(num, sizeof num, "%llu", (unsigned long long)line_no);
+	if (buf_str(&l->rejects, l->date, false) < 0 || buf_str(&l->rejects, l->order_type, false) < 0 ||
+	    buf_str(&l->rejects, num, false) < 0 || buf_str(&l->rejects, field, false) < 0 ||
+	    buf_str(&l->rejects, reason, false) < 0 || buf_value(&l->rejects, raw, rawlen, true) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	l->nrejects++;
+	return 0;
+}
+
+/* Wait for the COPY's result. */
+static int
+copy_result(struct load *l, char **cause)
+{
+	PGresult *res;
+	int e = 0;
+
+	while ((res = PQgetResult(l->c)) != NULL) {
+		if (e == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			char *msg = db_error(l->c, res);
+
+			e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+			free(msg);
+		}
+		PQclear(res);
+	}
+	return e;
+}
+
+int
+load_copy_end(struct load *l, uint64_t *rows, char **cause)
+{
+	int e;
+
+	if ((e = copy_flush(l, cause)) < 0)
+		return e;
+	l->in_copy = false;
+	if (PQputCopyEnd(l->c, NULL) != 1) {
+		char *msg = db_error(l->c, NULL);
+
+		e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+		free(msg);
+		return e;
+	}
+	if ((e = copy_result(l, cause)) < 0 || (e = run(l, "RELEASE SAVEPOINT order_type", 0, NULL, cause)) < 0)
+		return e;
+	l->nlines += l->type_lines;
+	if (rows != NULL)
+		*rows = l->type_lines;
+	return 0;
+}
+
+int
+load_copy_abort(struct load *l, const char *why, char **cause)
+{
+	char *ignored = NULL;
+
+	if (l->in_copy) {
+		l->in_copy = false;
+		/* The server fails the COPY with our reason; that error is expected. */
+		PQputCopyEnd(l->c, why);
+		copy_result(l, &ignored);
+		free(ignored);
+	}
+	l->copy.len = 0;
+	l->rejects.len = l->rejects_mark;
+	l->nrejects = l->nrejects_mark;
+	l->type_lines = 0;
+	return run(l, "ROLLBACK TO SAVEPOINT order_type", 0, NULL, cause);
+}
+
+uint64_t
+load_nlines(const struct load *l)
+{
+	return l->nlines;
+}
+
+uint64_t
+load_nrejects(const struct load *l)
+{
+	return l->nrejects;
+}
+
+/* Replace the day's rejects with ours (in the open transaction). */
+static int
+store_rejects(struct load *l, char **cause)
+{
+	const char *p[] = { l->date };
+	PGresult *res;
+	int e;
+
+	if ((e = run(l, "DELETE FROM etl_reject WHERE day = $1", 1, p, cause)) < 0)
+		return e;
+	if (l->rejects.len == 0)
+		return 0;
+	res = PQexec(l->c, "COPY etl_reject (day, order_type, line, field, reason, raw) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		char *msg = db_error(l->c, res);
+
+		e = util_fail(cause, -EIO, "database: COPY etl_reject: %s", msg ? msg : "refused");
+		free(msg);
+		PQclear(res);
+		return e;
+	}
+	PQclear(res);
+	for (size_t off = 0; off < l->rejects.len; off += COPY_CHUNK) {
+		size_t n = l->rejects.len - off < COPY_CHUNK ? l->rejects.len - off : COPY_CHUNK;
+
+		if (PQputCopyData(l->c, l->rejects.p + off, (int)n) != 1)
+			break;
+	}
+	if (PQputCopyEnd(l->c, NULL) != 1) {
+		char *msg = db_error(l->c, NULL);
+
+		e = util_fail(cause, -EIO, "database: COPY etl_reject: %s", msg ? msg : "failed");
+		free(msg);
+		return e;
+	}
+	return copy_result(l, cause);
+}
+
+static int
+record_day(struct load *l, const char *state, const char *order_types, const char *error, char **cause)
+{
+	char lines[24], rejected[24];
+	const char *p[] = { l->date, state, lines, rejected, order_types, error };
+
+	snprintf(lines, sizeof lines, "%llu", (unsigned long long)l->nlines);
+	snprintf(rejected, sizeof rejected, "%llu", (unsigned long long)l->nrejects);
+	return run(l, "INSERT INTO etl_day (day, state, lines, rejected, order_types, error, loaded_at) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (day) DO UPDATE SET state = $2, "
+	    "lines = $3, rejected = $4, order_types = $5, error = $6, loaded_at = now()", 6, p, cause);
+}
+
+/* The four KPI tables of the day, from the lines in table (excluded stores left out). */
+static int
+compute_kpis(struct load *l, const char *table, char **cause)
+{
+	static const char *const kpis[][2] = {
+		{ "kpi_store_day", "store" },
+		{ "kpi_category_day", "category" },
+		{ "kpi_brand_day", "brand" },
+		{ "kpi_product_day", "product" },
+	};
+	const char *p[] = { l->date, l->exclude };
+	int e;
+
+	for (size_t k = 0; k < UTIL_NELEM(kpis); k++) {
+		char *sql;
+
+		if ((sql = util_printf("DELETE FROM %s WHERE day = $1", kpis[k][0])) == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		e = run(l, sql, 1, p, cause);
+		free(sql);
+		if (e < 0)
+			return e;
+		if (table == NULL)
+			continue;
+		sql = util_printf("INSERT INTO %s (day, %s, orders, sales, quantity, cost, aov) "
+		    "SELECT $1::date, %s, count(DISTINCT invoice), sum(total), sum(quantity), "
+		    "coalesce(sum(cost_price * quantity), 0), round(sum(total) / count(DISTINCT invoice), 2) "
+		    "FROM %s WHERE store <> ALL ($2::text[]) GROUP BY %s",
+		    kpis[k][0], kpis[k][1], kpis[k][1], table, kpis[k][1]);
+		if (sql == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		e = run(l, sql, 2, p, cause);
+		free(sql);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+int
+load_commit(struct load *l, const char *order_types, char **cause)
+{
+	char *newtable = util_printf("%s_new", l->table);
+	int y, m, d, e;
+	char next[16];
+
+	if (newtable == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	period_civil_from_day(l->day + 1, &y, &m, &d);
+	snprintf(next, sizeof next, "%04d-%02d-%02d", y, m, d);
+	if ((e = store_rejects(l, cause)) < 0 || (e = compute_kpis(l, newtable, cause)) < 0 ||
+	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0 ||
+	    (e = runf(l, cause, "ALTER TABLE %s RENAME TO %s", newtable, l->table)) < 0 ||
+	    (e = runf(l, cause, "ALTER TABLE sales_line ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
+	    l->table, l->date, next)) < 0 ||
+	    (e = record_day(l, "loaded", order_types, NULL, cause)) < 0 ||
+	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
+		goto out;
+	l->in_tx = false;
+out:
+	free(newtable);
+	return e;
+}
+
+int
+load_quarantine(struct load *l, const char *order_types, const char *error, char **cause)
+{
+	int e;
+
+	if (l->in_copy) {
+		char *ignored = NULL;
+
+		l->in_copy = false;
+		PQputCopyEnd(l->c, "quarantined");
+		copy_result(l, &ignored);
+		free(ignored);
+	}
+	if ((e = run(l, "ROLLBACK", 0, NULL, cause)) < 0)
+		return e;
+	l->in_tx = false;
+	if ((e = run(l, "BEGIN", 0, NULL, cause)) < 0)
+		return e;
+	l->in_tx = true;
+	if ((e = store_rejects(l, cause)) < 0 || (e = compute_kpis(l, NULL, cause)) < 0 ||
+	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0)
+		return e;
+	l->nlines = 0;
+	if ((e = record_day(l, "quarantined", order_types, error, cause)) < 0 ||
+	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
+		return e;
+	l->in_tx = false;
+	return 0;
+}
+
+void
+load_free(struct load *l)
+{
+	if (l == NULL)
+		return;
+	if (l->in_copy) {
+		PGresult *res;
+
+		PQputCopyEnd(l->c, "abandoned");
+		while ((res = PQgetResult(l->c)) != NULL)
+			PQclear(res);
+	}
+	if (l->in_tx)
+		PQclear(PQexec(l->c, "ROLLBACK"));
+	free(l->copy.p);
+	free(l->rejects.p);
+	free(l->exclude);
+	free(l->order_type);
+	free(l);
+}
