@@ -114,6 +114,7 @@ struct engine {
 	bool done_called;
 	int closing_handles;
 	unsigned failed;                /* foreground: instances that gave up */
+	unsigned failed_temp;           /* ... of which the last attempt failed for a passing reason (75) */
 	bool db_unreachable;            /* foreground: the database could not be reached */
 	char db_error[256];
 };
@@ -500,8 +501,11 @@ finish_done(void *arg, int r, const char *cause)
 		i->not_before = i->retry_at;
 		inst_enter(i, INST_WAITING);
 	} else {
-		if (!e->stopping)
+		if (!e->stopping) {
 			e->failed++;
+			if (i->result.exit_status == EX_TEMPFAIL)
+				e->failed_temp++;
+		}
 		inst_enter(i, INST_FAILED);
 	}
 	engine_prune(e);
@@ -896,7 +900,9 @@ engine_check_done(struct engine *e)
 		return;
 	e->done_called = true;
 	if (e->opts.on_done != NULL)
-		e->opts.on_done(e->opts.arg, e->db_unreachable ? EX_TEMPFAIL : e->failed ? 1 : 0);
+		/* Only passing failures (a server unreachable): worth running again later. */
+		e->opts.on_done(e->opts.arg, e->db_unreachable || (e->failed > 0 && e->failed == e->failed_temp) ?
+		    EX_TEMPFAIL : e->failed ? 1 : 0);
 }
 
 static void

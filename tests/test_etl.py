@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""The ETL end to end: the real salesd binary ("run etl", "backfill etl")
+downloading from the real POS API simulator (tools/sales-api-sim, serving
+tools/salesgen data) into a real PostgreSQL (the ctest fixture "pg").
+
+Proven here: KPI tables equal an independent calculation made in this test
+from the same generated CSV (Python's csv module and Decimal, not SQL);
+re-runs give identical tables; base64, CRLF, BOM, quotes, embedded newlines
+and non-ASCII names load exactly; every fault of the simulator ends in a
+retry or a clear failure with the old day intact; missing columns and
+ambiguous dates are refused with nothing written; bad rows go to etl_reject
+and a flood of them quarantines the day; kill -9 of the ETL child in the
+middle of its COPY or of its transaction leaves the previous day as it was.
+
+Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
+SALESD_PGHOST.
+"""
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from collections import defaultdict
+from decimal import Decimal, ROUND_HALF_UP
+
+SALESD = os.environ.get("SALESD_BIN", "")
+SALESGEN = os.environ.get("SALESGEN", "")
+SIM = os.environ.get("SALES_API_SIM", "")
+PGHOST = os.environ.get("SALESD_PGHOST", "")
+
+# The generated world: small, so that the suite stays fast.
+GEN = ["--seed", "11", "--stores", "6", "--products", "80", "--lines", "400"]
+ORDER_TYPES = ["online", "offline"]
+EXCLUDED = "Head Office"
+
+
+def psql(db, sql, *params):
+    """Rows of a query as lists of strings (NULL as None)."""
+    args = ["psql", "-X", "-q", "-h", PGHOST, "-U", "salesd_test", "-d", db, "-A", "-t",
+            "-F", "\x1f", "-R", "\x1e", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    rows = []
+    for rec in out.split("\x1e"):
+        rec = rec.strip("\n")
+        if rec:
+            rows.append(rec.split("\x1f"))
+    return rows
+
+
+def generate(day, order_type, extra=()):
+    """The CSV the simulator serves for (day, order type)."""
+    args = [SALESGEN] + GEN + list(extra) + ["--from", day, "--to", day, "--order-type", order_type]
+    return subprocess.run(args, check=True, capture_output=True).stdout
+
+
+def reference_kpis(day, extra=()):
+    """KPI rows for a day computed here from the CSV, as INTERFACES.md defines them."""
+    acc = {dim: defaultdict(lambda: {"inv": set(), "sales": Decimal(0), "qty": Decimal(0),
+                                     "cost": Decimal(0)})
+           for dim in ("store", "category", "brand", "product")}
+    nlines = 0
+    for t in ORDER_TYPES:
+        text = generate(day, t, extra).decode("utf-8-sig")
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            nlines += 1
+            store = row["storeName"].strip()
+            if store == EXCLUDED:
+                continue
+            keys = {"store": store, "category": row["subCategoryOf"].strip() or "(none)",
+                    "brand": row["brandName"].strip() or "(none)", "product": row["productName"].strip()}
+            qty = Decimal(row["quantity"].strip())
+            total = Decimal(row["totalProductPrice"].strip())
+            cost = Decimal(row["costPrice"].strip() or "0") * qty
+            for dim, key in keys.items():
+                a = acc[dim][key]
+                a["inv"].add(row["invoice"].strip())
+                a["sales"] += total
+                a["qty"] += qty
+                a["cost"] += cost
+    out = {}
+    for dim, m in acc.items():
+        out[dim] = {k: (len(a["inv"]), a["sales"], a["qty"], a["cost"], money_div(a["sales"], len(a["inv"])))
+                    for k, a in m.items()}
+    return out, nlines
+
+
+def money_div(sales, orders):
+    """round(sales / orders, 2) as PostgreSQL's numeric does it (half away from zero)."""
+    return (sales / Decimal(orders)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def db_kpis(db, day):
+    out = {}
+    for dim, table in (("store", "kpi_store_day"), ("category", "kpi_category_day"),
+                       ("brand", "kpi_brand_day"), ("product", "kpi_product_day")):
+        rows = psql(db, f"SELECT {dim}, orders, sales, quantity, cost, aov FROM salesd.{table} "
+                        f"WHERE day = '{day}'")
+        out[dim] = {r[0]: (int(r[1]), Decimal(r[2]), Decimal(r[3]), Decimal(r[4]), Decimal(r[5]))
+                    for r in rows}
+    return out
+
+
+class Sim:
+    """The POS API simulator on 127.0.0.1, stopped with the test."""
+
+    def __init__(self, *options):
+        args = [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] + GEN + list(options)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError("simulator did not start: " + line + self.proc.stderr.read())
+        self.url = line.split()[-1]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f:
+                f.close()
+
+
+class EtlTest(unittest.TestCase):
+    counter = 0
+
+    def setUp(self):
+        for name, v in (("SALESD_BIN", SALESD), ("SALESGEN", SALESGEN), ("SALES_API_SIM", SIM),
+                        ("SALESD_PGHOST", PGHOST)):
+            if not v:
+                self.fail(f"{name} is not set: run this test through ctest")
+        EtlTest.counter += 1
+        self.db = f"etl_{os.getpid()}_{EtlTest.counter}"
+        psql("postgres", f"CREATE DATABASE {self.db}")
+        self.addCleanup(psql, "postgres", f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+        self.tmp = tempfile.TemporaryDirectory(prefix="salesd-etl-")
+        self.addCleanup(self.tmp.cleanup)
+        self.sims = []
+        self.addCleanup(self.stop_sims)
+
+    def stop_sims(self):
+        for s in self.sims:
+            s.stop()
+
+    def sim(self, *options):
+        s = Sim(*options)
+        self.sims.append(s)
+        return s
+
+    def config(self, sim, **source):
+        settings = {"base_url": sim.url, "username": "demo", "password": "demo-password",
+                    "order_types": ", ".join(ORDER_TYPES), "date_format": "ymd", "request_retries": "2",
+                    "request_retry_delay": "20ms", "connect_timeout": "3s", "stall_timeout": "3s",
+                    "reject_threshold": "1%"}
+        settings.update(source)
+        lines = ["[salesd]", "timezone = Asia/Kolkata", f"exclude_stores = {EXCLUDED}",
+                 f"state_dir = {self.tmp.name}/state", "[database]",
+                 f"conninfo = host={PGHOST} user=salesd_test dbname={self.db}", "[source]"]
+        lines += [f"{k} = {v}" for k, v in settings.items()]
+        lines += ["[job etl]", "kind = etl", "schedule = 30 1 * * *", "retries = 0"]
+        path = os.path.join(self.tmp.name, "salesd.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def forget_runs(self):
+        """Empty the ledger (if salesd created it yet), so that a day can run again."""
+        psql(self.db, "DO $$ BEGIN IF to_regclass('salesd.task_instance') IS NOT NULL THEN "
+                      "DELETE FROM salesd.task_instance; END IF; END $$")
+
+    def salesd(self, conf, *args, timeout=120):
+        return subprocess.run([SALESD, "--config", conf] + list(args), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def run_etl(self, conf, day, *more, expect=0):
+        r = self.salesd(conf, "run", "etl", "--date", day, *more)
+        self.assertEqual(r.returncode, expect, f"salesd run etl --date {day}: {r.stderr}")
+        return r
+
+    def snapshot(self, day):
+        """Everything the day left in the database, to compare runs."""
+        return {t: psql(self.db, f"SELECT * FROM salesd.{t} WHERE day = '{day}' ORDER BY 1, 2, 3")
+                for t in ("kpi_store_day", "kpi_category_day", "kpi_brand_day", "kpi_product_day")} | {
+            "lines": psql(self.db, f"SELECT order_type, line, invoice, store, product, brand, category, "
+                                   f"quantity, total, cost_price FROM salesd.sales_line WHERE day = '{day}' "
+                                   f"ORDER BY order_type, line")}
+
+    def assert_kpis(self, day, extra=()):
+        want, nlines = reference_kpis(day, extra)
+        got = db_kpis(self.db, day)
+        for dim in want:
+            self.assertEqual(got[dim], want[dim], f"{dim} KPIs of {day}")
+        n = psql(self.db, f"SELECT count(*) FROM salesd.sales_line WHERE day = '{day}'")[0][0]
+        self.assertEqual(int(n), nlines)
+        state = psql(self.db, f"SELECT state, lines, rejected FROM salesd.etl_day WHERE day = '{day}'")
+        self.assertEqual(state, [["loaded", str(nlines), "0"]])
+
+    # -- the tests -------------------------------------------------------
+
+    def test_kpis_equal_reference_and_rerun_identical(self):
+        conf = self.config(self.sim())
+        r = self.salesd(conf, "backfill", "etl", "--from", "2026-11-20", "--to", "2026-11-22")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+            self.assert_kpis(day)
+        # The excluded store is kept in the lines but not in the KPIs.
+        self.assertTrue(psql(self.db, f"SELECT 1 FROM salesd.sales_line WHERE store = '{EXCLUDED}' LIMIT 1"))
+        self.assertFalse(psql(self.db, f"SELECT 1 FROM salesd.kpi_store_day WHERE store = '{EXCLUDED}'"))
+        before = self.snapshot("2026-11-21")
+        self.run_etl(conf, "2026-11-21", "--force")
+        self.assertEqual(self.snapshot("2026-11-21"), before)
+
+    def test_awkward_encodings_load_exactly(self):
+        plain = self.sim()
+        self.run_etl(self.config(plain), "2026-11-23")
+        want = self.snapshot("2026-11-23")
+        # The same data base64-encoded, with CRLF and a BOM: the same lines and KPIs.
+        psql(self.db, "DELETE FROM salesd.etl_day; DROP TABLE IF EXISTS salesd.sales_line_20261123; "
+                      "DELETE FROM salesd.kpi_store_day; DELETE FROM salesd.kpi_product_day; "
+                      "DELETE FROM salesd.kpi_brand_day; DELETE FROM salesd.kpi_category_day; "
+                      "DELETE FROM salesd.task_instance")
+        odd = self.sim("--base64", "--crlf", "--bom")
+        self.run_etl(self.config(odd), "2026-11-23")
+        self.assertEqual(self.snapshot("2026-11-23"), want)
+        # Quotes, commas, non-ASCII scripts and embedded newlines arrived as written.
+        names = {r[0] for r in psql(self.db, "SELECT DISTINCT product FROM salesd.sales_line")}
+        ref = set()
+        for t in ORDER_TYPES:
+            text = generate("2026-11-23", t).decode("utf-8-sig")
+            ref |= {row["productName"].strip() for row in csv.DictReader(io.StringIO(text, newline=""))}
+        self.assertEqual(names, ref)
+        self.assertTrue(any(any(ord(c) > 0x900 for c in n) for n in names), "no non-ASCII names")
+        self.assertTrue(any('"' in n or "," in n for n in names), "no quotes or commas in names")
+
+    def test_transient_faults_are_retried(self):
+        for opts in (("--fail-first", "2"), ("--fail-login", "1"), ("--token-ttl", "1")):
+            with self.subTest(opts=opts):
+                self.forget_runs()
+                sim = self.sim(*opts)
+                r = self.run_etl(self.config(sim), "2026-11-23", "--force")
+                self.assert_kpis("2026-11-23")
+                self.assertTrue("trying again" in r.stderr or "logging in again" in r.stderr, r.stderr)
+
+    def test_failures_keep_the_old_day(self):
+        conf = self.config(self.sim())
+        self.run_etl(conf, "2026-11-23")
+        before = self.snapshot("2026-11-23")
+        cases = (
+            (("--cut-after", "3000"), {}, 75, "cut off"),
+            (("--fail-first", "50"), {}, 75, "HTTP 500"),
+            ((), {"password": "wrong"}, 1, "login refused"),
+        )
+        for opts, source, code, message in cases:
+            with self.subTest(opts=opts, source=source):
+                sim = self.sim(*opts)
+                conf = self.config(sim, **source)
+                r = self.run_etl(conf, "2026-11-23", "--force", expect=code)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn("wrong", r.stderr.replace("password", ""), "the password was logged")
+                self.assertEqual(self.snapshot("2026-11-23"), before)
+        # A server that is not there at all.
+        dead = self.sim()
+        conf = self.config(dead)
+        dead.stop()
+        r = self.run_etl(conf, "2026-11-23", "--force", expect=75)
+        self.assertEqual(self.snapshot("2026-11-23"), before)
+
+    def test_missing_columns_write_nothing(self):
+        r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=1)
+        self.assertIn("required columns missing: productName, storeName", r.stderr)
+        self.assertIn("the header has:", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.sales_line")[0][0], "0")
+
+    def test_date_formats(self):
+        sim = self.sim("--date-format", "dmy-slash")
+        # The 23rd reads one way only; the 5th of November reads as 11 May too.
+        self.run_etl(self.config(sim, date_format="auto"), "2026-11-23")
+        self.assert_kpis("2026-11-23", ("--date-format", "dmy-slash"))
+        r = self.run_etl(self.config(sim, date_format="auto"), "2026-11-05", expect=1)
+        self.assertIn("ambiguous", r.stderr)
+        self.assertIn("date_format = dmy-slash or mdy-slash", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day WHERE day = '2026-11-05'")[0][0], "0")
+        self.forget_runs()
+        self.run_etl(self.config(sim, date_format="dmy-slash"), "2026-11-05")
+        self.assert_kpis("2026-11-05", ("--date-format", "dmy-slash"))
+
+    def test_bad_rows_rejected_or_quarantined(self):
+        sim = self.sim("--bad-rate", "0.004")
+        self.run_etl(self.config(sim, reject_threshold="5%"), "2026-11-23")
+        rejects = psql(self.db, "SELECT field, reason, line, raw FROM salesd.etl_reject ORDER BY line")
+        self.assertTrue(rejects, "no rejects recorded")
+        got = psql(self.db, "SELECT lines, rejected FROM salesd.etl_day WHERE day = '2026-11-23'")[0]
+        total = 0
+        for t in ORDER_TYPES:
+            text = generate("2026-11-23", t, ("--bad-rate", "0.004")).decode("utf-8-sig")
+            total += sum(1 for _ in csv.DictReader(io.StringIO(text, newline="")))
+        self.assertEqual(int(got[0]) + int(got[1]), total, "a row was neither loaded nor rejected")
+        self.assertEqual(int(got[1]), len(rejects))
+        for field, reason, line, raw in rejects:
+            self.assertTrue(reason and raw, (field, reason, line))
+        # A flood: quarantined, nothing of the day left, the task fails.
+        sim2 = self.sim("--bad-rate", "0.05")
+        r = self.run_etl(self.config(sim2), "2026-11-23", "--force", expect=1)
+        self.assertIn("quarantined", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT state FROM salesd.etl_day WHERE day = '2026-11-23'"),
+                         [["quarantined"]])
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.sales_line")[0][0], "0")
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.kpi_store_day")[0][0], "0")
+        self.assertGreater(int(psql(self.db, "SELECT count(*) FROM salesd.etl_reject")[0][0]), 0)
+
+    def kill_task_child(self, proc, when):
+        """Wait until when() holds, then kill -9 the ETL task child of proc."""
+        deadline = time.time() + 30
+        while time.time() < deadline and not when():
+            time.sleep(0.05)
+        self.assertTrue(when(), "the moment to kill never came")
+        out = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "salesd.* task etl"],
+                             capture_output=True, text=True).stdout.split()
+        self.assertTrue(out, "no task child found")
+        for pid in out:
+            os.kill(int(pid), signal.SIGKILL)
+
+    def test_kill9_mid_copy_and_mid_transaction(self):
+        conf = self.config(self.sim())
+        self.run_etl(conf, "2026-11-23")
+        before = self.snapshot("2026-11-23")
+        # Mid-COPY: a slow body keeps the COPY open.
+        slow = self.sim("--slow", "40")
+        conf_slow = self.config(slow, stall_timeout="30s")
+        proc = subprocess.Popen([SALESD, "--config", conf_slow, "run", "etl", "--date", "2026-11-23", "--force"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        copying = lambda: bool(psql(self.db, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                                              "AND query LIKE 'COPY sales_line%'"))
+        self.kill_task_child(proc, copying)
+        proc.wait(30)
+        self.assertEqual(self.snapshot("2026-11-23"), before)
+        # Mid-transaction: hold a lock the KPI step needs, kill the child while it waits.
+        self.forget_runs()
+        locker = subprocess.Popen(["psql", "-X", "-q", "-h", PGHOST, "-U", "salesd_test", "-d", self.db],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.addCleanup(lambda: locker.poll() is None and locker.kill())
+        locker.stdin.write("BEGIN; LOCK TABLE salesd.kpi_store_day IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.flush()
+        time.sleep(0.5)
+        proc = subprocess.Popen([SALESD, "--config", conf, "run", "etl", "--date", "2026-11-23", "--force"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        waiting = lambda: bool(psql(self.db, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                                             "AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM kpi_store_day%'"))
+        self.kill_task_child(proc, waiting)
+        proc.wait(30)
+        locker.stdin.write("ROLLBACK;\n\\q\n")
+        locker.stdin.close()
+        locker.wait(10)
+        self.assertEqual(self.snapshot("2026-11-23"), before)
+        # And a clean re-run after both gives the right tables.
+        self.forget_runs()
+        self.run_etl(conf, "2026-11-23")
+        self.assert_kpis("2026-11-23")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
