@@ -44,6 +44,7 @@
 #define FG_BUSY_RECHECK_USEC (2 * USEC_PER_SEC)
 #define DB_BACKOFF_MIN_USEC (1 * USEC_PER_SEC)
 #define DB_BACKOFF_MAX_USEC (60 * USEC_PER_SEC)
+#define EARLY_WAKE_ABOVE_MS 1000
 
 /* A configuration and its graph, shared by the work started under it. */
 struct bundle {
@@ -804,6 +805,7 @@ static void
 engine_arm(struct engine *e)
 {
 	int64_t now = engine_now(e), next = INT64_MAX;
+	uint64_t delay;
 	size_t limit = (size_t)config_int(e->b->cfg, "salesd", "max_parallel");
 	/*
 	 * Wanted instances need a wake-up only for the end of a database
@@ -831,8 +833,15 @@ engine_arm(struct engine *e)
 		return;
 	}
 	/* Round up, so the timer never fires a millisecond before it is due. */
-	uv_timer_start(&e->timer, engine_on_timer,
-	    next <= now ? 0 : (uint64_t)((next - now + USEC_PER_MS - 1) / USEC_PER_MS), 0);
+	delay = next <= now ? 0 : (uint64_t)((next - now + USEC_PER_MS - 1) / USEC_PER_MS);
+	/*
+	 * The kernel lets a long epoll_wait() overrun by 0.1% of its timeout
+	 * (up to 100 ms): 30 ms late after a 30 s sleep. So a long wait ends
+	 * a little early, and the short wait that follows is precise.
+	 */
+	if (delay > EARLY_WAKE_ABOVE_MS)
+		delay -= delay / 256 + 1;
+	uv_timer_start(&e->timer, engine_on_timer, delay, 0);
 }
 
 static void

@@ -6,8 +6,11 @@
  *   salesgen --from YYYY-MM-DD --to YYYY-MM-DD [--seed N] [--stores N]
  *            [--products N] [--lines N] [--order-type online|offline|all]
  *            [--date-format ymd|dmy|dmy-slash|mdy-slash|ymd-slash]
- *            [--bad-rate R] [--crlf] [--bom] [--no-awkward] [--output FILE]
+ *            [--bad-rate R] [--crlf] [--bom] [--no-awkward] [--exact] [--output FILE]
  *
+ * --lines is the average per day over both order types (30% online, 70%
+ * offline), shaped by weekday, trend and noise; with --exact it is the exact
+ * count per day and order type (for benchmarks).
  * Same arguments, same bytes. A day's lines depend only on the seed, the day,
  * the order type and the size options, never on --from/--to, so a range is
  * the concatenation of its days (the header once).
@@ -105,7 +108,7 @@ struct opts {
 	int types;              /* 1 online, 2 offline, 3 all */
 	int date_format;        /* 0 ymd 1 dmy 2 dmy-slash 3 mdy-slash 4 ymd-slash */
 	double bad_rate;
-	bool crlf, bom, awkward;
+	bool crlf, bom, awkward, exact;
 	const char *output;
 };
 
@@ -359,7 +362,8 @@ gen_day(const struct opts *o, const struct store *stores, const struct product *
 	splitmix(&s);
 	if (trend < 0.5)
 		trend = 0.5;
-	nlines = lround(o->lines * share * weekday_factor[wd] * trend * (0.9 + 0.2 * uniform(&s)));
+	nlines = o->exact ? o->lines :
+	    lround(o->lines * share * weekday_factor[wd] * trend * (0.9 + 0.2 * uniform(&s)));
 	format_date(date, day, o->date_format);
 	while (written < nlines) {
 		struct line lines[8];
@@ -473,7 +477,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: salesgen --from YYYY-MM-DD --to YYYY-MM-DD [--seed N] [--stores N] "
 	    "[--products N]\n                [--lines N] [--order-type online|offline|all] "
 	    "[--date-format ymd|dmy|dmy-slash|mdy-slash|ymd-slash]\n"
-	    "                [--bad-rate R] [--crlf] [--bom] [--no-awkward] [--output FILE]\n");
+	    "                [--bad-rate R] [--crlf] [--bom] [--no-awkward] [--exact] [--output FILE]\n");
 }
 
 int
@@ -500,6 +504,9 @@ main(int argc, char **argv)
 			o.bom = true;
 			takes = false;
 		} else if (strcmp(a, "--no-awkward") == 0) {
+			takes = false;
+		} else if (strcmp(a, "--exact") == 0) {
+			o.exact = true;
 			takes = false;
 		} else if (v == NULL) {
 			fprintf(stderr, "salesgen: %s needs a value\n", a);
