@@ -92,7 +92,8 @@ static const struct config_key config_keys[] = {
 	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL },
 	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent },
 	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
-	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep", 0, 0, NULL },
+	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep|hash", 0, 0, NULL },
+	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
 
 	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL },
 	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },

@@ -166,8 +166,11 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		.retry_delay_ms = (long)config_duration_ms(cfg, "source", "request_retry_delay"),
 	};
 	struct salesrow_options so = {
-		.keep_customer = strcmp(config_string(cfg, "source", "customer_data"), "keep") == 0,
+		.customer = strcmp(config_string(cfg, "source", "customer_data"), "keep") == 0 ?
+		    SALESROW_CUSTOMER_KEEP : strcmp(config_string(cfg, "source", "customer_data"), "hash") == 0 ?
+		    SALESROW_CUSTOMER_HASH : SALESROW_CUSTOMER_DROP,
 		.aliases_path = config_string(cfg, "source", "aliases"),
+		.hash_key = config_string(cfg, "source", "customer_hash_key"),
 	};
 	struct load_options lo = { 0 };
 	struct body b = { 0 };

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
 #include "period.h"
 #include "salesrow.h"
 #include "util.h"
@@ -25,6 +29,7 @@ struct alias {
 
 struct salesrow_rules {
 	struct salesrow_options o;
+	char *hash_key;
 	struct alias *aliases;          /* sorted by (kind, from) */
 	size_t naliases;
 };
@@ -71,6 +76,7 @@ struct salesrow_file {
 	bool disagree[SALESROW_NFORMATS + 1][SALESROW_NFORMATS + 1];
 	uint64_t miss[SALESROW_NFORMATS + 1];   /* accepted records not the day in format f */
 	uint64_t dated;                 /* records whose date was checked */
+	char hashed[2][2 * SHA256_DIGEST_LENGTH + 1];   /* customer values, hashed */
 };
 
 static const char *const format_names[] = {
@@ -363,6 +369,18 @@ salesrow_rules_new(struct salesrow_rules **out, const struct salesrow_options *o
 		return util_fail(cause, -ENOMEM, "out of memory");
 	r->o = *o;
 	r->o.aliases_path = NULL;
+	r->o.hash_key = NULL;
+	if (o->customer == SALESROW_CUSTOMER_HASH) {
+		if (o->hash_key == NULL || *o->hash_key == '\0') {
+			free(r);
+			return util_fail(cause, -EINVAL, "[source] customer_data = hash needs "
+			    "customer_hash_key (a secret of your own)");
+		}
+		if ((r->hash_key = strdup(o->hash_key)) == NULL) {
+			free(r);
+			return util_fail(cause, -ENOMEM, "out of memory");
+		}
+	}
 	if (o->aliases_path != NULL && (e = aliases_load(r, o->aliases_path, cause)) < 0) {
 		salesrow_rules_free(r);
 		return e;
@@ -381,6 +399,9 @@ salesrow_rules_free(struct salesrow_rules *r)
 		free(r->aliases[i].to);
 	}
 	free(r->aliases);
+	if (r->hash_key != NULL)
+		explicit_bzero(r->hash_key, strlen(r->hash_key));
+	free(r->hash_key);
 	free(r);
 }
 
@@ -550,6 +571,34 @@ apply_alias(const struct salesrow_rules *r, int kind, const char **v, size_t *le
 	}
 }
 
+/*
+ * Personal data as a keyed hash: the same customer gives the same value (so
+ * repeat customers can be counted) but the value cannot be turned back into
+ * a name or number without the key. NULL stays NULL.
+ */
+static void
+hash_value(struct salesrow_file *f, int slot, const char **v, size_t *len)
+{
+	unsigned char mac[SHA256_DIGEST_LENGTH];
+	unsigned int maclen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	if (*v == NULL)
+		return;
+	if (HMAC(EVP_sha256(), f->r->hash_key, (int)strlen(f->r->hash_key), (const unsigned char *)*v, *len,
+	    mac, &maclen) == NULL) {
+		*v = NULL;
+		return;
+	}
+	for (unsigned int i = 0; i < maclen; i++) {
+		f->hashed[slot][2 * i] = hex[mac[i] >> 4];
+		f->hashed[slot][2 * i + 1] = hex[mac[i] & 15];
+	}
+	f->hashed[slot][2 * maclen] = '\0';
+	*v = f->hashed[slot];
+	*len = 2 * maclen;
+}
+
 int
 salesrow_record(struct salesrow_file *f, const struct csv_row *row, struct salesrow_line *line,
     struct salesrow_reject *rej)
@@ -636,9 +685,17 @@ salesrow_record(struct salesrow_file *f, const struct csv_row *row, struct sales
 	for (int col = 0; col < SR_NCOLS; col++)
 		if (line->v[col] != NULL && line->len[col] == 0)
 			line->v[col] = NULL;
-	if (!f->r->o.keep_customer) {
+	switch (f->r->o.customer) {
+	case SALESROW_CUSTOMER_KEEP:
+		break;
+	case SALESROW_CUSTOMER_HASH:
+		hash_value(f, 0, &line->v[SR_CUSTOMER_NAME], &line->len[SR_CUSTOMER_NAME]);
+		hash_value(f, 1, &line->v[SR_CUSTOMER_NUMBER], &line->len[SR_CUSTOMER_NUMBER]);
+		break;
+	default:
 		line->v[SR_CUSTOMER_NAME] = NULL;
 		line->v[SR_CUSTOMER_NUMBER] = NULL;
+		break;
 	}
 	return 1;
 }

@@ -55,10 +55,17 @@ enum salesrow_col {
 /* Shared by every file of a load: formats, aliases, options. */
 struct salesrow_rules;
 
+enum salesrow_customer {
+	SALESROW_CUSTOMER_DROP,         /* customerName/customerNumber stored as NULL */
+	SALESROW_CUSTOMER_KEEP,         /* stored as they come */
+	SALESROW_CUSTOMER_HASH,         /* stored as hex HMAC-SHA256 under hash_key */
+};
+
 struct salesrow_options {
 	enum salesrow_date_format date_format;
-	bool keep_customer;             /* keep customerName/customerNumber; else NULL */
+	enum salesrow_customer customer;
 	const char *aliases_path;       /* CSV kind,from,to; NULL for none */
+	const char *hash_key;           /* SALESROW_CUSTOMER_HASH: the key (copied) */
 };
 
 int salesrow_rules_new(struct salesrow_rules **out, const struct salesrow_options *o, char **cause);

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,7 @@ value_is(const struct salesrow_line *line, int col, const char *want)
 static struct salesrow_rules *
 rules(enum salesrow_date_format fmt, bool keep, const char *aliases)
 {
-	struct salesrow_options o = { fmt, keep, aliases };
+	struct salesrow_options o = { fmt, keep ? SALESROW_CUSTOMER_KEEP : SALESROW_CUSTOMER_DROP, aliases, NULL };
 	struct salesrow_rules *r = NULL;
 	char *cause = NULL;
 
@@ -142,6 +143,34 @@ START_TEST(test_accepts_and_maps)
 	value_is(&line, SR_CATEGORY, "(none)");
 	ck_assert_ptr_null(line.v[SR_COST_PRICE]);
 	salesrow_rules_free(r);
+}
+END_TEST
+
+/* Personal data as a keyed hash: stable, not the value, different under another key. */
+START_TEST(test_customer_hash)
+{
+	struct salesrow_options o = { SALESROW_DATE_YMD, SALESROW_CUSTOMER_HASH, NULL, "k1" };
+	struct salesrow_rules *r = NULL, *r2 = NULL;
+	struct salesrow_reject rej;
+	struct salesrow_line line;
+	char *cause = NULL, first[80];
+
+	ck_assert_int_eq(salesrow_rules_new(&r, &o, NULL), 0);
+	ck_assert_int_eq(one(r, "2026-11-23", "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1,Asha", &rej, &line), 1);
+	ck_assert_uint_eq(line.len[SR_CUSTOMER_NAME], 64);
+	/* HMAC-SHA256("k1", "Asha"), as computed by: printf Asha | openssl dgst -sha256 -hmac k1 */
+	value_is(&line, SR_CUSTOMER_NAME, "f96adac05cb30851b37eab9a2a94b9ff57a0574a5d818c3b7f79dc971265a859");
+	snprintf(first, sizeof first, "%.*s", (int)line.len[SR_CUSTOMER_NAME], line.v[SR_CUSTOMER_NAME]);
+	o.hash_key = "k2";
+	ck_assert_int_eq(salesrow_rules_new(&r2, &o, NULL), 0);
+	ck_assert_int_eq(one(r2, "2026-11-23", "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1,Asha", &rej, &line), 1);
+	ck_assert(strncmp(first, line.v[SR_CUSTOMER_NAME], 64) != 0);
+	salesrow_rules_free(r);
+	salesrow_rules_free(r2);
+	o.hash_key = NULL;
+	ck_assert_int_eq(salesrow_rules_new(&r, &o, &cause), -EINVAL);
+	ck_assert(strstr(cause, "customer_hash_key") != NULL);
+	free(cause);
 }
 END_TEST
 
@@ -340,7 +369,7 @@ START_TEST(test_aliases)
 	    "store, Koramangala Old ,Koramangala\n"
 	    "brand,\"Haldiram's, Delhi\",Haldiram's\n");
 	char *bad = tu_write(dir, "bad.csv", "kind,from,to\nflavour,a,b\n");
-	struct salesrow_options o = { SALESROW_DATE_YMD, false, bad };
+	struct salesrow_options o = { SALESROW_DATE_YMD, SALESROW_CUSTOMER_DROP, bad, NULL };
 	struct salesrow_rules *r, *broken = NULL;
 	struct salesrow_reject rej;
 	struct salesrow_line line;
@@ -372,6 +401,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_accepts_and_maps);
 	tcase_add_test(tc, test_rejects);
+	tcase_add_test(tc, test_customer_hash);
 	tcase_add_test(tc, test_header);
 	tcase_add_test(tc, test_dates);
 	tcase_add_test(tc, test_auto_dates);
