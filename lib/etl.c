@@ -177,7 +177,7 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 	struct salesrow_rules *rules = NULL;
 	struct extract *x = NULL;
 	struct load *l = NULL;
-	PGconn *c = NULL;
+	PGconn *c = NULL, *c2 = NULL;
 	char date[16], *types_text = NULL, *tmp;
 	char *const *types;
 	size_t ntypes;
@@ -215,7 +215,11 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		r = r == -ECONNREFUSED ? -EAGAIN : r;
 		goto out;
 	}
-	if ((r = load_begin(&l, c, day, &lo, cause)) < 0)
+	/* A second session computes half of the KPIs; without one, all run on the first. */
+	if (db_connect(&c2, config_string(cfg, "database", "conninfo"),
+	    config_string(cfg, "database", "schema"), NULL) < 0)
+		c2 = NULL;
+	if ((r = load_begin(&l, c, c2, day, &lo, cause)) < 0)
 		goto out;
 	b.load = l;
 	for (size_t i = 0; i < ntypes; i++) {
@@ -261,6 +265,7 @@ out:
 	load_free(l);
 	csv_free(b.csv);
 	salesrow_file_free(b.file);
+	PQfinish(c2);
 	PQfinish(c);
 	extract_free(x);
 	salesrow_rules_free(rules);

@@ -23,6 +23,7 @@ struct buf {
 
 struct load {
 	PGconn *c;
+	PGconn *c2;                     /* a second connection for KPI queries, or NULL */
 	int32_t day;
 	char date[16];                  /* YYYY-MM-DD */
 	char table[48];                 /* sales_line_YYYYMMDD */
@@ -166,7 +167,8 @@ array_literal(char *const *v, size_t n)
 }
 
 int
-load_begin(struct load **out, PGconn *c, int32_t day, const struct load_options *o, char **cause)
+load_begin(struct load **out, PGconn *c, PGconn *c2, int32_t day, const struct load_options *o,
+    char **cause)
 {
 	struct load *l = calloc(1, sizeof *l);
 	int y, m, d, e;
@@ -176,6 +178,7 @@ load_begin(struct load **out, PGconn *c, int32_t day, const struct load_options 
 		return util_fail(cause, -ENOMEM, "out of memory");
 	}
 	l->c = c;
+	l->c2 = c2;
 	l->day = day;
 	period_format_date(day, l->date);
 	period_civil_from_day(day, &y, &m, &d);
@@ -366,42 +369,51 @@ load_nrejects(const struct load *l)
 	return l->nrejects;
 }
 
+/* COPY len bytes of COPY text into the table of sql ("COPY ... FROM STDIN"). */
+static int
+copy_in(struct load *l, const char *sql, const char *data, size_t len, char **cause)
+{
+	PGresult *res = PQexec(l->c, sql);
+	int e;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		char *msg = db_error(l->c, res);
+
+		e = util_fail(cause, -EIO, "database: %s: %s", sql, msg ? msg : "refused");
+		free(msg);
+		PQclear(res);
+		return e;
+	}
+	PQclear(res);
+	for (size_t off = 0; off < len; off += COPY_CHUNK) {
+		size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+
+		if (PQputCopyData(l->c, data + off, (int)n) != 1)
+			break;
+	}
+	if (PQputCopyEnd(l->c, NULL) != 1) {
+		char *msg = db_error(l->c, NULL);
+
+		e = util_fail(cause, -EIO, "database: %s: %s", sql, msg ? msg : "failed");
+		free(msg);
+		return e;
+	}
+	return copy_result(l, cause);
+}
+
 /* Replace the day's rejects with ours (in the open transaction). */
 static int
 store_rejects(struct load *l, char **cause)
 {
 	const char *p[] = { l->date };
-	PGresult *res;
 	int e;
 
 	if ((e = run(l, "DELETE FROM etl_reject WHERE day = $1", 1, p, cause)) < 0)
 		return e;
 	if (l->rejects.len == 0)
 		return 0;
-	res = PQexec(l->c, "COPY etl_reject (day, order_type, line, field, reason, raw) FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		char *msg = db_error(l->c, res);
-
-		e = util_fail(cause, -EIO, "database: COPY etl_reject: %s", msg ? msg : "refused");
-		free(msg);
-		PQclear(res);
-		return e;
-	}
-	PQclear(res);
-	for (size_t off = 0; off < l->rejects.len; off += COPY_CHUNK) {
-		size_t n = l->rejects.len - off < COPY_CHUNK ? l->rejects.len - off : COPY_CHUNK;
-
-		if (PQputCopyData(l->c, l->rejects.p + off, (int)n) != 1)
-			break;
-	}
-	if (PQputCopyEnd(l->c, NULL) != 1) {
-		char *msg = db_error(l->c, NULL);
-
-		e = util_fail(cause, -EIO, "database: COPY etl_reject: %s", msg ? msg : "failed");
-		free(msg);
-		return e;
-	}
-	return copy_result(l, cause);
+	return copy_in(l, "COPY etl_reject (day, order_type, line, field, reason, raw) FROM STDIN",
+	    l->rejects.p, l->rejects.len, cause);
 }
 
 static int
@@ -417,54 +429,154 @@ record_day(struct load *l, const char *state, const char *order_types, const cha
 	    "lines = $3, rejected = $4, order_types = $5, error = $6, loaded_at = now()", 6, p, cause);
 }
 
-/* The four KPI tables of the day, from the lines in table (excluded stores left out). */
-static int
-compute_kpis(struct load *l, const char *table, char **cause)
+static const char *const kpi_tables[][2] = {
+	{ "kpi_store_day", "store" },
+	{ "kpi_category_day", "category" },
+	{ "kpi_brand_day", "brand" },
+	{ "kpi_product_day", "product" },
+};
+#define NKPI UTIL_NELEM(kpi_tables)
+
+/* The KPI rows of one table, as a SELECT over the day's lines in table. */
+static char *
+kpi_select(const char *table, size_t k)
 {
-	static const char *const kpis[][2] = {
-		{ "kpi_store_day", "store" },
-		{ "kpi_category_day", "category" },
-		{ "kpi_brand_day", "brand" },
-		{ "kpi_product_day", "product" },
-	};
+	/*
+	 * Grouping needs equality, not the locale's order: byte order ("C")
+	 * sorts the million keys and invoices faster.
+	 */
+	return util_printf("SELECT $1::date, %s COLLATE \"C\", count(DISTINCT invoice COLLATE \"C\"), "
+	    "sum(total), sum(quantity), coalesce(sum(cost_price * quantity), 0), "
+	    "round(sum(total) / count(DISTINCT invoice COLLATE \"C\"), 2) "
+	    "FROM %s WHERE store <> ALL ($2::text[]) GROUP BY %s COLLATE \"C\"",
+	    kpi_tables[k][1], table, kpi_tables[k][1]);
+}
+
+/* Send the SELECT of KPI table k on c. */
+static int
+kpi_send(struct load *l, PGconn *c, const char *table, size_t k, char **cause)
+{
 	const char *p[] = { l->date, l->exclude };
-	int e;
+	char *sql = kpi_select(table, k);
+	int ok;
 
-	for (size_t k = 0; k < UTIL_NELEM(kpis); k++) {
-		char *sql;
+	if (sql == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	ok = PQsendQueryParams(c, sql, 2, NULL, p, NULL, NULL, 0);
+	free(sql);
+	if (!ok) {
+		char *msg = db_error(c, NULL);
+		int e = util_fail(cause, -EIO, "database: %s", msg ? msg : "cannot send a query");
 
-		if ((sql = util_printf("DELETE FROM %s WHERE day = $1", kpis[k][0])) == NULL)
+		free(msg);
+		return e;
+	}
+	return 0;
+}
+
+/* The result of the query in flight on c. */
+static int
+kpi_receive(PGconn *c, PGresult **out, char **cause)
+{
+	PGresult *res;
+	int e = 0;
+
+	*out = NULL;
+	while ((res = PQgetResult(c)) != NULL) {
+		if (e == 0 && PQresultStatus(res) != PGRES_TUPLES_OK) {
+			char *msg = db_error(c, res);
+
+			e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
+			    "database: %s", msg ? msg : "KPI query failed");
+			free(msg);
+		}
+		if (e == 0 && *out == NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+			*out = res;
+		else
+			PQclear(res);
+	}
+	if (e < 0) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+/*
+ * The four KPI results of the day's lines in table. With a second
+ * connection, two queries run at a time (the table must then be committed,
+ * so that the other session sees it): the server sorts on both cores.
+ */
+static int
+kpi_compute(struct load *l, const char *table, PGresult *out[NKPI], char **cause)
+{
+	int e = 0;
+
+	for (size_t k = 0; k < NKPI; k++)
+		out[k] = NULL;
+	for (size_t k = 0; k < NKPI && e == 0; k += l->c2 ? 2 : 1) {
+		if ((e = kpi_send(l, l->c, table, k, cause)) < 0)
+			break;
+		if (l->c2 != NULL && (e = kpi_send(l, l->c2, table, k + 1, cause)) < 0) {
+			PGresult *ignored;
+
+			kpi_receive(l->c, &ignored, NULL);
+			PQclear(ignored);
+			break;
+		}
+		e = kpi_receive(l->c, &out[k], cause);
+		if (l->c2 != NULL) {
+			int e2 = kpi_receive(l->c2, &out[k + 1], e == 0 ? cause : NULL);
+
+			e = e < 0 ? e : e2;
+		}
+	}
+	return e;
+}
+
+/* Replace the day's rows of every KPI table with res (NULL: leave them empty). */
+static int
+kpi_store(struct load *l, PGresult *res[NKPI], char **cause)
+{
+	const char *p[] = { l->date };
+	struct buf b = { 0 };
+	int e = 0;
+
+	for (size_t k = 0; k < NKPI && e == 0; k++) {
+		char *sql = util_printf("DELETE FROM %s WHERE day = $1", kpi_tables[k][0]);
+
+		if (sql == NULL)
 			return util_fail(cause, -ENOMEM, "out of memory");
 		e = run(l, sql, 1, p, cause);
 		free(sql);
-		if (e < 0)
-			return e;
-		if (table == NULL)
+		if (e < 0 || res == NULL || res[k] == NULL || PQntuples(res[k]) == 0)
 			continue;
-		/*
-		 * Grouping needs equality, not the locale's order: byte order
-		 * ("C") sorts the million keys and invoices about 40% faster.
-		 */
-		sql = util_printf("INSERT INTO %s (day, %s, orders, sales, quantity, cost, aov) "
-		    "SELECT $1::date, %s COLLATE \"C\", count(DISTINCT invoice COLLATE \"C\"), sum(total), "
-		    "sum(quantity), coalesce(sum(cost_price * quantity), 0), "
-		    "round(sum(total) / count(DISTINCT invoice COLLATE \"C\"), 2) "
-		    "FROM %s WHERE store <> ALL ($2::text[]) GROUP BY %s COLLATE \"C\"",
-		    kpis[k][0], kpis[k][1], kpis[k][1], table, kpis[k][1]);
-		if (sql == NULL)
+		b.len = 0;
+		for (int row = 0; row < PQntuples(res[k]); row++)
+			for (int col = 0; col < 7; col++)
+				if (buf_value(&b, PQgetisnull(res[k], row, col) ? NULL : PQgetvalue(res[k], row, col),
+				    (size_t)PQgetlength(res[k], row, col), col == 6) < 0) {
+					free(b.p);
+					return util_fail(cause, -ENOMEM, "out of memory");
+				}
+		sql = util_printf("COPY %s (day, %s, orders, sales, quantity, cost, aov) FROM STDIN",
+		    kpi_tables[k][0], kpi_tables[k][1]);
+		if (sql == NULL) {
+			free(b.p);
 			return util_fail(cause, -ENOMEM, "out of memory");
-		e = run(l, sql, 2, p, cause);
+		}
+		e = copy_in(l, sql, b.p, b.len, cause);
 		free(sql);
-		if (e < 0)
-			return e;
 	}
-	return 0;
+	free(b.p);
+	return e;
 }
 
 int
 load_commit(struct load *l, const char *order_types, char **cause)
 {
 	char *newtable = util_printf("%s_new", l->table);
+	PGresult *kpi[NKPI] = { NULL };
 	int y, m, d, e;
 	char next[16];
 
@@ -472,7 +584,25 @@ load_commit(struct load *l, const char *order_types, char **cause)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	period_civil_from_day(l->day + 1, &y, &m, &d);
 	snprintf(next, sizeof next, "%04d-%02d-%02d", y, m, d);
-	if ((e = store_rejects(l, cause)) < 0 || (e = compute_kpis(l, newtable, cause)) < 0 ||
+	/*
+	 * With a second connection the new lines are committed first, as a
+	 * table nobody reads (not attached; a crash leaves it to the next
+	 * load_begin, which drops it), so that both sessions can read them.
+	 * The day itself changes only in the last transaction.
+	 */
+	if (l->c2 != NULL) {
+		if ((e = run(l, "COMMIT", 0, NULL, cause)) < 0)
+			goto out;
+		l->in_tx = false;
+	}
+	if ((e = kpi_compute(l, newtable, kpi, cause)) < 0)
+		goto out;
+	if (!l->in_tx) {
+		if ((e = run(l, "BEGIN", 0, NULL, cause)) < 0)
+			goto out;
+		l->in_tx = true;
+	}
+	if ((e = store_rejects(l, cause)) < 0 || (e = kpi_store(l, kpi, cause)) < 0 ||
 	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0 ||
 	    (e = runf(l, cause, "ALTER TABLE %s RENAME TO %s", newtable, l->table)) < 0 ||
 	    (e = runf(l, cause, "ALTER TABLE sales_line ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
@@ -482,6 +612,8 @@ load_commit(struct load *l, const char *order_types, char **cause)
 		goto out;
 	l->in_tx = false;
 out:
+	for (size_t k = 0; k < NKPI; k++)
+		PQclear(kpi[k]);
 	free(newtable);
 	return e;
 }
@@ -505,7 +637,7 @@ load_quarantine(struct load *l, const char *order_types, const char *error, char
 	if ((e = run(l, "BEGIN", 0, NULL, cause)) < 0)
 		return e;
 	l->in_tx = true;
-	if ((e = store_rejects(l, cause)) < 0 || (e = compute_kpis(l, NULL, cause)) < 0 ||
+	if ((e = store_rejects(l, cause)) < 0 || (e = kpi_store(l, NULL, cause)) < 0 ||
 	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0)
 		return e;
 	l->nlines = 0;

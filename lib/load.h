@@ -1,7 +1,7 @@
 /*
  * load: one business day's POS lines into PostgreSQL, all or nothing.
  *
- * Everything happens in one transaction: a new table is created aside
+ * The day changes in one transaction: a new table is created aside
  * (sales_line_YYYYMMDD_new), each order type's lines are streamed into it with
  * COPY inside a savepoint (so a download that fails half-way is rolled back
  * and tried again without a trace), and load_commit() then records the
@@ -35,8 +35,13 @@ struct load_options {
 	size_t nexclude;
 };
 
-/* Start the day's transaction on c (which the caller keeps and frees). */
-int load_begin(struct load **out, PGconn *c, int32_t day, const struct load_options *o, char **cause);
+/*
+ * Start the day's transaction on c. c2, when not NULL, is a second
+ * connection for computing KPIs two at a time (see load_commit). The caller
+ * keeps and frees both.
+ */
+int load_begin(struct load **out, PGconn *c, PGconn *c2, int32_t day, const struct load_options *o,
+    char **cause);
 /* Start streaming one order type's lines (a savepoint and a COPY). */
 int load_copy_begin(struct load *l, const char *order_type, char **cause);
 /* One validated line; line_no is the record's line in its CSV body. */
@@ -53,7 +58,11 @@ uint64_t load_nlines(const struct load *l);
 uint64_t load_nrejects(const struct load *l);
 /*
  * Make the day final: rejects, KPIs, the partition swap, etl_day (state
- * loaded, order_types as given), commit.
+ * loaded, order_types as given), commit. With a second connection, the new
+ * lines are committed first as a table nothing reads, the four KPI queries
+ * run two at a time on both connections, and one last transaction replaces
+ * the KPI rows, swaps the partition and records the day; a crash in between
+ * leaves the day as it was and a leftover table that load_begin drops.
  */
 int load_commit(struct load *l, const char *order_types, char **cause);
 /*

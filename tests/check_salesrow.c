@@ -35,12 +35,15 @@ setup(void)
 }
 
 static struct fake last;
+static struct salesrow_file *last_file;
 
 static void
 teardown(void)
 {
 	free(last.copy);
 	last.copy = NULL;
+	salesrow_file_free(last_file);
+	last_file = NULL;
 	tu_rmrf(dir);
 	free(dir);
 }
@@ -98,24 +101,24 @@ day_of(const char *s)
 	return d;
 }
 
-/* The last record given to one() is in last: the line's values point into it. */
-/* Run one data record through a fresh file; returns 1 accepted, 0 rejected. */
+/*
+ * Run one data record through a fresh file; returns 1 accepted, 0 rejected.
+ * The line's values point into the record (last) and the file (last_file),
+ * so both live until the next call or the teardown.
+ */
 static int
 one(struct salesrow_rules *r, const char *day, const char *record, struct salesrow_reject *rej,
     struct salesrow_line *line)
 {
-	struct salesrow_file *f;
-	struct fake h, *d = &last;
-	int ok;
+	struct fake h;
 
 	free(last.copy);
-
-	ck_assert_int_eq(salesrow_file_new(&f, r, day_of(day)), 0);
-	ck_assert_int_eq(salesrow_header(f, fake_row(&h, HEADER, 1), NULL), 0);
-	ok = salesrow_record(f, fake_row(d, record, 2), line, rej);
-	salesrow_file_free(f);
+	last.copy = NULL;
+	salesrow_file_free(last_file);
+	ck_assert_int_eq(salesrow_file_new(&last_file, r, day_of(day)), 0);
+	ck_assert_int_eq(salesrow_header(last_file, fake_row(&h, HEADER, 1), NULL), 0);
 	free(h.copy);
-	return ok;
+	return salesrow_record(last_file, fake_row(&last, record, 2), line, rej);
 }
 
 START_TEST(test_accepts_and_maps)
