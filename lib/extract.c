@@ -27,6 +27,7 @@ struct extract {
 	char *base;                     /* base_url without trailing '/' */
 	char *token;
 	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];   /* curl's detailed message of the last failure */
 	extract_notice_fn notice;
 	void *notice_arg;
 };
@@ -92,6 +93,8 @@ setup(struct extract *x, const char *url)
 	CURL *c = x->curl;
 
 	curl_easy_reset(c);
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -127,6 +130,13 @@ error_body(struct transfer *t)
 		if (t->errbody[i] == '\n' || t->errbody[i] == '\r' || t->errbody[i] == '\t')
 			t->errbody[i] = ' ';
 	return t->nerr ? t->errbody : "(empty)";
+}
+
+/* What went wrong, as precisely as curl can say ("Operation too slow. Less than ..."). */
+static const char *
+curl_why(const struct extract *x, CURLcode rc)
+{
+	return x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
 }
 
 static bool
@@ -194,7 +204,7 @@ login(struct extract *x, char **cause)
 	curl_slist_free_all(h);
 	if (rc != CURLE_OK) {
 		e = util_fail(cause, retryable_curl(rc) ? -EAGAIN : -EPROTO, "POST %s: %s", url,
-		    curl_easy_strerror(rc));
+		    curl_why(x, rc));
 		goto out;
 	}
 	if (t.status == 401 || t.status == 403) {
@@ -332,8 +342,9 @@ fetch(struct extract *x, const char *url, const struct extract_sink *sink, int *
 	}
 	if (rc != CURLE_OK) {
 		e = util_fail(cause, retryable_curl(rc) ? -EAGAIN : -EPROTO, "GET %s: %s%s", url,
-		    curl_easy_strerror(rc), rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ?
-		    " (the body was cut off)" : "");
+		    curl_why(x, rc), rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ?
+		    " (the body was cut off)" : rc == CURLE_OPERATION_TIMEDOUT ?
+		    " ([source] connect_timeout, stall_timeout)" : "");
 		goto out;
 	}
 	if (t.status == 401) {

@@ -257,6 +257,7 @@ class EtlTest(unittest.TestCase):
             (("--cut-after", "3000"), {}, 75, "cut off"),
             (("--fail-first", "50"), {}, 75, "HTTP 500"),
             ((), {"password": "wrong"}, 1, "login refused"),
+            (("--slow", "2500"), {"stall_timeout": "1s"}, 75, "too slow"),
         )
         for opts, source, code, message in cases:
             with self.subTest(opts=opts, source=source):
@@ -272,6 +273,12 @@ class EtlTest(unittest.TestCase):
         dead.stop()
         r = self.run_etl(conf, "2026-11-23", "--force", expect=75)
         self.assertEqual(self.snapshot("2026-11-23"), before)
+
+    def test_empty_day_is_a_day_without_sales(self):
+        # A header and no rows: the stores sold nothing; the day is loaded, empty.
+        self.run_etl(self.config(self.sim("--empty-day", "2026-11-23")), "2026-11-23")
+        self.assertEqual(psql(self.db, "SELECT state, lines, rejected FROM salesd.etl_day"), [["loaded", "0", "0"]])
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.kpi_store_day")[0][0], "0")
 
     def test_missing_columns_write_nothing(self):
         r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=1)
