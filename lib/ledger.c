@@ -96,12 +96,15 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	snprintf(nowtext, sizeof nowtext, "%" PRId64, now_usec);
 	if ((r = run(c, "BEGIN", 0, NULL, cause)) < 0)
 		return r;
-	if ((r = run(c, "INSERT INTO task_instance (job, period, store) VALUES ($1, $2, $3) "
-	    "ON CONFLICT DO NOTHING", 3, key, cause)) < 0)
-		goto rollback;
-	res = query(c, "SELECT id, state, attempts, "
-	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0) "
-	    "FROM task_instance WHERE job = $1 AND period = $2 AND store = $3 FOR UPDATE", 3, key, cause);
+	/*
+	 * Create the instance or find it, locked, in one round trip: a
+	 * conflicting insert turns into a no-op update, which locks the row as
+	 * SELECT ... FOR UPDATE would and returns it.
+	 */
+	res = query(c, "INSERT INTO task_instance (job, period, store) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (job, period, store) DO UPDATE SET job = EXCLUDED.job "
+	    "RETURNING id, state, attempts, "
+	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0)", 3, key, cause);
 	if (res == NULL) {
 		r = -EIO;
 		goto rollback;
@@ -163,12 +166,10 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	}
 	cl.attempt = n + 1;
 	snprintf(attempts, sizeof attempts, "%d", cl.attempt);
-	if ((r = run(c, "UPDATE task_instance SET state = 'running', attempts = $2, "
-	    "not_before = NULL, updated_at = now() WHERE id = $1", 2,
-	    (const char *[]){ id, attempts }, cause)) < 0)
-		goto rollback;
-	if ((r = run(c, "INSERT INTO task_attempt (instance_id, attempt, state, host, pid) "
-	    "VALUES ($1, $2, 'running', $3, $4)", 4,
+	if ((r = run(c, "WITH i AS (UPDATE task_instance SET state = 'running', attempts = $2, "
+	    "not_before = NULL, updated_at = now() WHERE id = $1 RETURNING id) "
+	    "INSERT INTO task_attempt (instance_id, attempt, state, host, pid) "
+	    "SELECT id, $2, 'running', $3, $4 FROM i", 4,
 	    (const char *[]){ id, attempts, host, pidtext }, cause)) < 0)
 		goto rollback;
 	if ((r = run(c, "COMMIT", 0, NULL, cause)) < 0)
