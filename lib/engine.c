@@ -114,6 +114,7 @@ struct engine {
 	bool hard_stop;
 	bool done_called;
 	int closing_handles;
+	unsigned store_queries;         /* per-store fan-outs waiting for their store list */
 	unsigned failed;                /* foreground: instances that gave up */
 	unsigned failed_temp;           /* ... of which the last attempt failed for a passing reason (75) */
 	bool db_unreachable;            /* foreground: the database could not be reached */
@@ -287,6 +288,107 @@ engine_add(struct engine *e, size_t job, const struct period *p, const char *sto
 	return i;
 }
 
+/*
+ * A per-store job without a configured store list runs for the stores that
+ * sold in its period: those of kpi_store_day (excluded stores are not
+ * there). The list is read on the thread pool like every query.
+ */
+struct fanout {
+	struct engine *e;
+	char *job;                      /* by name: a reload may renumber the jobs */
+	struct period p;
+	bool force;
+	char **stores;                  /* the answer */
+	size_t n;
+};
+
+static int
+req_stores(PGconn *c, void *arg, char **cause)
+{
+	struct fanout *fo = arg;
+	char first[16], last[16];
+	const char *params[] = { first, last };
+	PGresult *res;
+	int r = 0;
+
+	period_format_date(fo->p.first, first);
+	period_format_date(fo->p.last, last);
+	res = PQexecParams(c, "SELECT DISTINCT store FROM kpi_store_day WHERE day BETWEEN $1 AND $2 "
+	    "ORDER BY store", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char *msg = db_error(c, res);
+
+		r = util_fail(cause, -EIO, "%s", msg ? msg : "query failed");
+		free(msg);
+	} else if ((fo->stores = calloc((size_t)PQntuples(res) + 1, sizeof *fo->stores)) == NULL) {
+		r = util_fail(cause, -ENOMEM, "out of memory");
+	} else {
+		for (int k = 0; k < PQntuples(res); k++)
+			if ((fo->stores[fo->n++] = strdup(PQgetvalue(res, k, 0))) == NULL) {
+				r = util_fail(cause, -ENOMEM, "out of memory");
+				break;
+			}
+	}
+	PQclear(res);
+	return r;
+}
+
+static void
+stores_done(void *arg, int r, const char *cause)
+{
+	struct fanout *fo = arg;
+	struct engine *e = fo->e;
+	size_t job;
+	const struct dag_job *j;
+	char pstr[PERIOD_STRLEN], date[16];
+	struct log_fields f = { 0 };
+
+	e->store_queries--;
+	period_format(&fo->p, pstr);
+	f.job = fo->job;
+	f.period = pstr;
+	period_format_date(fo->p.last, date);
+	j = dag_find(e->b->dag, fo->job, &job);
+	if (r == -ECANCELED || e->stopping || j == NULL) {
+		/* Stopping, or the job is gone from the configuration. */
+	} else if (r < 0) {
+		log_at(e->log, LOG_ERR, &f, "%s %s: cannot list the stores that sold: %s; "
+		    "to run it later: salesd run %s --date %s", fo->job, pstr, cause ? cause : strerror(-r),
+		    fo->job, date);
+		if (!e->opts.daemon)
+			e->failed++;
+	} else if (fo->n == 0) {
+		log_at(e->log, LOG_NOTICE, &f, "%s %s: no store sold anything in the period; nothing to run", fo->job, pstr);
+	} else {
+		log_at(e->log, LOG_DEBUG, &f, "%s %s: %zu stores", fo->job, pstr, fo->n);
+		for (size_t k = 0; k < fo->n; k++)
+			engine_add(e, job, &fo->p, fo->stores[k], fo->force);
+	}
+	util_strv_free(fo->stores);
+	free(fo->job);
+	free(fo);
+	engine_pump(e);
+}
+
+static void
+engine_want_stores(struct engine *e, const char *job, const struct period *p, bool force)
+{
+	struct fanout *fo;
+
+	if (e->stopping || e->dbq == NULL)
+		return;
+	if ((fo = calloc(1, sizeof *fo)) == NULL || (fo->job = strdup(job)) == NULL) {
+		free(fo);
+		log_at(e->log, LOG_ERR, NULL, "out of memory");
+		return;
+	}
+	fo->e = e;
+	fo->p = *p;
+	fo->force = force;
+	e->store_queries++;
+	dbq_push(e->dbq, req_stores, stores_done, fo);
+}
+
 /* Want job for period p, one instance per store for a per-store job. */
 static void
 engine_want_period(struct engine *e, size_t job, const struct period *p, const char *store, bool force)
@@ -302,9 +404,7 @@ engine_want_period(struct engine *e, size_t job, const struct period *p, const c
 		return;
 	}
 	if (j->stores == NULL || j->stores[0] == NULL) {
-		log_at(e->log, LOG_ERR, &(struct log_fields){ .job = j->name }, "job %s runs per store, "
-		    "but no store list is known: set [job %s] stores = ... (stores from sales data "
-		    "arrive with the ETL)", j->name, j->name);
+		engine_want_stores(e, j->name, p, force);
 		return;
 	}
 	for (char **s = j->stores; *s != NULL; s++)
@@ -876,6 +976,9 @@ engine_check_done(struct engine *e)
 		if (i->state == INST_WANTED || (i->state == INST_WAITING && i->not_before != 0))
 			wanted = true;
 	}
+	/* A store list on its way brings instances with it. */
+	if (e->store_queries > 0)
+		busy = true;
 	if (!e->stopping) {
 		if (e->opts.daemon || busy || (wanted && !e->db_unreachable))
 			return;

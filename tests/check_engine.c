@@ -700,6 +700,37 @@ START_TEST(test_usage)
 }
 END_TEST
 
+/* A per-store job without "stores": one task per store that sold in the period. */
+START_TEST(test_per_store_from_sales)
+{
+	char *jobs = util_printf("[job w]\nkind = selftest\nperiod = week\nscope = stores\n"
+	    "schedule = 0 3 * * mon\naction = marker %s\n", marker);
+	char *conf = config(jobs);
+	struct tu_result r;
+
+	r = salesd(conf, NULL, "migrate", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_done(&r);
+	pgtest_exec(conninfo, "INSERT INTO salesd.kpi_store_day (day, store, orders, sales, quantity, cost, aov) "
+	    "VALUES ('2026-11-17', 'Koramangala, Bengaluru', 1, 10, 1, 5, 10), ('2026-11-22', 'Indiranagar', 1, 10, 1, 5, 10), "
+	    "('2026-11-18', 'Indiranagar', 1, 10, 1, 5, 10), ('2026-11-10', 'Whitefield', 1, 10, 1, 5, 10)");
+	r = salesd(conf, NULL, "run", "w", "--date", "2026-11-22", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_done(&r);
+	ck_assert_int_eq(marker_lines(), 2);
+	ck_assert_int_eq(marker_count("w 2026-W47 Koramangala, Bengaluru 1"), 1);
+	ck_assert_int_eq(marker_count("w 2026-W47 Indiranagar 1"), 1);
+	/* A week nobody sold in: nothing to run, and that is not a failure. */
+	r = salesd(conf, NULL, "run", "w", "--date", "2026-11-08", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert(tu_contains(r.err, "no store sold anything"));
+	tu_result_done(&r);
+	ck_assert_int_eq(marker_lines(), 2);
+	free(jobs);
+	free(conf);
+}
+END_TEST
+
 START_TEST(test_backfill)
 {
 	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\naction = marker %s\n", marker);
@@ -740,6 +771,7 @@ main(void)
 	tcase_add_test(run, test_kill_task_child);
 	tcase_add_test(run, test_usage);
 	tcase_add_test(run, test_backfill);
+	tcase_add_test(run, test_per_store_from_sales);
 	suite_add_tcase(s, run);
 
 	tcase_add_checked_fixture(daemon, setup, teardown);
