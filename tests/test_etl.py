@@ -274,6 +274,30 @@ class EtlTest(unittest.TestCase):
         r = self.run_etl(conf, "2026-11-23", "--force", expect=75)
         self.assertEqual(self.snapshot("2026-11-23"), before)
 
+    def test_tls_verified(self):
+        # A private CA and a certificate for 127.0.0.1 it signed.
+        d = self.tmp.name
+        def ossl(*args):
+            subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        ossl("req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2",
+             "-subj", "/CN=salesd test CA")
+        ossl("req", *ec, "-keyout", f"{d}/srv.key", "-out", f"{d}/srv.csr", "-subj", "/CN=127.0.0.1")
+        with open(f"{d}/ext", "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        ossl("x509", "-req", "-in", f"{d}/srv.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+             "-CAcreateserial", "-out", f"{d}/srv.pem", "-days", "2", "-extfile", f"{d}/ext")
+        sim = self.sim("--tls-cert", f"{d}/srv.pem", "--tls-key", f"{d}/srv.key")
+        self.assertTrue(sim.url.startswith("https://"))
+        # Not trusted: refused, not retried as if the server were down, nothing loaded.
+        r = self.run_etl(self.config(sim), "2026-11-23", expect=1)
+        self.assertIn("certificate", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
+        # Trusted through [source] ca_file.
+        self.forget_runs()
+        self.run_etl(self.config(sim, ca_file=f"{d}/ca.pem"), "2026-11-23")
+        self.assert_kpis("2026-11-23")
+
     def test_empty_day_is_a_day_without_sales(self):
         # A header and no rows: the stores sold nothing; the day is loaded, empty.
         self.run_etl(self.config(self.sim("--empty-day", "2026-11-23")), "2026-11-23")
