@@ -219,6 +219,15 @@ engine_prune(struct engine *e)
 	}
 }
 
+/* Give an instance up without running it (stopping, cancelled): it leaves the list. */
+static void
+engine_drop(struct engine *e, struct inst *i)
+{
+	inst_enter(i, INST_FAILED);
+	engine_prune(e);
+	engine_check_done(e);
+}
+
 /* Business-local date of an instant. */
 static int32_t
 engine_local_day(const struct engine *e, const struct tz *zone, int64_t usec)
@@ -577,9 +586,7 @@ finish_done(void *arg, int r, const char *cause)
 	inst_fields(i, &f);
 	if (r == -ECANCELED) {
 		/* Stopping hard: the claim will be found abandoned and retried. */
-		inst_enter(i, INST_FAILED);
-		engine_prune(e);
-		engine_check_done(e);
+		engine_drop(e, i);
 		return;
 	}
 	if (r < 0) {
@@ -733,9 +740,7 @@ claim_done(void *arg, int r, const char *cause)
 
 	inst_fields(i, &f);
 	if (r == -ECANCELED) {
-		inst_enter(i, INST_FAILED);
-		engine_prune(e);
-		engine_check_done(e);
+		engine_drop(e, i);
 		return;
 	}
 	if (r < 0) {
@@ -755,9 +760,7 @@ claim_done(void *arg, int r, const char *cause)
 			engine_send_finish(i);
 			return;
 		}
-		inst_enter(i, INST_FAILED);
-		engine_prune(e);
-		engine_check_done(e);
+		engine_drop(e, i);
 		return;
 	}
 	if (i->answer == ANSWER_UPSTREAM) {
