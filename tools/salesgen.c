@@ -21,7 +21,8 @@
  * (unless --no-awkward): names with commas, quotes and apostrophes, Indic,
  * Tamil and Arabic scripts, an emoji, accented Latin, blanks around names, a
  * description with an embedded newline. Store 3 ("Anna Nagar ...") is closed
- * on Tuesdays; the last store opens on 2026-01-01 plus (seed mod 365) days;
+ * on Tuesdays; the store before Head Office (with 4 or more stores) opens on
+ * 2026-01-01 plus (seed mod 365) days, and sells nothing before;
  * "Head Office" sells a little (configurations exclude it from KPIs).
  *
  * --bad-rate R makes that share of lines invalid, each in one way, in turn:
@@ -394,7 +395,8 @@ gen_day(const struct opts *o, const struct store *stores, const struct product *
 			l->qty = u < 0.8 ? range(&s, 1, 3) * 1000 : u < 0.9 ? range(&s, 4, 6) * 1000 :
 			    (int64_t[]){ 500, 1250, 2500, 750 }[range(&s, 0, 3)];
 			l->discount = uniform(&s) < 0.15 ? p->price * l->qty / 1000 * range(&s, 5, 10) / 100 : 0;
-			l->total = p->price * l->qty / 1000 - l->discount;
+			/* Rounded half up to the paisa, as the export does. */
+			l->total = (p->price * l->qty + 500) / 1000 - l->discount;
 			net += l->total;
 			tax += l->total * gst_rates[p->cat] / (100 + gst_rates[p->cat]);
 		}
@@ -474,10 +476,20 @@ parse_date(const char *s, int32_t *day)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: salesgen --from YYYY-MM-DD --to YYYY-MM-DD [--seed N] [--stores N] "
-	    "[--products N]\n                [--lines N] [--order-type online|offline|all] "
-	    "[--date-format ymd|dmy|dmy-slash|mdy-slash|ymd-slash]\n"
-	    "                [--bad-rate R] [--crlf] [--bom] [--no-awkward] [--exact] [--output FILE]\n");
+	fputs("usage: salesgen --from YYYY-MM-DD --to YYYY-MM-DD [options]\n"
+	    "Deterministic synthetic POS sales as CSV (same arguments, same bytes).\n"
+	    "  --seed N              world and sales seed (default 1)\n"
+	    "  --stores N            stores, the last one \"Head Office\" (default 12)\n"
+	    "  --products N          products (default 400)\n"
+	    "  --lines N             average lines per day, both order types (default 2000)\n"
+	    "  --exact               exactly N lines per day and order type\n"
+	    "  --order-type T        online, offline or all (default all)\n"
+	    "  --date-format F       ymd, dmy, dmy-slash, mdy-slash or ymd-slash (default ymd)\n"
+	    "  --bad-rate R          share of lines made invalid, one defect each (default 0)\n"
+	    "  --crlf                end records with CRLF\n"
+	    "  --bom                 start with a UTF-8 byte order mark\n"
+	    "  --no-awkward          plain ASCII store and product names, no embedded newline\n"
+	    "  --output FILE         write to FILE (default standard output)\n", fp);
 }
 
 int
