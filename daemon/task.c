@@ -17,7 +17,9 @@
 #include <jansson.h>
 
 #include "etl.h"
+#include "numfmt.h"
 #include "period.h"
+#include "render.h"
 #include "task.h"
 #include "util.h"
 
@@ -174,6 +176,34 @@ etl_task(const struct config *cfg, const struct period *p)
 	return 0;
 }
 
+/*
+ * One report: company-wide for a company job or the company instance ("*")
+ * of a job with scope = both, else the store's.
+ */
+static int
+report_task(const struct config *cfg, const struct period *p, const char *store)
+{
+	struct render_result res;
+	char *cause = NULL, *msg, money[NUMFMT_LEN];
+	enum report_grouping g = strcmp(config_string(cfg, "report", "digit_grouping"), "western") == 0 ?
+	    REPORT_GROUPING_WESTERN : REPORT_GROUPING_INDIAN;
+	int r;
+
+	if (store != NULL && strcmp(store, DAG_COMPANY) == 0)
+		store = NULL;
+	if ((r = render_report(cfg, p, store, &res, &cause)) < 0) {
+		task_event("result", cause ? cause : strerror(-r), 0);
+		free(cause);
+		return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+	}
+	numfmt_money(money, sizeof money, res.sales, g, config_string(cfg, "report", "currency"));
+	msg = util_printf("%s: %s%s; wrote %s and %s", res.scope, res.empty ? "no sales in the period" :
+	    "sales ", res.empty ? "" : money, res.pdf, res.xlsx);
+	task_event("result", msg ? msg : "rendered", 1);
+	free(msg);
+	return 0;
+}
+
 int
 task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
 {
@@ -199,6 +229,8 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 		return selftest_run(job, a);
 	case JOB_ETL:
 		return etl_task(cfg, &p);
+	case JOB_REPORT:
+		return report_task(cfg, &p, a->store);
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
 		    dag_kind_name(job->kind));

@@ -120,7 +120,7 @@ static const struct config_key config_keys[] = {
 	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL },
 	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL },
 	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL },
-	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores", 0, 0, NULL },
+	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores|both", 0, 0, NULL },
 	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty },
 	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
 };
@@ -150,22 +150,22 @@ static const char config_builtin_jobs[] =
 	"kind = report\n"
 	"after = etl\n"
 	"period = week\n"
-	"scope = stores\n"
+	"scope = both\n"
 	"[job weekly-email]\n"
 	"kind = email\n"
 	"after = weekly-reports\n"
 	"period = week\n"
-	"scope = stores\n"
+	"scope = both\n"
 	"[job monthly-reports]\n"
 	"kind = report\n"
 	"after = etl\n"
 	"period = month\n"
-	"scope = stores\n"
+	"scope = both\n"
 	"[job monthly-email]\n"
 	"kind = email\n"
 	"after = monthly-reports\n"
 	"period = month\n"
-	"scope = stores\n";
+	"scope = both\n";
 
 #define ORIGIN_SET     "--set"
 #define ORIGIN_BUILTIN "(built-in)"

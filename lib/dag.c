@@ -170,7 +170,8 @@ job_read(struct dag_job *j, const struct config *cfg, const char *section, const
 		e->oom = true;
 	kind_parse(config_string(cfg, section, "kind"), &j->kind);
 	period_kind_parse(config_string(cfg, section, "period"), &j->period);
-	j->per_store = strcmp(config_string(cfg, section, "scope"), "stores") == 0;
+	j->with_company = strcmp(config_string(cfg, section, "scope"), "both") == 0;
+	j->per_store = j->with_company || strcmp(config_string(cfg, section, "scope"), "stores") == 0;
 	j->retries = (unsigned)config_int(cfg, section, "retries");
 	j->retry_delay_ms = config_duration_ms(cfg, section, "retry_delay");
 	j->retry_max_delay_ms = config_duration_ms(cfg, section, "retry_max_delay");
@@ -181,7 +182,7 @@ job_read(struct dag_job *j, const struct config *cfg, const char *section, const
 		char *const *stores = config_list(cfg, section, "stores", &ns);
 
 		if (ns > 0 && !j->per_store)
-			dag_error(e, cfg, section, "stores", "only jobs with scope = stores take a store list");
+			dag_error(e, cfg, section, "stores", "only jobs with scope = stores or both take a store list");
 		if ((j->stores = calloc(ns + 1, sizeof *j->stores)) == NULL)
 			e->oom = true;
 		for (size_t k = 0; j->stores != NULL && k < ns; k++)

@@ -21,6 +21,9 @@
 struct cron;
 struct tz;
 
+/* The store key of the company-wide instance of a job with scope = both. */
+#define DAG_COMPANY "*"
+
 enum job_kind {
 	JOB_ETL,
 	JOB_REPORT,
@@ -34,7 +37,8 @@ struct dag_job {
 	char *name;
 	enum job_kind kind;
 	enum period_kind period;
-	bool per_store;               /* scope = stores: one task per store */
+	bool per_store;               /* scope = stores or both: one task per store */
+	bool with_company;            /* scope = both: and one for the company (store DAG_COMPANY) */
 	struct cron *schedule;        /* root jobs only, else NULL */
 	char *schedule_text;
 	size_t *after;                /* indices of the jobs this one waits for */

@@ -26,6 +26,33 @@ db_error(PGconn *c, const PGresult *res)
 }
 
 char *
+db_text_array(char *const *v, size_t n)
+{
+	size_t len = 3, k = 0;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) * 2 + 3;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	out[k++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			out[k++] = ',';
+		out[k++] = '"';
+		for (const char *p = v[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				out[k++] = '\\';
+			out[k++] = *p;
+		}
+		out[k++] = '"';
+	}
+	out[k++] = '}';
+	out[k] = '\0';
+	return out;
+}
+
+char *
 db_ident(PGconn *c, const char *name)
 {
 	return PQescapeIdentifier(c, name, strlen(name));

@@ -7,6 +7,8 @@
 #ifndef SALESD_DB_H
 #define SALESD_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 /* Lock class of salesd's advisory locks: (DB_LOCK_CLASS, id). */
@@ -26,6 +28,12 @@ int db_exec(PGconn *c, const char *sql, char **cause);
 
 /* "salesd"-style identifier quoted for SQL (caller frees with PQfreemem). */
 char *db_ident(PGconn *c, const char *name);
+
+/*
+ * A text[] literal of v[0..n-1] for a query parameter, every element quoted
+ * ({"a","b"}); NULL when out of memory. Caller frees.
+ */
+char *db_text_array(char *const *v, size_t n);
 
 /* The server's error of a failed result or connection, one line, no trailing newline. */
 char *db_error(PGconn *c, const PGresult *res);

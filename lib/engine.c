@@ -409,9 +409,13 @@ engine_want_period(struct engine *e, size_t job, const struct period *p, const c
 		return;
 	}
 	if (store != NULL) {
-		engine_add(e, job, p, store, force);
+		/* The company instance goes on only to jobs that have one. */
+		if (strcmp(store, DAG_COMPANY) != 0 || j->with_company)
+			engine_add(e, job, p, store, force);
 		return;
 	}
+	if (j->with_company)
+		engine_add(e, job, p, DAG_COMPANY, force);
 	if (j->stores == NULL || j->stores[0] == NULL) {
 		engine_want_stores(e, j->name, p, force);
 		return;

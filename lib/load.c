@@ -131,41 +131,6 @@ runf(struct load *l, char **cause, const char *fmt, ...)
 	return e;
 }
 
-/* The excluded stores as a text[] literal, quoted for the array syntax. */
-static char *
-array_literal(char *const *v, size_t n)
-{
-	struct buf b = { 0 };
-
-	if (buf_reserve(&b, 3) < 0)
-		return NULL;
-	b.p[b.len++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(v[i]);
-
-		if (buf_reserve(&b, len * 2 + 4) < 0) {
-			free(b.p);
-			return NULL;
-		}
-		if (i > 0)
-			b.p[b.len++] = ',';
-		b.p[b.len++] = '"';
-		for (size_t k = 0; k < len; k++) {
-			if (v[i][k] == '"' || v[i][k] == '\\')
-				b.p[b.len++] = '\\';
-			b.p[b.len++] = v[i][k];
-		}
-		b.p[b.len++] = '"';
-	}
-	if (buf_reserve(&b, 2) < 0) {
-		free(b.p);
-		return NULL;
-	}
-	b.p[b.len++] = '}';
-	b.p[b.len] = '\0';
-	return b.p;
-}
-
 int
 load_begin(struct load **out, PGconn *c, PGconn *c2, int32_t day, const struct load_options *o,
     char **cause)
@@ -173,7 +138,7 @@ load_begin(struct load **out, PGconn *c, PGconn *c2, int32_t day, const struct l
 	struct load *l = calloc(1, sizeof *l);
 	int y, m, d, e;
 
-	if (l == NULL || (l->exclude = array_literal(o->exclude_stores, o->nexclude)) == NULL) {
+	if (l == NULL || (l->exclude = db_text_array(o->exclude_stores, o->nexclude)) == NULL) {
 		free(l);
 		return util_fail(cause, -ENOMEM, "out of memory");
 	}
@@ -595,7 +560,9 @@ load_commit(struct load *l, const char *order_types, char **cause)
 			goto out;
 		l->in_tx = false;
 	}
-	if ((e = kpi_compute(l, newtable, kpi, cause)) < 0)
+	/* The swap attaches the day; a matching index makes ATTACH adopt it, not build it. */
+	if ((e = kpi_compute(l, newtable, kpi, cause)) < 0 ||
+	    (e = runf(l, cause, "CREATE INDEX ON %s (store, day)", newtable)) < 0)
 		goto out;
 	if (!l->in_tx) {
 		if ((e = run(l, "BEGIN", 0, NULL, cause)) < 0)

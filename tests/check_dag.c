@@ -135,7 +135,7 @@ START_TEST(test_errors)
 	    "[job c]\nkind = selftest\nafter = s\n",
 	    "\"s\" runs per store (scope = stores) but this job is company-wide");
 	expect_error("[job a]\nkind = selftest\nschedule = 0 1 * * *\nstores = x\n",
-	    "[job a] stores: only jobs with scope = stores take a store list");
+	    "[job a] stores: only jobs with scope = stores or both take a store list");
 	expect_error("[job a]\nkind = selftest\nschedule = 0 1 * * *\naction = explode\n",
 	    "salesd.conf:4: [job a] action: unknown step \"explode\"");
 	expect_error("[job a]\nkind = selftest\nschedule = 0 1 * * *\naction = sleep\n",

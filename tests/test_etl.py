@@ -27,10 +27,10 @@ import unittest
 from collections import defaultdict
 from decimal import Decimal, ROUND_HALF_UP
 
-SALESD = os.environ.get("SALESD_BIN", "")
-SALESGEN = os.environ.get("SALESGEN", "")
-SIM = os.environ.get("SALES_API_SIM", "")
-PGHOST = os.environ.get("SALESD_PGHOST", "")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import PGHOST, SALESD, psql, require_env  # noqa: E402
+from harness import Sim as _Sim  # noqa: E402
+from harness import generate as _generate  # noqa: E402
 
 # The generated world: small, so that the suite stays fast.
 GEN = ["--seed", "11", "--stores", "6", "--products", "80", "--lines", "400"]
@@ -38,23 +38,8 @@ ORDER_TYPES = ["online", "offline"]
 EXCLUDED = "Head Office"
 
 
-def psql(db, sql, *params):
-    """Rows of a query as lists of strings (NULL as None)."""
-    args = ["psql", "-X", "-q", "-h", PGHOST, "-U", "salesd_test", "-d", db, "-A", "-t",
-            "-F", "\x1f", "-R", "\x1e", "-v", "ON_ERROR_STOP=1", "-c", sql]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    rows = []
-    for rec in out.split("\x1e"):
-        rec = rec.strip("\n")
-        if rec:
-            rows.append(rec.split("\x1f"))
-    return rows
-
-
 def generate(day, order_type, extra=()):
-    """The CSV the simulator serves for (day, order type)."""
-    args = [SALESGEN] + GEN + list(extra) + ["--from", day, "--to", day, "--order-type", order_type]
-    return subprocess.run(args, check=True, capture_output=True).stdout
+    return _generate(GEN, day, order_type, extra)
 
 
 def reference_kpis(day, extra=()):
@@ -104,39 +89,15 @@ def db_kpis(db, day):
     return out
 
 
-class Sim:
-    """The POS API simulator on 127.0.0.1, stopped with the test."""
-
-    def __init__(self, *options):
-        args = [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] + GEN + list(options)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError("simulator did not start: " + line + self.proc.stderr.read())
-        self.url = line.split()[-1]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f:
-                f.close()
+def Sim(*options):
+    return _Sim(GEN, *options)
 
 
 class EtlTest(unittest.TestCase):
     counter = 0
 
     def setUp(self):
-        for name, v in (("SALESD_BIN", SALESD), ("SALESGEN", SALESGEN), ("SALES_API_SIM", SIM),
-                        ("SALESD_PGHOST", PGHOST)):
-            if not v:
-                self.fail(f"{name} is not set: run this test through ctest")
+        require_env(self)
         EtlTest.counter += 1
         self.db = f"etl_{os.getpid()}_{EtlTest.counter}"
         psql("postgres", f"CREATE DATABASE {self.db}")

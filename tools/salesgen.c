@@ -19,7 +19,8 @@
  * slow upward trend, 1-8 lines per invoice, cost below price, GST by
  * category, one payment method per invoice. The awkward cases of real exports
  * (unless --no-awkward): names with commas, quotes and apostrophes, Indic,
- * Tamil and Arabic scripts, an emoji, accented Latin, blanks around names, a
+ * Tamil and Arabic scripts, an emoji, accented Latin, blanks around names,
+ * names that look like spreadsheet formulas ("=HYPERLINK(...)", "+91 ..."), a
  * description with an embedded newline. Store 3 ("Anna Nagar ...") is closed
  * on Tuesdays; the store before Head Office (with 4 or more stores) opens on
  * 2026-01-01 plus (seed mod 365) days, and sells nothing before;
@@ -73,6 +74,8 @@ static const char *const awkward_products[] = {
 	"Haldiram's Aloo Bhujia, 400g", "Steel Bowl 5\" Deep", "हल्दीराम भुजिया 200g",
 	"முறுக்கு 250g", "حلوى السمسم", "Café Crème Biscuits", "Party Pack \xf0\x9f\x8e\x89",
 	"  Tata Salt 1kg  ", "\"Premium\" Basmati, 5kg", "Dr. Oetker's FunFoods",
+	/* Names a spreadsheet would take for formulas (with 74 or more products). */
+	"=HYPERLINK(\"http://example.com\",\"Free Gift\")", "+91 Mobile Recharge 199",
 };
 static const char *const awkward_stores[] = {
 	"Koramangala, Bengaluru", "Indiranagar", "Anna Nagar \"Main\"", "Jayanagar 4th Block",

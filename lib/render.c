@@ -1,0 +1,115 @@
+/*
+ * render: one report task (see render.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "pdf.h"
+#include "render.h"
+#include "report.h"
+#include "util.h"
+#include "xlsx.h"
+
+/* mkdir -p, with the path in the message when it fails. */
+static int
+make_dirs(const char *path, char **cause)
+{
+	char *p = strdup(path);
+	int e = 0;
+
+	if (p == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (char *s = p + 1; e == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			e = util_fail(cause, -errno, "cannot create %s: %s", p, strerror(errno));
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return e;
+}
+
+/* Flush a finished file to disk before it replaces the old one. */
+static int
+sync_file(const char *path, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		e = util_fail(cause, -errno, "cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+int
+render_report(const struct config *cfg, const struct period *p, const char *store,
+    struct render_result *res, char **cause)
+{
+	enum report_kind kind = report_kind_of(p->kind);
+	struct report *r = NULL;
+	PGconn *c = NULL;
+	char *dir = NULL, tmp_pdf[4200], tmp_xlsx[4200];
+	int e;
+
+	memset(res, 0, sizeof *res);
+	tmp_pdf[0] = tmp_xlsx[0] = '\0';
+	if ((e = db_connect(&c, config_string(cfg, "database", "conninfo"),
+	    config_string(cfg, "database", "schema"), cause)) < 0) {
+		e = e == -ECONNREFUSED ? -EAGAIN : e;
+		goto out;
+	}
+	if ((e = report_build(c, cfg, kind, p, store, &r, cause)) < 0)
+		goto out;
+	if (store == NULL)
+		snprintf(res->scope, sizeof res->scope, "company");
+	else if ((e = slug_assign(c, store, res->scope, cause)) < 0)
+		goto out;
+	/* The files do not need the database; let it go before the slow part. */
+	PQfinish(c);
+	c = NULL;
+	res->empty = report_is_empty(r);
+	res->sales = r->total.sales;
+	if ((dir = util_printf("%s/reports/%s/%s", config_string(cfg, "salesd", "state_dir"),
+	    report_kind_name(kind), r->period_name)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = make_dirs(dir, cause)) < 0)
+		goto out;
+	snprintf(res->pdf, sizeof res->pdf, "%s/%s.pdf", dir, res->scope);
+	snprintf(res->xlsx, sizeof res->xlsx, "%s/%s.xlsx", dir, res->scope);
+	/* Hidden names that no reader of the directory mistakes for a report. */
+	snprintf(tmp_pdf, sizeof tmp_pdf, "%s/.%s.pdf.%d.tmp", dir, res->scope, (int)getpid());
+	snprintf(tmp_xlsx, sizeof tmp_xlsx, "%s/.%s.xlsx.%d.tmp", dir, res->scope, (int)getpid());
+	if ((e = pdf_render(r, tmp_pdf, cause)) < 0 || (e = xlsx_render(r, tmp_xlsx, dir, cause)) < 0 ||
+	    (e = sync_file(tmp_pdf, cause)) < 0 || (e = sync_file(tmp_xlsx, cause)) < 0)
+		goto out;
+	if (rename(tmp_pdf, res->pdf) < 0 || rename(tmp_xlsx, res->xlsx) < 0) {
+		e = util_fail(cause, -errno, "cannot rename into %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	tmp_pdf[0] = tmp_xlsx[0] = '\0';
+out:
+	if (tmp_pdf[0] != '\0')
+		unlink(tmp_pdf);
+	if (tmp_xlsx[0] != '\0')
+		unlink(tmp_xlsx);
+	if (c != NULL)
+		PQfinish(c);
+	report_free(r);
+	free(dir);
+	return e;
+}

@@ -1,0 +1,37 @@
+/*
+ * render: one report task: build the model of a report (report.c) for a
+ * period and scope, and write its PDF (pdf.c) and workbook (xlsx.c) to
+ * {state_dir}/reports/{daily|weekly|monthly}/{period}/{scope}.pdf and .xlsx
+ * (INTERFACES.md). Each file is written aside and renamed into place, so a
+ * reader sees the old file or the new one, never half of one.
+ *
+ * Blocking: for task children ("salesd task ..."), never the daemon loop.
+ */
+#ifndef SALESD_RENDER_H
+#define SALESD_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "period.h"
+#include "slug.h"
+
+struct render_result {
+	char pdf[4096];         /* the files written */
+	char xlsx[4096];
+	char scope[SLUG_LEN];   /* "company" or the store's slug */
+	bool empty;             /* nothing sold in the period */
+	int64_t sales;          /* the scope's sales, minor units */
+};
+
+/*
+ * Render the report of period p (its kind gives daily, weekly or monthly)
+ * for store (NULL: company-wide). 0, or a negative errno with *cause:
+ * -EAGAIN (a day not loaded yet, the database unreachable), -EPERM (withheld:
+ * a day is quarantined), -EINVAL (a daily report for a store), -EIO.
+ */
+int render_report(const struct config *cfg, const struct period *p, const char *store,
+    struct render_result *res, char **cause);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * check_pdf: the PDF renderer on synthetic models (report_sample), checked
+ * from the outside with poppler: the text a reader can extract (figures as
+ * numfmt writes them, "Page N of M", header rows repeated after a page
+ * break, "new", awkward names literally, Devanagari), the page count, and
+ * every font embedded. The PDFs and a PNG of each first page stay in
+ * $SALESD_ARTIFACTS/pdf for a person to look at.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "numfmt.h"
+#include "pdf.h"
+#include "report_sample.h"
+#include "testutil.h"
+#include "util.h"
+
+#define DEVANAGARI "\xe0\xa4\xb9\xe0\xa4\xb2\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae"
+#define FORMULA "=HYPERLINK(\"http://example.com\",\"click\")"
+#define NO_BASELINE "+91 98450 12345"       /* report_sample's row without a baseline */
+#define STORE "Koramangala 4th Block"
+
+/* A rendered sample and what poppler makes of it. */
+struct doc {
+	char *pdf;
+	char *text;     /* pdftotext -layout; pages end with a form feed */
+	char *info;     /* pdfinfo */
+	int pages;
+};
+
+/* The full path of a program on PATH, or NULL (what execvp would run). */
+static char *
+tool(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+
+	for (char *d = strtok_r(dirs, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+		char *full;
+
+		if (asprintf(&full, "%s/%s", d, name) < 0)
+			abort();
+		if (access(full, X_OK) == 0) {
+			free(dirs);
+			return full;
+		}
+		free(full);
+	}
+	free(dirs);
+	return NULL;
+}
+
+/* Run a poppler tool with argv (no shell); its stdout, which the caller frees. */
+static char *
+run(const char *const *argv)
+{
+	struct tu_result res;
+	char *v[16], *out;
+	size_t n = 0;
+
+	ck_assert_msg((v[0] = tool(argv[0])) != NULL, "%s is not installed (poppler-utils)", argv[0]);
+	for (n = 1; argv[n] != NULL && n < UTIL_NELEM(v) - 1; n++)
+		v[n] = strdup(argv[n]);
+	v[n] = NULL;
+	ck_assert_int_eq(tu_run(v, NULL, 60, &res), 0);
+	ck_assert_msg(res.status == 0, "%s exited %d: %s", v[0], res.status, res.err);
+	out = res.out;
+	res.out = NULL;
+	tu_result_done(&res);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	return out;
+}
+
+/* $SALESD_ARTIFACTS/pdf, made if need be; a temporary directory outside ctest. */
+static char *
+outdir(void)
+{
+	const char *base = getenv("SALESD_ARTIFACTS");
+	char *dir;
+
+	if (base == NULL || *base == '\0')
+		return tu_tmpdir();
+	ck_assert(mkdir(base, 0755) == 0 || errno == EEXIST);
+	if (asprintf(&dir, "%s/pdf", base) < 0)
+		abort();
+	ck_assert(mkdir(dir, 0755) == 0 || errno == EEXIST);
+	return dir;
+}
+
+/* Every font in pdffonts' table embedded: "yes" in the emb column, found by its dashes. */
+static void
+assert_embedded(const char *fonts)
+{
+	const char *dashes = strstr(fonts, "\n---"), *line;
+	size_t col = 0, group = 0, nfonts = 0;
+
+	ck_assert_msg(dashes != NULL, "pdffonts: %s", fonts);
+	dashes++;
+	for (size_t i = 0; dashes[i] != '\n' && group < 4; i++)
+		if (dashes[i] == '-' && (i == 0 || dashes[i - 1] == ' ') && ++group == 4)
+			col = i;
+	ck_assert_int_eq(group, 4);
+	for (line = strchr(dashes, '\n'); line != NULL && line[1] != '\0'; line = strchr(line + 1, '\n')) {
+		const char *l = line + 1, *end = strchr(l, '\n');
+
+		if (end != NULL && (size_t)(end - l) <= col)
+			continue;
+		ck_assert_msg(strncmp(l + col, "yes", 3) == 0, "font not embedded: %.*s",
+		    (int)(end ? end - l : (long)strlen(l)), l);
+		nfonts++;
+	}
+	ck_assert_uint_gt(nfonts, 0);
+}
+
+/* Render r as NAME.pdf and NAME.png; fills d with poppler's view of it. Frees r. */
+static void
+render(const char *name, struct report *r, struct doc *d)
+{
+	char *dir = outdir(), *cause = NULL, *png, *fonts, *pages, want[64];
+	const char *text_argv[] = { "pdftotext", "-layout", "-enc", "UTF-8", NULL, "-", NULL };
+	const char *info_argv[] = { "pdfinfo", NULL, NULL };
+	const char *fonts_argv[] = { "pdffonts", NULL, NULL };
+	const char *png_argv[] = { "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
+	    NULL, NULL, NULL };
+	int e;
+
+	if (asprintf(&d->pdf, "%s/%s.pdf", dir, name) < 0 || asprintf(&png, "%s/%s", dir, name) < 0)
+		abort();
+	e = pdf_render(r, d->pdf, &cause);
+	ck_assert_msg(e == 0, "pdf_render: %d %s", e, cause);
+	report_free(r);
+	text_argv[4] = info_argv[1] = fonts_argv[1] = png_argv[9] = d->pdf;
+	png_argv[10] = png;
+	d->text = run(text_argv);
+	d->info = run(info_argv);
+	fonts = run(fonts_argv);
+	free(run(png_argv));
+	assert_embedded(fonts);
+	ck_assert_msg(tu_contains(d->info, "(A4)"), "%s", d->info);
+	ck_assert((pages = strstr(d->info, "Pages:")) != NULL);
+	d->pages = atoi(pages + strlen("Pages:"));
+	ck_assert_int_ge(d->pages, 1);
+	/* The page count on the pages is the real one, first and last. */
+	snprintf(want, sizeof want, "Page 1 of %d", d->pages);
+	ck_assert_msg(tu_contains(d->text, want), "no \"%s\"", want);
+	snprintf(want, sizeof want, "Page %d of %d", d->pages, d->pages);
+	ck_assert_msg(tu_contains(d->text, want), "no \"%s\"", want);
+	free(fonts);
+	free(png);
+	free(dir);
+}
+
+static void
+doc_done(struct doc *d)
+{
+	free(d->pdf);
+	free(d->text);
+	free(d->info);
+}
+
+/* Page n (from 1) of pdftotext's output, as a new string. */
+static char *
+page(const char *text, int n)
+{
+	const char *end;
+
+	for (int k = 1; k < n && text != NULL; k++)
+		if ((text = strchr(text, '\f')) != NULL)
+			text++;
+	ck_assert_msg(text != NULL, "no page %d", n);
+	end = strchr(text, '\f');
+	return strndup(text, end ? (size_t)(end - text) : strlen(text));
+}
+
+/* True when one line of text holds every needle (a NULL-terminated list). */
+static bool
+line_with(const char *text, const char *const *needles)
+{
+	for (const char *l = text; l != NULL && *l != '\0'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *line = strndup(l, strcspn(l, "\n\f"));
+		bool all = true;
+
+		for (size_t i = 0; needles[i] != NULL && all; i++)
+			all = strstr(line, needles[i]) != NULL;
+		free(line);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+/* The model's totals, formatted by numfmt, appear as they are. */
+static void
+assert_money(const struct doc *d, int64_t minor)
+{
+	char want[NUMFMT_LEN];
+
+	numfmt_money(want, sizeof want, minor, REPORT_GROUPING_INDIAN, "\xe2\x82\xb9");
+	ck_assert_msg(tu_contains(d->text, want), "no %s in:\n%s", want, d->text);
+}
+
+/* A long report: page 2 and every page that continues a table start with its header row. */
+static void
+assert_headers_repeat(const struct doc *d, const char *const *header)
+{
+	int continued = 0;
+
+	ck_assert_int_gt(d->pages, 1);
+	for (int n = 2; n <= d->pages; n++) {
+		char *text = page(d->text, n);
+
+		if (n == 2 || tu_contains(text, "(continued)"))
+			ck_assert_msg(line_with(text, header), "page %d has no header row:\n%s", n, text);
+		continued += tu_contains(text, "(continued)");
+		free(text);
+	}
+	ck_assert_int_gt(continued, 0);
+}
+
+/* What every non-empty sample shows: awkward names survive, "new" for no baseline. */
+static void
+assert_rows(const struct doc *d)
+{
+	ck_assert(line_with(d->text, (const char *const[]){ NO_BASELINE, "new", NULL }));
+	ck_assert_msg(tu_contains(d->text, DEVANAGARI), "Devanagari name not extractable");
+	ck_assert(tu_contains(d->text, "<b>not bold</b>"));
+	/* Nothing sold now, something before: 0 and -100%. */
+	ck_assert(line_with(d->text, (const char *const[]){ "\xe2\x82\xb9" "0.00", "-100.0%", NULL }));
+}
+
+/* An empty period: the sentence, the headline figures, and no table at all. */
+static void
+assert_empty(const struct doc *d, const char *sentence)
+{
+	static const char *const titles[] = { "Stores", "Categories", "Sub-categories", "Brands", "Products" };
+
+	ck_assert_msg(tu_contains(d->text, sentence), "no \"%s\" in:\n%s", sentence, d->text);
+	for (size_t i = 0; i < UTIL_NELEM(titles); i++)
+		ck_assert_msg(!tu_contains(d->text, titles[i]), "%s in an empty report", titles[i]);
+	ck_assert(!line_with(d->text, (const char *const[]){ "#", "Sales", NULL }));
+	ck_assert(tu_contains(d->text, "avg"));
+	ck_assert_int_eq(d->pages, 1);
+	assert_money(d, 0);
+}
+
+START_TEST(test_daily_company)
+{
+	struct report *r = report_sample(REPORT_DAILY, NULL, 200, false);
+	int64_t sales = r->total.sales;
+	struct doc d;
+
+	render("daily-company", r, &d);
+	assert_money(&d, sales);
+	ck_assert(tu_contains(d.text, "Daily sales report \xe2\x80\x94 2026-11-22"));
+	ck_assert(tu_contains(d.text, "43,210"));
+	ck_assert(tu_contains(d.text, "Top 30 stores by sales"));
+	assert_headers_repeat(&d, (const char *const[]){ "#", "Orders", "Sales", "Change", NULL });
+	assert_rows(&d);
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_daily_empty)
+{
+	struct doc d;
+
+	render("daily-empty", report_sample(REPORT_DAILY, NULL, 20, true), &d);
+	assert_empty(&d, "No sales in 2026-11-22 at any store.");
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_weekly_store)
+{
+	struct report *r = report_sample(REPORT_WEEKLY, STORE, 200, false);
+	int64_t sales = r->total.sales, cost = r->total.cost;
+	struct doc d;
+
+	render("weekly-store", r, &d);
+	assert_money(&d, sales);
+	assert_money(&d, cost);
+	assert_money(&d, sales - cost);
+	ck_assert(tu_contains(d.text, "Weekly report 2026-W47 \xe2\x80\x94 " STORE));
+	ck_assert(tu_contains(d.text, "Top 10 brands by sales"));
+	ck_assert(tu_contains(d.text, "Top 10 sub-categories by sales"));
+	ck_assert(!tu_contains(d.text, "Stores"));
+	ck_assert(tu_contains(d.text, FORMULA));
+	assert_headers_repeat(&d, (const char *const[]){ "#", "Qty", "Sales", "Share", "Margin", NULL });
+	assert_rows(&d);
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_weekly_company)
+{
+	struct report *r = report_sample(REPORT_WEEKLY, NULL, 40, false);
+	int64_t sales = r->total.sales;
+	struct doc d;
+
+	render("weekly-company", r, &d);
+	assert_money(&d, sales);
+	ck_assert(tu_contains(d.text, "Weekly report 2026-W47 \xe2\x80\x94 All stores"));
+	ck_assert(line_with(d.text, (const char *const[]){ "Store", "Sales", "Profit", "Margin", NULL }));
+	/* The stores table ends with the total of every store. */
+	ck_assert(line_with(d.text, (const char *const[]){ "All stores", "\xe2\x82\xb9" "98,76,543.21", NULL }));
+	ck_assert(tu_contains(d.text, FORMULA));
+	assert_rows(&d);
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_monthly_store)
+{
+	struct report *r = report_sample(REPORT_MONTHLY, STORE, 60, false);
+	int64_t sales = r->total.sales;
+	struct doc d;
+
+	render("monthly-store", r, &d);
+	assert_money(&d, sales);
+	ck_assert(tu_contains(d.text, "Monthly report 2026-11 \xe2\x80\x94 " STORE));
+	ck_assert(tu_contains(d.text, "1 Nov \xe2\x80\x93 30 Nov 2026"));
+	assert_rows(&d);
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_monthly_empty_store)
+{
+	struct doc d;
+
+	render("monthly-empty-store", report_sample(REPORT_MONTHLY, STORE, 30, true), &d);
+	assert_empty(&d, "No sales at " STORE " in 2026-11.");
+	doc_done(&d);
+}
+END_TEST
+
+START_TEST(test_bad_path)
+{
+	struct report *r = report_sample(REPORT_WEEKLY, STORE, 5, false);
+	char *dir = tu_tmpdir(), *path, *cause = NULL;
+
+	if (asprintf(&path, "%s/no/such/dir/report.pdf", dir) < 0)
+		abort();
+	ck_assert_int_eq(pdf_render(r, path, &cause), -ENOENT);
+	ck_assert_msg(cause != NULL && tu_contains(cause, path), "%s", cause);
+	free(cause);
+	free(path);
+	free(dir);
+	report_free(r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("pdf");
+	TCase *tc = tcase_create("render");
+	TCase *te = tcase_create("errors");
+	SRunner *sr;
+	char *pdftotext = tool("pdftotext");
+	int failed;
+
+	if (pdftotext == NULL) {
+		fprintf(stderr, "check_pdf: pdftotext not found (install poppler-utils); skipping\n");
+		return 77;
+	}
+	free(pdftotext);
+	tcase_add_test(tc, test_daily_company);
+	tcase_add_test(tc, test_daily_empty);
+	tcase_add_test(tc, test_weekly_store);
+	tcase_add_test(tc, test_weekly_company);
+	tcase_add_test(tc, test_monthly_store);
+	tcase_add_test(tc, test_monthly_empty_store);
+	tcase_add_test(te, test_bad_path);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, te);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

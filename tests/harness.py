@@ -1,0 +1,66 @@
+"""Shared pieces of the Python integration suites (test_etl.py,
+test_reports.py): psql against the ctest PostgreSQL cluster, the POS API
+simulator on 127.0.0.1, and salesgen's CSV for a day.
+
+Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM, SALESD_PGHOST.
+"""
+import os
+import subprocess
+import sys
+
+SALESD = os.environ.get("SALESD_BIN", "")
+SALESGEN = os.environ.get("SALESGEN", "")
+SIM = os.environ.get("SALES_API_SIM", "")
+PGHOST = os.environ.get("SALESD_PGHOST", "")
+
+
+def require_env(test):
+    """Fail a test that was not started by ctest, with what is missing."""
+    for name, v in (("SALESD_BIN", SALESD), ("SALESGEN", SALESGEN), ("SALES_API_SIM", SIM),
+                    ("SALESD_PGHOST", PGHOST)):
+        if not v:
+            test.fail(f"{name} is not set: run this test through ctest")
+
+
+def psql(db, sql):
+    """Rows of a query as lists of strings (NULL as an empty string)."""
+    args = ["psql", "-X", "-q", "-h", PGHOST, "-U", "salesd_test", "-d", db, "-A", "-t",
+            "-F", "\x1f", "-R", "\x1e", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    rows = []
+    for rec in out.split("\x1e"):
+        rec = rec.strip("\n")
+        if rec:
+            rows.append(rec.split("\x1f"))
+    return rows
+
+
+def generate(gen, day, order_type, extra=()):
+    """The CSV the simulator serves for (day, order type) with salesgen options gen."""
+    args = [SALESGEN] + list(gen) + list(extra) + ["--from", day, "--to", day, "--order-type", order_type]
+    return subprocess.run(args, check=True, capture_output=True).stdout
+
+
+class Sim:
+    """The POS API simulator on 127.0.0.1 serving salesgen options gen; stop() it."""
+
+    def __init__(self, gen, *options):
+        args = [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] + list(gen) + list(options)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError("simulator did not start: " + line + self.proc.stderr.read())
+        self.url = line.split()[-1]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f:
+                f.close()
