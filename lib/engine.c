@@ -115,6 +115,7 @@ struct engine {
 	bool done_called;
 	int closing_handles;
 	unsigned store_queries;         /* per-store fan-outs waiting for their store list */
+	struct deferred *deferred;      /* foreground: fan-outs waiting for their upstream work */
 	unsigned failed;                /* foreground: instances that gave up */
 	unsigned failed_temp;           /* ... of which the last attempt failed for a passing reason (75) */
 	bool db_unreachable;            /* foreground: the database could not be reached */
@@ -298,6 +299,18 @@ engine_add(struct engine *e, size_t job, const struct period *p, const char *sto
 }
 
 /*
+ * Foreground ("salesd run"): the stores that sold in a period are known only
+ * once its upstream work (the ETL of its days) has run, so the fan-out of a
+ * job with upstream jobs waits until nothing else is left to do.
+ */
+struct deferred {
+	char *job;
+	struct period p;
+	bool force;
+	struct deferred *next;
+};
+
+/*
  * A per-store job without a configured store list runs for the stores that
  * sold in its period: those of kpi_store_day (excluded stores are not
  * there). The list is read on the thread pool like every query.
@@ -416,6 +429,20 @@ engine_want_period(struct engine *e, size_t job, const struct period *p, const c
 	}
 	if (j->with_company)
 		engine_add(e, job, p, DAG_COMPANY, force);
+	if ((j->stores == NULL || j->stores[0] == NULL) && !e->opts.daemon && j->nafter > 0) {
+		struct deferred *d = calloc(1, sizeof *d);
+
+		if (d == NULL || (d->job = strdup(j->name)) == NULL) {
+			free(d);
+			log_at(e->log, LOG_ERR, NULL, "out of memory");
+			return;
+		}
+		d->p = *p;
+		d->force = force;
+		d->next = e->deferred;
+		e->deferred = d;
+		return;
+	}
 	if (j->stores == NULL || j->stores[0] == NULL) {
 		engine_want_stores(e, j->name, p, force);
 		return;
@@ -989,6 +1016,18 @@ engine_check_done(struct engine *e)
 	if (!e->stopping) {
 		if (e->opts.daemon || busy || (wanted && !e->db_unreachable))
 			return;
+		/* The upstream work has run: now the stores of those periods are known. */
+		if (e->deferred != NULL && !e->db_unreachable) {
+			while (e->deferred != NULL) {
+				struct deferred *d = e->deferred;
+
+				e->deferred = d->next;
+				engine_want_stores(e, d->job, &d->p, d->force);
+				free(d->job);
+				free(d);
+			}
+			return;
+		}
 		/* What still waits for upstream work can no longer get it. */
 		for (struct inst *i = e->insts; i != NULL; i = i->next) {
 			if (i->state == INST_WAITING && i->not_before == 0) {
@@ -1374,6 +1413,13 @@ engine_free(struct engine *e)
 	for (i = e->insts; i != NULL; i = next) {
 		next = i->next;
 		inst_free(i);
+	}
+	while (e->deferred != NULL) {
+		struct deferred *d = e->deferred;
+
+		e->deferred = d->next;
+		free(d->job);
+		free(d);
 	}
 	bundle_unref(e->b);
 	free(e->next_fire);

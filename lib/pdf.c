@@ -74,7 +74,6 @@ enum style {
 	S_NUM,          /* figures in cells */
 	S_BOLD,
 	S_BOLDNUM,
-	S_CODE,         /* product codes */
 	S_HEAD,         /* table headers and card labels */
 	S_SMALL,        /* footers and notes */
 	S_SMALLNUM,     /* axes and chart values */
@@ -88,28 +87,26 @@ enum style {
 /*
  * A figure style has tabular digits, so that a column of numbers lines up,
  * and is scaled down to its box rather than ellipsized: a figure with its
- * end cut off would be a different figure. Names are ellipsized. A plain
- * style has nothing to shape (digits, signs, codes) and is drawn without
- * pango when its first font has every glyph (see plain_text()).
+ * end cut off would be a different figure. Figures have nothing to shape
+ * and are drawn without pango when they can be (see figure()). Names are
+ * ellipsized.
  */
 static const struct {
 	double size;    /* points */
 	bool bold;
 	bool figure;
-	bool plain;
 } styles[S_NSTYLES] = {
-	[S_BODY] = { 7.5, false, false, false },
-	[S_NUM] = { 7.5, false, true, true },
-	[S_BOLD] = { 7.5, true, false, false },
-	[S_BOLDNUM] = { 7.5, true, true, true },
-	[S_CODE] = { 7.5, false, false, true },
-	[S_HEAD] = { 7.0, true, false, false },
-	[S_SMALL] = { 7.0, false, false, false },
-	[S_SMALLNUM] = { 7.0, false, true, true },
-	[S_LEAD] = { 9.5, false, false, false },
-	[S_H2] = { 11.5, true, false, false },
-	[S_H1] = { 17.0, true, false, false },
-	[S_CARD] = { 16.0, true, true, true },
+	[S_BODY] = { 7.5, false, false },
+	[S_NUM] = { 7.5, false, true },
+	[S_BOLD] = { 7.5, true, false },
+	[S_BOLDNUM] = { 7.5, true, true },
+	[S_HEAD] = { 7.0, true, false },
+	[S_SMALL] = { 7.0, false, false },
+	[S_SMALLNUM] = { 7.0, false, true },
+	[S_LEAD] = { 9.5, false, false },
+	[S_H2] = { 11.5, true, false },
+	[S_H1] = { 17.0, true, false },
+	[S_CARD] = { 16.0, true, true },
 };
 
 /* Table columns; C_D_ columns are the change of a figure against its baseline. */
@@ -187,7 +184,7 @@ struct pdf {
 	const struct report *r;
 	cairo_t *cr;
 	PangoLayout *lay[S_NSTYLES];
-	PangoFont *font[S_NSTYLES];     /* plain styles: the first font, when plain_text() may use it */
+	PangoFont *font[S_NSTYLES];     /* figure styles: the first font, when figure() may use it */
 	struct batch *batch;            /* NBATCH of them */
 	bool draw;              /* false: the counting pass */
 	int page;
@@ -289,13 +286,12 @@ batch_add(struct batch *b, unsigned long glyph, double x, double y)
 }
 
 /*
- * Text of a plain style drawn without pango, when the style's first font
- * has every glyph and it fits: figures are most of the cells and need no
- * shaping, and laying them out with pango costs several times as much.
- * False: use pango.
+ * A figure drawn without pango, when the style's first font has every glyph
+ * and it fits: figures are most of the cells and need no shaping, and
+ * laying them out with pango costs several times as much. False: use pango.
  */
 static bool
-plain_text(struct pdf *p, enum style s, double x, double y, double w, PangoAlignment align, uint32_t rgb,
+figure(struct pdf *p, enum style s, double x, double y, double w, PangoAlignment align, uint32_t rgb,
     const char *str)
 {
 	cairo_scaled_font_t *sf;
@@ -417,7 +413,7 @@ text(struct pdf *p, enum style s, double x, double y, double w, PangoAlignment a
 	/* pango would complain on stderr about bad UTF-8; names come from outside. */
 	if (!g_utf8_validate(str, -1, NULL))
 		str = valid = g_utf8_make_valid(str, -1);
-	if (plain_text(p, s, x, y, w, align, rgb, str))
+	if (figure(p, s, x, y, w, align, rgb, str))
 		goto out;
 	if (styles[s].figure) {
 		pango_layout_set_text(l, str, -1);
@@ -1039,9 +1035,7 @@ table_row(struct pdf *p, const struct grid *g, const struct report_row *row, siz
 		uint32_t rgb;
 		const char *s = cell(p, row, rank, g->col[i], buf, sizeof buf, &rgb);
 
-		text(p, g->col[i] == C_NAME ? total ? S_BOLD : S_BODY : g->col[i] == C_ID ? S_CODE :
-		    total ? S_BOLDNUM : S_NUM, g->x[i] + CELL_PAD,
-		    p->y + 9.5, g->w[i] - 2 * CELL_PAD, left ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT, rgb, s);
+		text(p, left ? total ? S_BOLD : S_BODY : total ? S_BOLDNUM : S_NUM, g->x[i] + CELL_PAD, p->y + 9.5, g->w[i] - 2 * CELL_PAD, left ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT, rgb, s);
 	}
 	p->y += ROW_H;
 }
@@ -1114,19 +1108,19 @@ body(struct pdf *p)
 }
 
 /*
- * The font pango picks first for fd, for plain_text() to draw with; or NULL.
- * For figures, only when its plain digits are all of one width: that is
- * what "tnum" asks of pango, and plain_text() applies no font features.
+ * The font pango picks first for fd, for figure() to draw with, when its
+ * plain digits are all of one width: that is what "tnum" asks of pango,
+ * and figure() applies no font features. Otherwise NULL.
  */
 static PangoFont *
-plain_font(PangoContext *ctx, const PangoFontDescription *fd, bool tabular)
+tabular_font(PangoContext *ctx, const PangoFontDescription *fd)
 {
 	PangoFont *f = pango_context_load_font(ctx, fd);
 	cairo_scaled_font_t *sf = f ? pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(f)) : NULL;
 	cairo_glyph_t *g = NULL;
 	int n = 0;
-	bool even = sf != NULL && (!tabular || (cairo_scaled_font_text_to_glyphs(sf, 0, 0, "0123456789",
-	    -1, &g, &n, NULL, NULL, NULL) == CAIRO_STATUS_SUCCESS && n == 10));
+	bool even = sf != NULL && cairo_scaled_font_text_to_glyphs(sf, 0, 0, "0123456789", -1, &g, &n,
+	    NULL, NULL, NULL) == CAIRO_STATUS_SUCCESS && n == 10;
 
 	for (int i = 2; i < n && even; i++)
 		even = g[i].x - g[i - 1].x == g[1].x - g[0].x;
@@ -1150,8 +1144,8 @@ layouts_new(struct pdf *p, PangoContext *ctx)
 		pango_font_description_set_absolute_size(fd, styles[s].size * PANGO_SCALE);
 		pango_font_description_set_weight(fd, styles[s].bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
 		pango_layout_set_font_description(l, fd);
-		if (styles[s].plain)
-			p->font[s] = plain_font(ctx, fd, styles[s].figure);
+		if (styles[s].figure)
+			p->font[s] = tabular_font(ctx, fd);
 		pango_font_description_free(fd);
 		/* One line per cell; RTL names keep the column's alignment. */
 		pango_layout_set_single_paragraph_mode(l, TRUE);

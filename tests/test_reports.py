@@ -380,6 +380,20 @@ class ReportsTest(unittest.TestCase):
         slug = psql(self.db, "SELECT slug FROM salesd.store_slug WHERE store = 'Indiranagar'")[0][0]
         self.check_period("monthly", first, last, d("2026-08-01"), d("2026-09-30"), slug, "Indiranagar")
 
+    def test_run_loads_the_days_first(self):
+        # W47 has not been loaded: "salesd run" loads its days, then renders a
+        # report for every store that sold in them (the list is known only then).
+        r = self.run_job("weekly-reports", "--date", "2026-11-22")
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day WHERE day BETWEEN "
+                                       "'2026-11-16' AND '2026-11-22' AND state = 'loaded'"), [["7"]])
+        sold = {s for (s,) in psql(self.db, "SELECT DISTINCT store FROM salesd.kpi_store_day "
+                                            "WHERE day BETWEEN '2026-11-16' AND '2026-11-22'")}
+        self.assertGreater(len(sold), 3)
+        slugs = dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))
+        files = set(os.listdir(os.path.dirname(self.path("weekly", "2026-W47", "company", "pdf"))))
+        self.assertEqual(files, {f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx")} |
+                         {"company.pdf", "company.xlsx"}, r.stderr[-2000:])
+
     def test_empty_week_and_slugs(self):
         # A POS that answers every day with a header and no lines: loaded days without sales.
         header = generate(GEN, "2026-11-02", "online").decode("utf-8-sig").splitlines()[0]
