@@ -578,6 +578,14 @@ load_commit(struct load *l, const char *order_types, char **cause)
 	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
 		goto out;
 	l->in_tx = false;
+	/*
+	 * Fresh statistics for the reports' queries: without them the planner
+	 * takes a new day for empty and sorts on disk what it could hash. The
+	 * day is committed; a failure here costs speed, not data.
+	 */
+	if (runf(l, NULL, "ANALYZE %s, kpi_store_day, kpi_category_day, kpi_brand_day, kpi_product_day",
+	    l->table) < 0)
+		e = 0;
 out:
 	for (size_t k = 0; k < NKPI; k++)
 		PQclear(kpi[k]);

@@ -120,6 +120,11 @@ report_sample(enum report_kind kind, const char *store, size_t rows, bool empty)
 	r->total.cost = empty ? 0 : 701234567;
 	r->total.orders = empty ? 0 : 43210;
 	r->total.quantity = empty ? 0 : 91234500;
+	/* A baseline a little below today's, summed over its windows. */
+	r->total.b_sales = (int64_t)r->base_windows * 950000000;
+	r->total.b_cost = (int64_t)r->base_windows * 680000000;
+	r->total.b_orders = (int64_t)r->base_windows * 42000;
+	r->total.b_quantity = (int64_t)r->base_windows * 90000000;
 	if (kind == REPORT_DAILY) {
 		r->ntrend = 30;
 		for (size_t k = 0; k < 30; k++) {
