@@ -177,7 +177,8 @@ static void
 table_finish(struct report_table *t, size_t top)
 {
 	qsort(t->rows, t->n, sizeof *t->rows, row_cmp);
-	t->total = t->n;
+	if (t->total < t->n)
+		t->total = t->n;
 	if (top != 0 && t->n > top) {
 		for (size_t k = top; k < t->n; k++)
 			row_free(&t->rows[k]);
@@ -320,16 +321,29 @@ period_tables(PGconn *c, struct report *r, const char *first, const char *last, 
 	char *sql;
 	int e;
 
-	/* These tables show no orders: no count(DISTINCT), which would sort every group. */
-	sql = util_printf("SELECT GROUPING(b, s, p), "
-	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END, "
-	    "0, round(sum(total) * 100)::bigint, "
-	    "round(sum(quantity) * 1000)::bigint, round(coalesce(sum(cost_price * quantity), 0) * 100)::bigint, "
-	    "CASE WHEN min(product_id) = max(product_id) THEN min(product_id) END "
+	/*
+	 * These tables show no orders: no count(DISTINCT), which would sort every
+	 * group. Only the top of each table leaves the server (in the order
+	 * row_cmp gives them: sales, then name bytewise), with how many keys
+	 * there were.
+	 */
+	sql = util_printf("SELECT g, name, 0, sales, quantity, cost, id, keys FROM ("
+	    "SELECT GROUPING(b, s, p) g, "
+	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END "
+	    "COLLATE \"C\" name, round(sum(total) * 100)::bigint sales, "
+	    "round(sum(quantity) * 1000)::bigint quantity, "
+	    "round(coalesce(sum(cost_price * quantity), 0) * 100)::bigint cost, "
+	    "CASE WHEN min(product_id) = max(product_id) THEN min(product_id) END id, "
+	    "count(*) OVER (PARTITION BY GROUPING(b, s, p)) keys, "
+	    "row_number() OVER (PARTITION BY GROUPING(b, s, p) ORDER BY round(sum(total) * 100) DESC, "
+	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END "
+	    "COLLATE \"C\") rank "
 	    "FROM (SELECT brand COLLATE \"C\" b, sub_category COLLATE \"C\" s, product COLLATE \"C\" p, "
 	    "total, quantity, cost_price, product_id FROM sales_line WHERE day BETWEEN $1 AND $2 AND %s) l "
-	    "GROUP BY GROUPING SETS ((b), (s), (p))",
-	    r->store != NULL ? "store = $3" : "store <> ALL ($3::text[])");
+	    "GROUP BY GROUPING SETS ((b), (s), (p))) t "
+	    "WHERE rank <= CASE g WHEN 6 THEN %d WHEN 5 THEN %d ELSE %d END",
+	    r->store != NULL ? "store = $3" : "store <> ALL ($3::text[])", REPORT_TOP_PRODUCTS,
+	    REPORT_TOP_SUBCATEGORIES, REPORT_TOP_BRANDS);
 	if (sql == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	e = query(c, sql, 3, p, &res, cause);
@@ -351,6 +365,7 @@ period_tables(PGconn *c, struct report *r, const char *first, const char *last, 
 			break;
 		}
 		row_figures(&t->rows[t->n], res, k, 2, 4);
+		t->total = (size_t)num(res, k, 7);
 		t->n++;
 	}
 	PQclear(res);

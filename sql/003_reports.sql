@@ -16,4 +16,4 @@ CREATE TABLE store_slug (
 -- of the millions in those partitions. The ETL builds this index on each
 -- new day before it swaps the day in, so the swap does not build it while
 -- holding the table's lock.
-CREATE INDEX sales_line_store ON sales_line (store, day);
+CREATE INDEX sales_line_store ON sales_line (store);
