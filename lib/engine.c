@@ -520,6 +520,35 @@ engine_db_ok(struct engine *e)
 	e->db_error[0] = '\0';
 }
 
+/*
+ * The command that runs an instance again, for the log: a date inside its
+ * period (--date takes dates, not "2026-W47"), and the store, quoted for a
+ * shell, when it has one.
+ */
+static void
+rerun_hint(const struct inst *i, char *buf, size_t len)
+{
+	char date[PERIOD_STRLEN];
+	size_t at;
+
+	period_format_date(i->period.last, date);
+	at = (size_t)snprintf(buf, len, "salesd run %s --date %s", inst_job(i)->name, date);
+	if (i->store != NULL && at < len) {
+		at += (size_t)snprintf(buf + at, len - at, " --store '");
+		for (const char *c = i->store; *c != '\0' && at + 5 < len; c++) {
+			if (*c == '\'') {
+				memcpy(buf + at, "'\\''", 4);
+				at += 4;
+			} else {
+				buf[at++] = *c;
+			}
+		}
+		at += (size_t)snprintf(buf + at, len > at ? len - at : 0, "'");
+	}
+	if (at < len)
+		snprintf(buf + at, len - at, " --force");
+}
+
 /* Success downstream: want what waited for this instance. */
 static void
 engine_follow(struct engine *e, struct inst *done)
@@ -704,10 +733,13 @@ engine_child_exit(void *arg, const struct runner_result *res)
 		else
 			log_at(e->log, LOG_ERR, &f, "%s %s failed with exit status %d%s%s%s", j->name, i->pstr,
 			    res->exit_status, i->message ? ": " : "", i->message ? i->message : "", when);
-		if (!i->retry)
-			log_at(e->log, LOG_ERR, &f, "%s %s: giving up after %d attempt%s; to try again: "
-			    "salesd run %s --date %s --force", j->name, i->pstr, i->claim.attempt,
-			    i->claim.attempt == 1 ? "" : "s", j->name, i->pstr);
+		if (!i->retry) {
+			char hint[512];
+
+			rerun_hint(i, hint, sizeof hint);
+			log_at(e->log, LOG_ERR, &f, "%s %s: giving up after %d attempt%s; to try again: %s",
+			    j->name, i->pstr, i->claim.attempt, i->claim.attempt == 1 ? "" : "s", hint);
+		}
 	}
 	inst_enter(i, INST_FINISHING);
 	engine_send_finish(i);
@@ -813,12 +845,16 @@ claim_done(void *arg, int r, const char *cause)
 		inst_enter(i, INST_DONE);
 		engine_follow(e, i);
 		break;
-	case LEDGER_GAVE_UP:
+	case LEDGER_GAVE_UP: {
+		char hint[512];
+
+		rerun_hint(i, hint, sizeof hint);
 		log_at(e->log, LOG_WARNING, &f, "%s %s failed before and will not be retried; "
-		    "to try again: salesd run %s --date %s --force", j->name, i->pstr, j->name, i->pstr);
+		    "to try again: %s", j->name, i->pstr, hint);
 		e->failed++;
 		inst_enter(i, INST_FAILED);
 		break;
+	}
 	case LEDGER_BUSY:
 		/* Another process runs it; look again later to follow it downstream. */
 		i->not_before = engine_now(e) + (e->opts.daemon ? BUSY_RECHECK_USEC : FG_BUSY_RECHECK_USEC);
