@@ -103,8 +103,15 @@ setup(struct extract *x, const char *url)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (x->o.stall_timeout_ms + 999) / 1000);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (x->o.ca_file != NULL)
+	/*
+	 * ca_file is an extra CA to trust (INTERFACES.md), not a replacement:
+	 * CAINFO takes the file, CAPATH keeps the system's certificates, and
+	 * OpenSSL trusts both.
+	 */
+	if (x->o.ca_file != NULL) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, x->o.ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
+	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "salesd");
 	/* The API sends what it sends; a compressed body is decoded by curl. */
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
