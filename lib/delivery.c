@@ -1,0 +1,98 @@
+/*
+ * delivery: the delivery ledger (see delivery.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "delivery.h"
+#include "util.h"
+
+const char *
+delivery_strdecision(enum delivery_decision d)
+{
+	switch (d) {
+	case DELIVERY_SEND:
+		return "send";
+	case DELIVERY_SENT_BEFORE:
+		return "sent before";
+	case DELIVERY_UNKNOWN:
+		return "unknown (the sender died after sending)";
+	}
+	return "?";
+}
+
+char *
+delivery_key_string(const struct delivery_key *k)
+{
+	return util_printf("%s/%s/%s/%s/%s", k->report, k->period, k->store, k->channel, k->recipient);
+}
+
+static int
+exec(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, char **cause)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		char *msg = db_error(c, res);
+		int e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
+		    "database: delivery ledger: %s", msg ? msg : "query failed");
+
+		free(msg);
+		PQclear(res);
+		return e;
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+int
+delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
+    enum delivery_decision *decision, char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, message_id,
+	    force ? "t" : "f" };
+	PGresult *res;
+	int e;
+
+	/*
+	 * One statement decides and records, under the row's lock: a new row or
+	 * a failed one (or anything, forced) becomes 'sending'; a 'sending' one
+	 * (its sender died in the gap) becomes 'unknown'; 'sent' and 'unknown'
+	 * stay. The new state is the decision.
+	 */
+	if ((e = exec(c, "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, message_id) "
+	    "VALUES ($1, $2, $3, $4, $5, 'sending', $6) "
+	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
+	    "state = CASE WHEN $7::boolean OR d.state = 'failed' THEN 'sending' "
+	    "WHEN d.state = 'sending' THEN 'unknown' ELSE d.state END, "
+	    "attempts = d.attempts + CASE WHEN $7::boolean OR d.state = 'failed' THEN 1 ELSE 0 END, "
+	    "message_id = coalesce($6, d.message_id), updated_at = now() "
+	    "RETURNING d.state", 7, p, &res, cause)) < 0)
+		return e;
+	if (strcmp(PQgetvalue(res, 0, 0), "sending") == 0)
+		*decision = DELIVERY_SEND;
+	else if (strcmp(PQgetvalue(res, 0, 0), "sent") == 0)
+		*decision = DELIVERY_SENT_BEFORE;
+	else
+		*decision = DELIVERY_UNKNOWN;
+	PQclear(res);
+	return 0;
+}
+
+int
+delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, sent ? "sent" : "failed",
+	    reply };
+
+	return exec(c, "UPDATE delivery SET state = $6, reply = $7, updated_at = now(), "
+	    "sent_at = CASE WHEN $6 = 'sent' THEN now() END "
+	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 7, p,
+	    NULL, cause);
+}

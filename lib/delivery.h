@@ -1,0 +1,50 @@
+/*
+ * delivery: the delivery ledger (sql/004_delivery.sql): before a report goes
+ * to a recipient, delivery_begin() says whether to send it and records
+ * "sending"; after the server's (or the chat's) confirmation,
+ * delivery_finish() records "sent" with the reply, or "failed" with why.
+ *
+ * A "sending" row met again means the sender died between sending and
+ * recording: the row becomes "unknown" and is not sent again unless forced,
+ * since the message may have gone out (FIELD-NOTES: no exactly-once).
+ *
+ * Blocking (libpq): task children only.
+ */
+#ifndef SALESD_DELIVERY_H
+#define SALESD_DELIVERY_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+struct delivery_key {
+	const char *report;     /* "daily", "weekly", "monthly" */
+	const char *period;
+	const char *store;      /* "*" for the company */
+	const char *channel;    /* "email" or "whatsapp" */
+	const char *recipient;
+};
+
+enum delivery_decision {
+	DELIVERY_SEND,          /* recorded as "sending": send it, then delivery_finish */
+	DELIVERY_SENT_BEFORE,   /* sent already; not again unless forced */
+	DELIVERY_UNKNOWN,       /* an earlier sender died in the gap; not again unless forced */
+};
+
+const char *delivery_strdecision(enum delivery_decision d);
+
+/* The key as one string, "weekly/2026-W47/Indiranagar/email/a@b.c" (Message-ID, logs). Caller frees. */
+char *delivery_key_string(const struct delivery_key *k);
+
+/*
+ * Decide and, for DELIVERY_SEND, record "sending" (attempts counted) with
+ * message_id (may be NULL). force sends whatever the row says. 0 with
+ * *decision, or -EIO / -ECONNREFUSED with *cause.
+ */
+int delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
+    enum delivery_decision *decision, char **cause);
+
+/* Record the outcome of a send begun with DELIVERY_SEND: sent or failed, with the reply. */
+int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause);
+
+#endif

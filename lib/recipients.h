@@ -1,0 +1,36 @@
+/*
+ * recipients: who receives which reports (INTERFACES.md "Recipients file").
+ * A CSV file with the header "store,email,whatsapp" (columns by name, in any
+ * order); email may hold several addresses separated by ";"; the store "*"
+ * stands for the company-wide reports. Rows that do not parse are reported
+ * with their line number and left out; the rest load. A store may have
+ * several rows: their addresses add up.
+ */
+#ifndef SALESD_RECIPIENTS_H
+#define SALESD_RECIPIENTS_H
+
+#include <stddef.h>
+
+struct recipients;
+
+/* The company-wide reports' key in the file. */
+#define RECIPIENTS_COMPANY "*"
+
+/*
+ * Load path. 0 with *out (possibly with *problems: one message per bad row,
+ * "recipients.csv:7: email "x@": not an address", a NULL-terminated vector
+ * the caller frees with util_strv_free), or -errno / -EBADMSG with *cause
+ * when the file cannot be read or has no usable header.
+ */
+int recipients_load(const char *path, struct recipients **out, char ***problems, char **cause);
+void recipients_free(struct recipients *r);
+
+/* The e-mail addresses of store (RECIPIENTS_COMPANY: the company's), NULL-terminated; NULL when none. */
+char *const *recipients_email(const struct recipients *r, const char *store, size_t *n);
+/* The WhatsApp chats of store, NULL-terminated; NULL when none. */
+char *const *recipients_whatsapp(const struct recipients *r, const char *store, size_t *n);
+
+/* 0 if s looks like an address (local@domain, ASCII, no spaces or brackets), else -EINVAL. */
+int recipients_check_address(const char *s);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * check_delivery: the delivery ledger against a real PostgreSQL: a new
+ * delivery is sent once; a sent one is not sent again unless forced; a failed
+ * one is sent again; one found "sending" (its sender died between the send
+ * and the record) becomes "unknown" and is not sent again by itself; each
+ * key (report, period, store, channel, recipient) is its own delivery.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "delivery.h"
+#include "migrate.h"
+#include "pgtest.h"
+#include "util.h"
+
+static char *conninfo;
+
+static void
+setup(void)
+{
+	conninfo = pgtest_create_db("delivery");
+}
+
+static void
+teardown(void)
+{
+	pgtest_drop_db(conninfo);
+	free(conninfo);
+}
+
+static PGconn *
+connect_migrated(void)
+{
+	PGconn *c = NULL;
+	char *cause = NULL;
+
+	if (db_connect(&c, conninfo, "salesd", &cause) < 0 || migrate_apply(c, "salesd", NULL, NULL, &cause) < 0)
+		ck_abort_msg("%s", cause);
+	return c;
+}
+
+static enum delivery_decision
+begin(PGconn *c, const struct delivery_key *k, bool force)
+{
+	enum delivery_decision d;
+	char *cause = NULL;
+
+	if (delivery_begin(c, k, "<abc@example.com>", force, &d, &cause) < 0)
+		ck_abort_msg("%s", cause);
+	return d;
+}
+
+static char *
+row(const struct delivery_key *k, const char *col)
+{
+	char *sql = util_printf("SELECT %s FROM salesd.delivery WHERE recipient = '%s' AND store = '%s'",
+	    col, k->recipient, k->store), *v = pgtest_query1(conninfo, sql);
+
+	free(sql);
+	return v;
+}
+
+static void
+assert_row(const struct delivery_key *k, const char *state, const char *attempts)
+{
+	char *s = row(k, "state"), *a = row(k, "attempts");
+
+	ck_assert_str_eq(s, state);
+	ck_assert_str_eq(a, attempts);
+	free(s);
+	free(a);
+}
+
+START_TEST(test_send_once)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_key k = { "weekly", "2026-W47", "Indiranagar", "email", "a@example.com" };
+	char *cause = NULL, *s;
+
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	assert_row(&k, "sending", "1");
+	ck_assert_int_eq(delivery_finish(c, &k, true, "250 2.0.0 Ok: queued as 4F2", &cause), 0);
+	assert_row(&k, "sent", "1");
+	s = row(&k, "reply");
+	ck_assert_str_eq(s, "250 2.0.0 Ok: queued as 4F2");
+	free(s);
+	s = row(&k, "sent_at IS NOT NULL");
+	ck_assert_str_eq(s, "t");
+	free(s);
+	/* A re-run: not again. Forced: again, counted. */
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SENT_BEFORE);
+	assert_row(&k, "sent", "1");
+	ck_assert_int_eq(begin(c, &k, true), DELIVERY_SEND);
+	assert_row(&k, "sending", "2");
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_failed_is_retried)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_key k = { "weekly", "2026-W47", "*", "email", "b@example.com" };
+	char *cause = NULL;
+
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	ck_assert_int_eq(delivery_finish(c, &k, false, "550 5.1.1 <b@example.com>: user unknown", &cause), 0);
+	assert_row(&k, "failed", "1");
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	assert_row(&k, "sending", "2");
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_crash_in_the_gap)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_key k = { "monthly", "2026-11", "Whitefield", "whatsapp", "Whitefield Partners" };
+
+	/* Begun, never finished: the sender died after handing the message over, perhaps. */
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_UNKNOWN);
+	assert_row(&k, "unknown", "1");
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_UNKNOWN);
+	ck_assert_int_eq(begin(c, &k, true), DELIVERY_SEND);
+	assert_row(&k, "sending", "2");
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_keys)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_key k = { "weekly", "2026-W47", "Indiranagar", "email", "a@example.com" };
+	struct delivery_key others[] = {
+		{ "monthly", "2026-W47", "Indiranagar", "email", "a@example.com" },
+		{ "weekly", "2026-W48", "Indiranagar", "email", "a@example.com" },
+		{ "weekly", "2026-W47", "*", "email", "a@example.com" },
+		{ "weekly", "2026-W47", "Indiranagar", "whatsapp", "a@example.com" },
+		{ "weekly", "2026-W47", "Indiranagar", "email", "c@example.com" },
+	};
+	char *cause = NULL, *s, *n;
+
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	ck_assert_int_eq(delivery_finish(c, &k, true, "250 ok", &cause), 0);
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		ck_assert_int_eq(begin(c, &others[i], false), DELIVERY_SEND);
+	n = pgtest_query1(conninfo, "SELECT count(*) FROM salesd.delivery");
+	ck_assert_str_eq(n, "6");
+	free(n);
+	s = delivery_key_string(&k);
+	ck_assert_str_eq(s, "weekly/2026-W47/Indiranagar/email/a@example.com");
+	free(s);
+	PQfinish(c);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("delivery");
+	TCase *tc = tcase_create("delivery");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_send_once);
+	tcase_add_test(tc, test_failed_is_retried);
+	tcase_add_test(tc, test_crash_in_the_gap);
+	tcase_add_test(tc, test_keys);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,148 @@
+/*
+ * check_recipients: the recipients file: columns by name in any order,
+ * several addresses per row, rows of one store adding up, "*" for the
+ * company; bad rows reported by line and left out while the rest load;
+ * unusable files refused with the reason.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recipients.h"
+#include "testutil.h"
+#include "util.h"
+
+static struct recipients *
+load(const char *content, char ***problems, int *err, char **cause)
+{
+	char *dir = tu_tmpdir(), *path = tu_write(dir, "recipients.csv", content);
+	struct recipients *r = NULL;
+
+	*err = recipients_load(path, &r, problems, cause);
+	tu_rmrf(dir);
+	free(path);
+	free(dir);
+	return r;
+}
+
+START_TEST(test_good)
+{
+	char **problems, *cause = NULL, *const *v;
+	size_t n;
+	int err;
+	struct recipients *r = load("\xef\xbb\xbfwhatsapp,store,email\r\n"
+	    "Sales Managers,*,ceo@example.com; cfo@example.com\r\n"
+	    ",\"Koramangala, Bengaluru\",partner@kora.example.in\r\n"
+	    ",\"Koramangala, Bengaluru\",owner@kora.example.in;partner@kora.example.in\r\n"
+	    "Indiranagar Group,Indiranagar,\r\n", &problems, &err, &cause);
+
+	ck_assert_msg(err == 0, "%s", cause ? cause : "");
+	ck_assert_ptr_null(problems);
+	v = recipients_email(r, RECIPIENTS_COMPANY, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0], "ceo@example.com");
+	ck_assert_str_eq(v[1], "cfo@example.com");
+	v = recipients_whatsapp(r, "*", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0], "Sales Managers");
+	/* Two rows of one store add up, without the address twice. */
+	v = recipients_email(r, "Koramangala, Bengaluru", &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[1], "owner@kora.example.in");
+	ck_assert_ptr_null(recipients_email(r, "Indiranagar", &n));
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(recipients_email(r, "Nowhere", &n));
+	recipients_free(r);
+}
+END_TEST
+
+START_TEST(test_bad_rows)
+{
+	char **problems, *cause = NULL;
+	size_t n;
+	int err;
+	struct recipients *r = load("store,email,whatsapp\n"
+	    "A,a@example.com,\n"
+	    "B,not-an-address,\n"
+	    ",c@example.com,\n"
+	    "D,d@example.com;\"e\"@x,\n"
+	    "E,,\n"
+	    "F,f@example.com\r\nBcc: x@y.z,\n"
+	    "G,g@example.com,\n", &problems, &err, &cause);
+
+	ck_assert_msg(err == 0, "%s", cause ? cause : "");
+	ck_assert_ptr_nonnull(problems);
+	ck_assert_uint_eq(util_strv_len(problems), 5);
+	ck_assert_msg(strstr(problems[0], "recipients.csv:3: email \"not-an-address\": not an address") != NULL,
+	    "%s", problems[0]);
+	ck_assert_msg(strstr(problems[1], ":4: store is empty") != NULL, "%s", problems[1]);
+	ck_assert_msg(strstr(problems[2], "recipients.csv: line 5: a quote inside an unquoted field") != NULL,
+	    "%s", problems[2]);
+	ck_assert_msg(strstr(problems[3], ":6: store \"E\" has neither") != NULL, "%s", problems[3]);
+	/* A line break in the file is a new row, never a header in a message. */
+	ck_assert_msg(strstr(problems[4], ":8: ") != NULL, "%s", problems[4]);
+	ck_assert_ptr_nonnull(recipients_email(r, "A", &n));
+	ck_assert_ptr_nonnull(recipients_email(r, "G", &n));
+	ck_assert_ptr_null(recipients_email(r, "B", &n));
+	ck_assert_ptr_null(recipients_email(r, "D", &n));
+	util_strv_free(problems);
+	recipients_free(r);
+}
+END_TEST
+
+START_TEST(test_unusable)
+{
+	char **problems, *cause = NULL;
+	int err;
+
+	ck_assert_ptr_null(load("", &problems, &err, &cause));
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_msg(strstr(cause, "empty") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_ptr_null(load("name,mail\nA,a@example.com\n", &problems, &err, &cause));
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_msg(strstr(cause, "recipients.csv:1: the header must name the columns store, email and whatsapp")
+	    != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(recipients_load("/nonexistent/recipients.csv", &(struct recipients *){ NULL },
+	    &problems, &cause), -ENOENT);
+	ck_assert_msg(strstr(cause, "/nonexistent/recipients.csv") != NULL, "%s", cause);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_address)
+{
+	static const char *const good[] = { "a@b.c", "first.last+tag@mail.example.co.in", "x_y-z@d-1.example" };
+	static const char *const bad[] = { "", "@b.c", "a@", "a@b", "a b@c.d", "a@b.c\r\nBcc: e@f.g", "<a@b.c>",
+	    "a@b@c.d", "\xe0\xa4\xb9@b.c", "a@b.c.", "a,b@c.d" };
+
+	for (size_t k = 0; k < sizeof good / sizeof good[0]; k++)
+		ck_assert_msg(recipients_check_address(good[k]) == 0, "%s", good[k]);
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+		ck_assert_msg(recipients_check_address(bad[k]) == -EINVAL, "%s", bad[k]);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("recipients");
+	TCase *tc = tcase_create("recipients");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, test_bad_rows);
+	tcase_add_test(tc, test_unusable);
+	tcase_add_test(tc, test_address);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
