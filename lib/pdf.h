@@ -10,10 +10,11 @@
  * Write the report to path (created or truncated; the caller writes to a
  * temporary name and renames). 0, or a negative errno with *cause naming
  * the path; on failure the file may be left half written, for the caller to
- * remove. r is only read. Fonts come from fontconfig ("DejaVu Sans", then
- * the Noto families for other scripts) and are embedded as subsets. Pango's
- * font cache is per thread and kept between calls, so the first report of
- * a process pays for loading the fonts.
+ * remove. r is only read. The fonts are DejaVu Sans and Noto Sans
+ * Devanagari, Tamil and Arabic, read from their files by each call through
+ * a fontconfig configuration of its own (the system's only when one of the
+ * files is missing) and embedded as subsets; a script they do not cover is
+ * drawn as boxes.
  */
 int pdf_render(const struct report *r, const char *path, char **cause);
 

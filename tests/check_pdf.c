@@ -3,8 +3,8 @@
  * from the outside with poppler: the text a reader can extract (figures as
  * numfmt writes them, "Page N of M", header rows repeated after a page
  * break, "new", awkward names literally, Devanagari), the page count, and
- * every font embedded. The PDFs and a PNG of each first page stay in
- * $SALESD_ARTIFACTS/pdf for a person to look at.
+ * every font embedded and one of the renderer's own. The PDFs and a PNG of
+ * each first page stay in $SALESD_ARTIFACTS/pdf for a person to look at.
  */
 #include <check.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define DEVANAGARI "\xe0\xa4\xb9\xe0\xa4\xb2\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae"
+#define THAI "\xe0\xb8\x81\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x97\xe0\xb8\x9e"    /* no font of pdf.c has it */
 #define FORMULA "=HYPERLINK(\"http://example.com\",\"click\")"
 #define NO_BASELINE "+91 98450 12345"       /* report_sample's row without a baseline */
 #define STORE "Koramangala 4th Block"
@@ -119,6 +120,39 @@ assert_embedded(const char *fonts)
 	ck_assert_uint_gt(nfonts, 0);
 }
 
+/* The fonts pdf.c reads (its font_files), as pdffonts names them. */
+static const char *const own_fonts[] = {
+	"DejaVuSans", "DejaVuSans-Bold", "NotoSansDevanagari-Regular", "NotoSansDevanagari-Bold",
+	"NotoSansTamil-Regular", "NotoSansTamil-Bold", "NotoSansArabic-Regular", "NotoSansArabic-Bold",
+	"NotoSansBengali-Regular", "NotoSansBengali-Bold", "NotoSansGujarati-Regular", "NotoSansGujarati-Bold",
+	"NotoSansGurmukhi-Regular", "NotoSansGurmukhi-Bold", "NotoSansKannada-Regular", "NotoSansKannada-Bold",
+	"NotoSansMalayalam-Regular", "NotoSansMalayalam-Bold", "NotoSansOriya-Regular", "NotoSansOriya-Bold",
+	"NotoSansTelugu-Regular", "NotoSansTelugu-Bold",
+};
+
+/* Every font in pdffonts' table is one of pdf.c's own, whatever else the machine has. */
+static void
+assert_own_fonts(const char *fonts)
+{
+	const char *line = strstr(fonts, "\n---");
+
+	ck_assert_msg(line != NULL, "pdffonts: %s", fonts);
+	for (line = strchr(line + 1, '\n'); line != NULL && line[1] != '\0'; line = strchr(line + 1, '\n')) {
+		const char *name = line + 1, *plus;
+		size_t len = strcspn(name, " \n"), i;
+
+		/* A subset is named by a tag and its font's name: "QKGAMO+DejaVuSans". */
+		if ((plus = memchr(name, '+', len)) != NULL) {
+			len -= (size_t)(plus + 1 - name);
+			name = plus + 1;
+		}
+		for (i = 0; i < UTIL_NELEM(own_fonts); i++)
+			if (strlen(own_fonts[i]) == len && strncmp(name, own_fonts[i], len) == 0)
+				break;
+		ck_assert_msg(i < UTIL_NELEM(own_fonts), "not one of the report's fonts: %.*s", (int)len, name);
+	}
+}
+
 /* Render r as NAME.pdf and NAME.png; fills d with poppler's view of it. Frees r. */
 static void
 render(const char *name, struct report *r, struct doc *d)
@@ -143,6 +177,7 @@ render(const char *name, struct report *r, struct doc *d)
 	d->fonts = run(fonts_argv);
 	free(run(png_argv));
 	assert_embedded(d->fonts);
+	assert_own_fonts(d->fonts);
 	/* The company's name has Devanagari: the fallback font is there, embedded. */
 	ck_assert_msg(tu_contains(d->fonts, "NotoSansDevanagari"), "%s", d->fonts);
 	ck_assert_msg(tu_contains(d->info, "(A4)"), "%s", d->info);
@@ -351,6 +386,52 @@ START_TEST(test_monthly_empty_store)
 }
 END_TEST
 
+/*
+ * A name in a script none of the report's fonts covers (Thai; fonts-noto-core
+ * has it) brings in no font of the machine's: the PDF is the same wherever
+ * it is made. The name is drawn as boxes; a script the reports need gets
+ * its font in pdf.c.
+ */
+START_TEST(test_own_fonts)
+{
+	struct report *r = report_sample(REPORT_WEEKLY, STORE, 20, false);
+	struct report_row *row = &r->tables[REPORT_BRANDS].rows[0];
+	struct doc d;
+
+	free(row->name);
+	row->name = strdup(THAI " brand");
+	render("own-fonts", r, &d);
+	ck_assert_msg(tu_contains(d.text, " brand"), "%s", d.text);
+	doc_done(&d);
+}
+END_TEST
+
+/* The other scripts of India's names have their fonts: shaped, embedded, extractable. */
+START_TEST(test_indian_scripts)
+{
+	/* Kannada "ಬೆಂಗಳೂರು", Telugu "హైదరాబాద్", Bengali "কলকাতা". */
+	static const char *const names[] = {
+		"\xe0\xb2\xac\xe0\xb3\x86\xe0\xb2\x82\xe0\xb2\x97\xe0\xb2\xb3\xe0\xb3\x82\xe0\xb2\xb0\xe0\xb3\x81",
+		"\xe0\xb0\xb9\xe0\xb1\x88\xe0\xb0\xa6\xe0\xb0\xb0\xe0\xb0\xbe\xe0\xb0\xac\xe0\xb0\xbe\xe0\xb0\xa6\xe0\xb1\x8d",
+		"\xe0\xa6\x95\xe0\xa6\xb2\xe0\xa6\x95\xe0\xa6\xbe\xe0\xa6\xa4\xe0\xa6\xbe",
+	};
+	static const char *const fonts[] = { "NotoSansKannada", "NotoSansTelugu", "NotoSansBengali" };
+	struct report *r = report_sample(REPORT_WEEKLY, STORE, 20, false);
+	struct doc d;
+
+	for (size_t k = 0; k < 3; k++) {
+		free(r->tables[REPORT_BRANDS].rows[k].name);
+		r->tables[REPORT_BRANDS].rows[k].name = strdup(names[k]);
+	}
+	render("indian-scripts", r, &d);
+	for (size_t k = 0; k < 3; k++) {
+		ck_assert_msg(tu_contains(d.text, names[k]), "%s not extractable", names[k]);
+		ck_assert_msg(tu_contains(d.fonts, fonts[k]), "%s not embedded: %s", fonts[k], d.fonts);
+	}
+	doc_done(&d);
+}
+END_TEST
+
 START_TEST(test_bad_path)
 {
 	struct report *r = report_sample(REPORT_WEEKLY, STORE, 5, false);
@@ -411,6 +492,8 @@ main(void)
 	tcase_add_test(tc, test_weekly_company);
 	tcase_add_test(tc, test_monthly_store);
 	tcase_add_test(tc, test_monthly_empty_store);
+	tcase_add_test(tc, test_own_fonts);
+	tcase_add_test(tc, test_indian_scripts);
 	tcase_add_test(te, test_bad_path);
 	tcase_add_test(te, test_bad_utf8);
 	suite_add_tcase(s, tc);
