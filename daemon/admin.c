@@ -136,11 +136,14 @@ cmd_status(struct cli *cli)
 	    "to_char(a.started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS started "
 	    "FROM task_instance i JOIN task_attempt a ON a.instance_id = i.id AND a.attempt = i.attempts "
 	    "WHERE i.state = 'running' ORDER BY a.started_at";
+	static const char deliveries_sql[] =
+	    "SELECT to_char(updated_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS at, report, period, store, "
+	    "channel, recipient, state, attempts, reply FROM delivery ORDER BY updated_at DESC, id DESC LIMIT 20";
 	const char *zone;
 	struct config *cfg;
 	struct dag *dag;
 	PGconn *c = NULL;
-	PGresult *recent = NULL, *retry = NULL, *failed = NULL, *running = NULL;
+	PGresult *recent = NULL, *retry = NULL, *failed = NULL, *running = NULL, *deliveries = NULL;
 	json_t *next = json_array();
 	int r, qfail = 0;
 	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000;
@@ -172,15 +175,16 @@ cmd_status(struct cli *cli)
 	recent = status_query(c, recent_sql, zone, &qfail);
 	retry = status_query(c, retry_sql, zone, &qfail);
 	failed = status_query(c, failed_sql, zone, &qfail);
+	deliveries = status_query(c, deliveries_sql, zone, &qfail);
 	if (qfail) {
 		fprintf(stderr, "salesd: status: is the schema there? (salesd migrate)\n");
 		r = 1;
 		goto out;
 	}
 	if (cli->json) {
-		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:[]}", "next", next,
+		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o}", "next", next,
 		    "running", rows_json(running), "recent", rows_json(recent),
-		    "retries", rows_json(retry), "failures", rows_json(failed), "deliveries");
+		    "retries", rows_json(retry), "failures", rows_json(failed), "deliveries", rows_json(deliveries));
 		char *text = json_dumps(o, JSON_INDENT(2));
 
 		printf("%s\n", text ? text : "{}");
@@ -225,13 +229,21 @@ cmd_status(struct cli *cli)
 		printf("  %-20s %-10s %-14s after %s attempts, %s: %s\n", PQgetvalue(failed, i, 0),
 		    PQgetvalue(failed, i, 1), PQgetvalue(failed, i, 2), PQgetvalue(failed, i, 3),
 		    PQgetvalue(failed, i, 4), PQgetvalue(failed, i, 5));
-	printf("\nRecent deliveries:\n  none recorded (e-mail and WhatsApp delivery are not in this version yet)\n");
+	printf("\nRecent deliveries (%s):\n", zone);
+	if (PQntuples(deliveries) == 0)
+		printf("  none yet\n");
+	for (int i = 0; i < PQntuples(deliveries); i++)
+		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%s  %s\n", PQgetvalue(deliveries, i, 0),
+		    PQgetvalue(deliveries, i, 1), PQgetvalue(deliveries, i, 2), PQgetvalue(deliveries, i, 3),
+		    PQgetvalue(deliveries, i, 4), PQgetvalue(deliveries, i, 5), PQgetvalue(deliveries, i, 6),
+		    PQgetvalue(deliveries, i, 7), PQgetvalue(deliveries, i, 8));
 out:
 	json_decref(next);
 	PQclear(running);
 	PQclear(recent);
 	PQclear(retry);
 	PQclear(failed);
+	PQclear(deliveries);
 	PQfinish(c);
 	dag_free(dag);
 	config_free(cfg);

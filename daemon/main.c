@@ -109,7 +109,7 @@ static const struct command commands[] = {
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, NULL, "log the WhatsApp Web profile in" },
-	{ "task", O_PERIOD | O_STORE | O_ATTEMPT, cmd_task, NULL },
+	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE, cmd_task, NULL },
 };
 
 static void
@@ -348,13 +348,14 @@ cmd_task(struct cli *cli)
 
 	args.started_usec = util_now_realtime_usec();
 	if (cli->nargs != 1 || cli->period == NULL) {
-		fprintf(stderr, "salesd: usage: salesd task JOB --period PERIOD [--store NAME] [--attempt N]\n"
+		fprintf(stderr, "salesd: usage: salesd task JOB --period PERIOD [--store NAME] [--attempt N] [--force]\n"
 		    "(an internal command: the daemon runs each task this way)\n");
 		return EX_USAGE;
 	}
 	args.job = cli->args[0];
 	args.period = cli->period;
 	args.store = cli->store;
+	args.force = cli->force;
 	args.attempt = 1;
 	if (cli->attempt != NULL) {
 		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "email.h"
 #include "etl.h"
 #include "numfmt.h"
 #include "period.h"
@@ -146,7 +147,7 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 }
 
 static void
-etl_progress(void *arg, const char *message)
+task_progress(void *arg, const char *message)
 {
 	(void)arg;
 	task_event("progress", message, -1);
@@ -162,7 +163,7 @@ etl_task(const struct config *cfg, const struct period *p)
 
 	for (int32_t day = p->first; day <= p->last && r == 0; day++) {
 		period_format_date(day, date);
-		if ((r = etl_run_day(cfg, day, etl_progress, NULL, &res, &cause)) < 0) {
+		if ((r = etl_run_day(cfg, day, task_progress, NULL, &res, &cause)) < 0) {
 			task_event("result", cause ? cause : strerror(-r), 0);
 			free(cause);
 			/* Unreachable servers are worth another try later; bad data is not. */
@@ -204,6 +205,26 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 	return 0;
 }
 
+/* One e-mail task: the report of the period for one store, or the company's ("*"). */
+static int
+email_run(const struct config *cfg, const struct period *p, const char *store, bool force)
+{
+	struct email_result res;
+	char *cause = NULL, *msg;
+	int r = email_task(cfg, p, store, force, task_progress, NULL, &res, &cause);
+
+	if (r < 0) {
+		task_event("result", cause ? cause : strerror(-r), 0);
+		free(cause);
+		return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+	}
+	msg = res.recipients == 0 ? util_printf("no recipient; nothing sent") :
+	    util_printf("%zu sent, %zu sent before", res.sent, res.skipped);
+	task_event("result", msg ? msg : "sent", 1);
+	free(msg);
+	return 0;
+}
+
 int
 task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
 {
@@ -231,6 +252,8 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 		return etl_task(cfg, &p);
 	case JOB_REPORT:
 		return report_task(cfg, &p, a->store);
+	case JOB_EMAIL:
+		return email_run(cfg, &p, a->store, a->force);
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
 		    dag_kind_name(job->kind));

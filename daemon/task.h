@@ -8,6 +8,8 @@
 #ifndef SALESD_TASK_H
 #define SALESD_TASK_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "dag.h"
 
@@ -16,6 +18,7 @@ struct task_args {
 	const char *period;
 	const char *store;      /* NULL: company-wide */
 	unsigned attempt;
+	bool force;             /* deliveries: send again what the ledger holds */
 	long long started_usec;  /* when the process began (wall clock, µs) */
 };
 

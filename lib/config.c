@@ -100,6 +100,15 @@ static const struct config_key config_keys[] = {
 	{ "smtp", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
 	{ "smtp", "from", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_address },
 	{ "smtp", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "smtp", "cc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "smtp", "bcc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "smtp", "allow_plain", CONFIG_BOOL, "no", 0, NULL, 0, 0, NULL },
+	{ "smtp", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
+	{ "smtp", "timeout", CONFIG_DURATION, "2m", 0, NULL, MS(1), MS(3600), NULL },
+	{ "smtp", "attach_xlsx", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL },
+	{ "smtp", "subject", CONFIG_STRING, "{company}: {report} report {period}, {store}", 0, NULL, 0, 0, NULL },
+	{ "smtp", "body", CONFIG_STRING, "Hello,\\n\\nthe {report} report of {store} for {period} is attached "
+	    "(PDF and Excel).", 0, NULL, 0, 0, NULL },
 
 	{ "whatsapp", "url", CONFIG_URL, "https://web.whatsapp.com/", 0, "http|https", 0, 0, NULL },
 	{ "whatsapp", "chromium", CONFIG_STRING, "chromium", 0, NULL, 0, 0, check_program },

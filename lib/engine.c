@@ -771,6 +771,13 @@ engine_spawn(struct engine *e, struct inst *i)
 	}
 	argv[n++] = "--attempt";
 	argv[n++] = attempt;
+	/*
+	 * A forced run of what succeeded does it all again (a delivery job
+	 * resends); a forced run of what failed is a retry: it sends only what
+	 * the delivery ledger does not hold yet.
+	 */
+	if (i->claim.redo)
+		argv[n++] = "--force";
 	argv[n] = NULL;
 	spec.file = e->opts.exe;
 	spec.argv = (char *const *)(uintptr_t)argv;

@@ -143,9 +143,12 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 			*result = LEDGER_GAVE_UP;
 			goto commit;
 		}
-	} else if (!force && strcmp(state, "succeeded") == 0) {
-		*result = LEDGER_DONE;
-		goto commit;
+	} else if (strcmp(state, "succeeded") == 0) {
+		if (!force) {
+			*result = LEDGER_DONE;
+			goto commit;
+		}
+		cl.redo = true;
 	} else if (!force && strcmp(state, "failed") == 0) {
 		*result = LEDGER_GAVE_UP;
 		goto commit;

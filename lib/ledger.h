@@ -39,6 +39,7 @@ struct ledger_claim {
 	int attempt;            /* this attempt's number, from 1 */
 	int64_t not_before_usec;/* LEDGER_NOT_YET: when the retry is due */
 	bool recovered;         /* an abandoned attempt of a dead process was found */
+	bool redo;              /* forced, and it had succeeded: do it again in full (resend) */
 };
 
 enum ledger_outcome {

@@ -64,3 +64,36 @@ class Sim:
         for f in (self.proc.stdout, self.proc.stderr):
             if f:
                 f.close()
+
+
+def make_ca(d):
+    """A private CA and a server certificate for 127.0.0.1 and localhost it signed, in
+    directory d: returns (ca.pem, server cert, server key)."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2",
+         "-subj", "/CN=salesd test CA")
+    ossl("req", *ec, "-keyout", f"{d}/srv.key", "-out", f"{d}/srv.csr", "-subj", "/CN=127.0.0.1")
+    with open(f"{d}/ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    ossl("x509", "-req", "-in", f"{d}/srv.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+         "-CAcreateserial", "-out", f"{d}/srv.pem", "-days", "2", "-extfile", f"{d}/ext")
+    return f"{d}/ca.pem", f"{d}/srv.pem", f"{d}/srv.key"
+
+
+def money(v):
+    """Minor units as the reports print them: ₹12,34,567.89 (Indian grouping)."""
+    sign, v = ("-", -v) if v < 0 else ("", v)
+    whole, frac = divmod(v, 100)
+    s = str(whole)
+    if len(s) > 3:
+        head, tail = s[:-3], s[-3:]
+        groups = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        if head:
+            groups.insert(0, head)
+        s = ",".join(groups + [tail])
+    return f"{sign}₹{s}.{frac:02d}"

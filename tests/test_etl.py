@@ -28,7 +28,7 @@ from collections import defaultdict
 from decimal import Decimal, ROUND_HALF_UP
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, make_ca, psql, require_env  # noqa: E402
 from harness import Sim as _Sim  # noqa: E402
 from harness import generate as _generate  # noqa: E402
 
@@ -237,18 +237,8 @@ class EtlTest(unittest.TestCase):
 
     def test_tls_verified(self):
         # A private CA and a certificate for 127.0.0.1 it signed.
-        d = self.tmp.name
-        def ossl(*args):
-            subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        ossl("req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2",
-             "-subj", "/CN=salesd test CA")
-        ossl("req", *ec, "-keyout", f"{d}/srv.key", "-out", f"{d}/srv.csr", "-subj", "/CN=127.0.0.1")
-        with open(f"{d}/ext", "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1\n")
-        ossl("x509", "-req", "-in", f"{d}/srv.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
-             "-CAcreateserial", "-out", f"{d}/srv.pem", "-days", "2", "-extfile", f"{d}/ext")
-        sim = self.sim("--tls-cert", f"{d}/srv.pem", "--tls-key", f"{d}/srv.key")
+        ca, cert, key = make_ca(self.tmp.name)
+        sim = self.sim("--tls-cert", cert, "--tls-key", key)
         self.assertTrue(sim.url.startswith("https://"))
         # Not trusted: refused, not retried as if the server were down, nothing loaded.
         r = self.run_etl(self.config(sim), "2026-11-23", expect=1)
@@ -256,7 +246,7 @@ class EtlTest(unittest.TestCase):
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
         # Trusted through [source] ca_file.
         self.forget_runs()
-        self.run_etl(self.config(sim, ca_file=f"{d}/ca.pem"), "2026-11-23")
+        self.run_etl(self.config(sim, ca_file=ca), "2026-11-23")
         self.assert_kpis("2026-11-23")
 
     def test_empty_day_is_a_day_without_sales(self):

@@ -32,7 +32,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Sim, generate, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, Sim, generate, money, psql, require_env  # noqa: E402
 
 try:
     import openpyxl
@@ -150,23 +150,6 @@ def sheet_rows(book, name):
 def pdf_text(path):
     return subprocess.run(["pdftotext", "-layout", path, "-"], check=True, capture_output=True,
                           text=True).stdout
-
-
-def money(v):
-    """Minor units as the reports print them: ₹12,34,567.89 (Indian grouping)."""
-    sign, v = ("-", -v) if v < 0 else ("", v)
-    whole, frac = divmod(v, 100)
-    s = str(whole)
-    if len(s) > 3:
-        head, tail = s[:-3], s[-3:]
-        groups = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        s = ",".join(groups + [tail])
-    return f"{sign}₹{s}.{frac:02d}"
 
 
 def excel(v, g):
