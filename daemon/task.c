@@ -205,13 +205,20 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 	return 0;
 }
 
+static void
+email_progress(void *arg, bool warning, const char *message)
+{
+	(void)arg;
+	task_event(warning ? "warning" : "progress", message, -1);
+}
+
 /* One e-mail task: the report of the period for one store, or the company's ("*"). */
 static int
 email_run(const struct config *cfg, const struct period *p, const char *store, bool force)
 {
 	struct email_result res;
 	char *cause = NULL, *msg;
-	int r = email_task(cfg, p, store, force, task_progress, NULL, &res, &cause);
+	int r = email_task(cfg, p, store, force, email_progress, NULL, &res, &cause);
 
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);

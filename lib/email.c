@@ -208,10 +208,10 @@ bodies(const char *intro, const struct report *r, const struct figures *f, char 
 }
 
 static void
-say(email_progress_fn progress, void *arg, char *msg)
+say(email_progress_fn progress, void *arg, bool warning, char *msg)
 {
 	if (progress != NULL && msg != NULL)
-		progress(arg, msg);
+		progress(arg, warning, msg);
 	free(msg);
 }
 
@@ -293,7 +293,7 @@ send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *re
 		goto out;
 	if (d != DELIVERY_SEND) {
 		res->skipped++;
-		say(m->progress, m->arg, util_printf("%s: %s; not sent again (--force sends it)", rcpt,
+		say(m->progress, m->arg, d == DELIVERY_UNKNOWN, util_printf("%s: %s; not sent again (--force sends it)", rcpt,
 		    delivery_strdecision(d)));
 		goto out;
 	}
@@ -313,7 +313,7 @@ send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *re
 		res->temporary++;
 	else
 		res->refused++;
-	say(m->progress, m->arg, o.verdict == MAIL_SENT ? util_printf("%s: sent %s: %s", rcpt, msgid, o.reply) :
+	say(m->progress, m->arg, o.verdict != MAIL_SENT, o.verdict == MAIL_SENT ? util_printf("%s: sent %s: %s", rcpt, msgid, o.reply) :
 	    util_printf("%s", why));
 	if (o.verdict == MAIL_CONFIG)
 		e = util_fail(cause, -EINVAL, "%s", why);
@@ -361,7 +361,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
 		return e == -ENOMEM ? e : -EINVAL;
 	for (size_t k = 0; problems != NULL && problems[k] != NULL; k++)
-		say(progress, arg, util_printf("recipients: %s", problems[k]));
+		say(progress, arg, true, util_printf("recipients: %s", problems[k]));
 	to = recipients_email(rcp, key_store, &nto);
 	if ((everyone = all_recipients(to, nto, cc, ncc, bcc, nbcc, &n)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
@@ -369,7 +369,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	}
 	res->recipients = n;
 	if (nto == 0)
-		say(progress, arg, util_printf("%s has no e-mail recipient in %s%s", company ?
+		say(progress, arg, true, util_printf("%s has no e-mail recipient in %s%s", company ?
 		    "the company (store \"*\")" : key_store, rfile, n ? "; only [smtp] cc and bcc get it" :
 		    "; nothing sent"));
 	if (n == 0) {
@@ -437,7 +437,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		if ((e = addresses(&m, to, nto, cc, ncc, cause)) < 0)
 			goto out;
 		if (m.srv.allow_plain && strncmp(url, "smtp://", 7) == 0)
-			say(progress, arg, util_printf("warning: sending without TLS to %s ([smtp] allow_plain = yes): "
+			say(progress, arg, true, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
 			    "the password and the reports cross the network in plain text", url));
 		for (size_t k = 0; k < n && e == 0; k++)
 			e = send_one(c, &m, everyone[k], res, cause);

@@ -25,7 +25,8 @@ struct email_result {
 	size_t recipients;      /* all of them */
 };
 
-typedef void (*email_progress_fn)(void *arg, const char *message);
+/* Progress for the log; warning: worth an operator's attention. */
+typedef void (*email_progress_fn)(void *arg, bool warning, const char *message);
 
 /*
  * Send period p's report of store (NULL or "*": the company's). Returns 0

@@ -603,7 +603,9 @@ engine_log_child(void *arg, int stream, const char *line)
 		i->message = util_strdup(msg);
 		log_at(i->e->log, json_is_false(ok) ? LOG_WARNING : LOG_INFO, &f, "%s", msg ? msg : "result");
 	} else
-		log_at(i->e->log, LOG_INFO, &f, "%s", msg ? msg : line);
+		/* "warning": something an operator should see (a store without a recipient). */
+		log_at(i->e->log, event != NULL && strcmp(event, "warning") == 0 ? LOG_WARNING : LOG_INFO, &f, "%s",
+		    msg ? msg : line);
 	json_decref(o);
 }
 

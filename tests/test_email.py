@@ -210,8 +210,9 @@ class EmailTest(unittest.TestCase):
                     self.assertEqual(atts[name], f.read(), name)
                 self.assertIn(ctype, [p.get_content_type() for p in m.iter_attachments()])
         self.assertEqual(seen, want)
-        # A store without a recipient of its own is said so in the log.
-        self.assertIn("has no e-mail recipient", r.stderr)
+        # A store without a recipient of its own is said so in the log, as a warning.
+        self.assertRegex(r.stderr, r"(?m)^<4>Whitefield has no e-mail recipient in .*recipients.csv; "
+                                   r"only \[smtp\] cc and bcc get it")
         # Again: nothing new. Forced: everything again, with the same Message-IDs.
         self.send(conf)
         self.assertEqual(len(self.received()), len(want))
@@ -287,8 +288,16 @@ class EmailTest(unittest.TestCase):
         self.assertEqual(self.received(), [])
         psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
         r = self.send(self.config(s.url, username=None, password=None, allow_plain="yes"))
-        self.assertIn("without TLS", r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^<4>sending without TLS to smtp://")
         self.assertEqual(len(self.received()), len(self.expected()))
+
+    def test_implicit_tls(self):
+        s = self.server("--implicit-tls")
+        self.assertTrue(s.url.startswith("smtps://"))
+        self.send(self.config(s.url))
+        got = self.received()
+        self.assertEqual(len(got), len(self.expected()))
+        self.assertEqual({e["tls_mode"] for e, _, _ in got}, {"implicit"})
 
     def test_header_injection_refused(self):
         s = self.server()
