@@ -3,13 +3,15 @@
  * so that an operator can check a schedule before deploying it. The times
  * come from the same cron module the daemon fires by.
  *
- * Time zone: --tz, else the expression's own, else [salesd] timezone of the
- * configuration (the daemon's default), else UTC when there is no
- * configuration file at all (said on stderr). --from is a local time in that
+ * Time zone: the expression's own ("30 1 * * * Asia/Kolkata"), else --tz,
+ * else [salesd] timezone of the configuration (the daemon's default), else
+ * UTC when there is no configuration file at all (said on stderr, unless the
+ * expression names its zone). --from is a local time in that
  * zone and counts itself ("0 3 * * *" from 03:00 gives 03:00 first); without
  * it, times strictly after now are listed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +27,21 @@
 #define CALENDAR_DEFAULT_COUNT 5
 #define CALENDAR_MAX_COUNT 1000
 
+/* Does the expression end in a zone? Five fields, or one @macro, without one. */
+static bool
+calendar_names_zone(const char *expr)
+{
+	size_t n;
+	char **f = util_split(expr, ' ', &n);
+	bool zone = f != NULL && n > (f[0][0] == '@' ? 1u : 5u);
+
+	util_strv_free(f);
+	return zone;
+}
+
 /* The default zone: --tz, the configuration's, or UTC. Returns an exit code. */
 static int
-calendar_zone(const struct cli *cli, struct tz **zone)
+calendar_zone(const struct cli *cli, bool quiet, struct tz **zone)
 {
 	struct config_source src;
 	struct config *cfg = NULL;
@@ -37,6 +51,9 @@ calendar_zone(const struct cli *cli, struct tz **zone)
 	int r;
 
 	cli_source(cli, &src);
+	/* The expression's own zone wins: no configuration needed. */
+	if (name == NULL && quiet)
+		name = "UTC";
 	if (name == NULL) {
 		if (cli->config_path == NULL && getenv("SALESD_CONFIG") == NULL &&
 		    access(src.path, F_OK) != 0) {
@@ -110,7 +127,7 @@ cmd_calendar(struct cli *cli)
 		if ((expr = joined) == NULL)
 			return EX_OSERR;
 	}
-	if ((code = calendar_zone(cli, &zone)) != 0)
+	if ((code = calendar_zone(cli, calendar_names_zone(expr), &zone)) != 0)
 		goto out;
 	if ((r = cron_parse(&c, expr, zone, getenv("TZDIR"), &cause)) < 0) {
 		fprintf(stderr, "salesd: calendar: \"%s\": %s\n", expr, cause ? cause : "invalid");

@@ -105,7 +105,7 @@ static const struct command commands[] = {
 	{ "check-config", 0, cmd_check_config, NULL },
 	{ "migrate", 0, cmd_migrate, NULL },
 	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER, cmd_run, NULL },
-	{ "backfill", O_FROM | O_TO | O_DELIVER, cmd_backfill, NULL },
+	{ "backfill", O_FROM | O_TO | O_DELIVER | O_FORCE, cmd_backfill, NULL },
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, NULL, "log the WhatsApp Web profile in" },
@@ -126,7 +126,7 @@ usage(FILE *fp)
 	    "  run JOB [--date YYYY-MM-DD] [--store NAME] [--force] [--no-deliver]\n"
 	    "                        run JOB (and what it needs that is not done) for the period\n"
 	    "                        holding the date (default: the latest closed period)\n"
-	    "  backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver]\n"
+	    "  backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver] [--force]\n"
 	    "                        run JOB for every period in the range, oldest first\n"
 	    "  status [--json]       recent runs, failures, pending retries, next fire times\n"
 	    "  calendar EXPR [--tz ZONE] [--from 'YYYY-MM-DD HH:MM'] [--count N]\n"

@@ -228,7 +228,7 @@ cmd_backfill(struct cli *cli)
 	int r;
 
 	if (cli->nargs != 1 || cli->from == NULL || cli->to == NULL) {
-		fprintf(stderr, "salesd: usage: salesd backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver]\n");
+		fprintf(stderr, "salesd: usage: salesd backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver] [--force]\n");
 		return EX_USAGE;
 	}
 	if ((r = cli_load(cli, &cfg, &dag)) != 0)

@@ -229,6 +229,16 @@ START_TEST(test_calendar)
 	    "2026-10-03 02:15:00 +1030 +1030\n"
 	    "2026-10-04 02:30:00 +1100 +11\n");
 	tu_result_done(&r);
+	/*
+	 * A zone in the expression needs no configuration and no --tz: nothing
+	 * said about a missing file, even one named on purpose.
+	 */
+	r = salesd(NULL, "--config", "/nonexistent/salesd.conf", "calendar", "0 9 * * * Asia/Kolkata",
+	    "--from", "2026-11-23 00:00", "--count", "1", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "2026-11-23 09:00:00 +0530 IST\n");
+	ck_assert_str_eq(r.err, "");
+	tu_result_done(&r);
 	/* The five fields as separate arguments; --from counts itself. */
 	r = salesd(NULL, "calendar", "0", "3", "*", "*", "mon", "--tz", "Asia/Kolkata",
 	    "--from", "2026-11-23 03:00", "--count", "2", NULL);

@@ -748,6 +748,15 @@ START_TEST(test_backfill)
 	text = tu_read(marker);
 	ck_assert(strstr(text, "a 2026-11-20") < strstr(text, "a 2026-11-23"));
 	free(text);
+	/* Again: all done, nothing runs; forced: every closed period runs again. */
+	r = salesd(conf, env, "backfill", "a", "--from", "2026-11-20", "--to", "2026-11-23", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_done(&r);
+	ck_assert_int_eq(marker_lines(), 4);
+	r = salesd(conf, env, "backfill", "a", "--from", "2026-11-21", "--to", "2026-11-22", "--force", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_done(&r);
+	ck_assert_int_eq(marker_lines(), 6);
 	free(jobs);
 	free(conf);
 }
