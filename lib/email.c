@@ -16,7 +16,7 @@
 #include "numfmt.h"
 #include "recipients.h"
 #include "report.h"
-#include "slug.h"
+#include "render.h"
 #include "util.h"
 
 /* A growing string. */
@@ -139,7 +139,7 @@ static void
 figures_of(const struct report *r, struct figures *f)
 {
 	const struct report_row *t = &r->total;
-	int64_t tenths, m, bm;
+	int64_t tenths, m;
 	enum report_growth g = report_growth(t->sales, t->b_sales, r->base_windows, &tenths);
 
 	numfmt_money(f->sales, sizeof f->sales, t->sales, r->grouping, r->currency);
@@ -152,12 +152,8 @@ figures_of(const struct report *r, struct figures *f)
 	else
 		snprintf(f->margin, sizeof f->margin, "n/a");
 	f->margin_change[0] = '\0';
-	if (report_pct(t->sales - t->cost, t->sales, &m) && report_pct(t->b_sales - t->b_cost, t->b_sales, &bm)) {
-		numfmt_pct(f->margin_change, sizeof f->margin_change, m - bm, 1);
-		/* Points, not percent. */
-		f->margin_change[strlen(f->margin_change) - 1] = '\0';
-		strncat(f->margin_change, " pp", sizeof f->margin_change - strlen(f->margin_change) - 1);
-	}
+	if (report_margin_change(t, &m))
+		numfmt_points(f->margin_change, sizeof f->margin_change, m);
 	snprintf(f->base, sizeof f->base, "the average of the %u %s before", r->base_windows,
 	    r->kind == REPORT_DAILY ? "days" : r->kind == REPORT_WEEKLY ? "weeks" : "months");
 }
@@ -338,7 +334,8 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	struct figures f;
 	PGconn *c = NULL;
 	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
-	char slug[SLUG_LEN], pdf[4200], xlsx[4200], pdfname[256], xlsxname[256], fname[256], faddr[256];
+	struct render_files files;
+	char pdfname[256], xlsxname[256], fname[256], faddr[256];
 	char *const *to, *const *cc, *const *bcc;
 	size_t nto, ncc, nbcc, n, natt = 0;
 	struct mime_attachment att[2];
@@ -384,22 +381,19 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	/* The figures (and the same withholding rules as the report). */
 	if ((e = report_build(c, cfg, kind, p, company ? NULL : store, &r, cause)) < 0)
 		goto out;
-	if (company)
-		snprintf(slug, sizeof slug, "company");
-	else if ((e = slug_assign(c, store, slug, cause)) < 0)
+	if ((e = render_files(c, cfg, kind, r->period_name, company ? NULL : store, &files, cause)) < 0)
 		goto out;
-	snprintf(pdf, sizeof pdf, "%s/reports/%s/%s/%s.pdf", config_string(cfg, "salesd", "state_dir"),
-	    report_kind_name(kind), r->period_name, slug);
-	snprintf(xlsx, sizeof xlsx, "%.*s.xlsx", (int)strlen(pdf) - 4, pdf);
-	if (access(pdf, R_OK) < 0) {
-		e = util_fail(cause, -ENOENT, "%s: %s; the report job renders it first", pdf, strerror(errno));
+	if (access(files.pdf, R_OK) < 0) {
+		e = util_fail(cause, -ENOENT, "%s: %s; the report job renders it first", files.pdf, strerror(errno));
 		goto out;
 	}
-	snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name, slug);
-	snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", report_kind_name(kind), r->period_name, slug);
-	att[natt++] = (struct mime_attachment){ pdf, pdfname, "application/pdf" };
+	snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name,
+	    files.scope);
+	snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", report_kind_name(kind), r->period_name,
+	    files.scope);
+	att[natt++] = (struct mime_attachment){ files.pdf, pdfname, "application/pdf" };
 	if (config_bool(cfg, "smtp", "attach_xlsx"))
-		att[natt++] = (struct mime_attachment){ xlsx, xlsxname,
+		att[natt++] = (struct mime_attachment){ files.xlsx, xlsxname,
 		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
 	figures_of(r, &f);
 	{

@@ -94,6 +94,16 @@ numfmt_pct(char *buf, size_t len, int64_t tenths, int sign)
 }
 
 char *
+numfmt_points(char *buf, size_t len, int64_t tenths)
+{
+	char pct[NUMFMT_LEN];
+	size_t n = strlen(numfmt_pct(pct, sizeof pct, tenths, 1));
+
+	snprintf(buf, len, "%.*s pp", (int)(n - 1), pct);
+	return buf;
+}
+
+char *
 numfmt_growth(char *buf, size_t len, enum report_growth g, int64_t tenths)
 {
 	switch (g) {

@@ -24,6 +24,8 @@ char *numfmt_count(char *buf, size_t len, int64_t n, enum report_grouping g);
 char *numfmt_quantity(char *buf, size_t len, int64_t thousandths, enum report_grouping g);
 /* Tenths of a percent as "12.3%" (explicit sign when sign is non-zero: "+12.3%", "-4.0%"). */
 char *numfmt_pct(char *buf, size_t len, int64_t tenths, int sign);
+/* Tenths of a percentage point, signed: "+1.2 pp", "-0.3 pp", "0.0 pp" (a change of a margin). */
+char *numfmt_points(char *buf, size_t len, int64_t tenths);
 /* A growth for a table cell: "+12.3%", "-4.0%", "new" or "" (REPORT_GROWTH_NONE). */
 char *numfmt_growth(char *buf, size_t len, enum report_growth g, int64_t tenths);
 

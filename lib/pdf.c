@@ -558,41 +558,18 @@ static uint32_t
 change(char *buf, size_t len, enum report_growth g, int64_t tenths, bool pp, bool neutral)
 {
 	char num[NUMFMT_LEN];
-	size_t n;
 
 	numfmt_growth(num, sizeof num, g, tenths);
 	if (g != REPORT_GROWTH_PCT) {
 		snprintf(buf, len, "%s", num);
 		return g == REPORT_GROWTH_NEW ? ACCENT : MUTED;
 	}
-	n = strlen(num);
-	if (pp && n > 0 && num[n - 1] == '%')
-		snprintf(num + n - 1, sizeof num - (n - 1), " pp");
+	if (pp)
+		numfmt_points(num, sizeof num, tenths);
 	snprintf(buf, len, "%s%s", tenths > 0 ? UP_ARROW : tenths < 0 ? DOWN_ARROW : "", num);
 	if (neutral || tenths == 0)
 		return MUTED;
 	return tenths > 0 ? UP : DOWN;
-}
-
-/* Margin now minus margin in the baseline, in tenths of a point; false when either has no sales. */
-static bool
-margin_change(const struct report_row *row, int64_t *tenths)
-{
-	int64_t now, before;
-
-	if (!report_pct(row->sales - row->cost, row->sales, &now) ||
-	    !report_pct(row->b_sales - row->b_cost, row->b_sales, &before))
-		return false;
-	*tenths = now - before;
-	return true;
-}
-
-/* AOV against the baseline's AOV (total baseline sales over total baseline orders). */
-static enum report_growth
-aov_growth(const struct report_row *row, int64_t *tenths)
-{
-	return report_growth(report_div_round(row->sales, row->orders), row->b_sales, row->b_orders,
-	    tenths);
 }
 
 /*
@@ -628,7 +605,7 @@ cell(const struct pdf *p, const struct report_row *row, size_t rank, enum col c,
 			*rgb = DOWN;
 		return money(p, row->sales, buf, len);
 	case C_AOV:
-		return row->orders == 0 ? EM_DASH : money(p, report_div_round(row->sales, row->orders), buf, len);
+		return row->orders == 0 ? EM_DASH : money(p, report_aov(row), buf, len);
 	case C_PROFIT:
 		return money(p, row->sales - row->cost, buf, len);
 	case C_SHARE:
@@ -641,13 +618,13 @@ cell(const struct pdf *p, const struct report_row *row, size_t rank, enum col c,
 		/* Without orders there is no AOV to compare. */
 		if (c == C_D_AOV && row->orders == 0)
 			return buf;
-		g = c == C_D_AOV ? aov_growth(row, &t) : c == C_D_ORDERS ?
+		g = c == C_D_AOV ? report_aov_growth(row, &t) : c == C_D_ORDERS ?
 		    report_growth(row->orders, row->b_orders, r->base_windows, &t) :
 		    report_growth(row->sales, row->b_sales, r->base_windows, &t);
 		*rgb = change(buf, len, g, t, false, false);
 		return buf;
 	case C_D_MARGIN:
-		if (margin_change(row, &t))
+		if (report_margin_change(row, &t))
 			*rgb = change(buf, len, REPORT_GROWTH_PCT, t, true, false);
 		return buf;
 	case C_END:
@@ -825,7 +802,7 @@ cards(struct pdf *p)
 	card_set(p, &c[0], "Total sales", true, t->sales, t->b_sales, w, false);
 	if (r->kind == REPORT_DAILY) {
 		card_set(p, &c[1], "Orders", false, t->orders, t->b_orders, w, false);
-		card_set(p, &c[2], "Average order value", true, report_div_round(t->sales, t->orders),
+		card_set(p, &c[2], "Average order value", true, report_aov(t),
 		    t->b_sales, t->b_orders, false);
 		/* No orders, no AOV: nothing to compare, but the baseline's AOV still says something. */
 		if (t->orders == 0) {
@@ -844,7 +821,7 @@ cards(struct pdf *p)
 		snprintf(c[3].base, sizeof c[3].base, "no baseline");
 		if (report_pct(t->b_sales - t->b_cost, t->b_sales, &m))
 			snprintf(c[3].base, sizeof c[3].base, "baseline %s", numfmt_pct(pct, sizeof pct, m, 0));
-		if (margin_change(t, &m))
+		if (report_margin_change(t, &m))
 			c[3].rgb = change(c[3].delta, sizeof c[3].delta, REPORT_GROWTH_PCT, m, true, false);
 		n = 4;
 	}

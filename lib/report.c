@@ -86,6 +86,31 @@ report_pct(int64_t num, int64_t den, int64_t *tenths)
 	return true;
 }
 
+int64_t
+report_aov(const struct report_row *row)
+{
+	return report_div_round(row->sales, row->orders);
+}
+
+enum report_growth
+report_aov_growth(const struct report_row *row, int64_t *tenths)
+{
+	return report_growth(report_aov(row), row->b_sales, row->b_orders, tenths);
+}
+
+bool
+report_margin_change(const struct report_row *row, int64_t *tenths)
+{
+	int64_t now, before;
+
+	*tenths = 0;
+	if (!report_pct(row->sales - row->cost, row->sales, &now) ||
+	    !report_pct(row->b_sales - row->b_cost, row->b_sales, &before))
+		return false;
+	*tenths = now - before;
+	return true;
+}
+
 static void
 row_free(struct report_row *row)
 {
@@ -199,15 +224,15 @@ table_grow(struct report_table *t, size_t more, char **cause)
 	return 0;
 }
 
-/* Append row k of res: name in column 0, figures from column 1. */
+/* Append row k of res: name in column 0, the period's and the baseline's figures from column 1. */
 static int
-table_add(struct report_table *t, const PGresult *res, int k, int nfig, char **cause)
+table_add(struct report_table *t, const PGresult *res, int k, char **cause)
 {
 	struct report_row *row = &t->rows[t->n];
 
 	if ((row->name = strdup(PQgetvalue(res, k, 0))) == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	row_figures(row, res, k, 1, nfig);
+	row_figures(row, res, k, 1, ROW_FIGURES);
 	t->n++;
 	return 0;
 }
@@ -272,7 +297,7 @@ kpi_rows(PGconn *c, const char *table, const char *key, const char *const p[3],
 	    (e = table_grow(t, (size_t)PQntuples(res), cause)) < 0)
 		goto out;
 	for (int k = 0; k < PQntuples(res) && e == 0; k++)
-		e = table_add(t, res, k, ROW_FIGURES, cause);
+		e = table_add(t, res, k, cause);
 out:
 	PQclear(res);
 	free(sql);
@@ -440,15 +465,14 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 	period_format_date(r->base.first, bfirst);
 	if ((e = check_days(c, r, first, last, cause)) < 0)
 		goto fail;
+	for (size_t d = 0; d < REPORT_NDIMS; d++)
+		r->tables[d].dim = (enum report_dim)d;
 	/* The stores' figures give the total of every kind; the company reports show them. */
-	r->tables[REPORT_STORES].dim = REPORT_STORES;
 	if ((e = kpi_rows(c, "kpi_store_day", "store", kp, store, &r->tables[REPORT_STORES], cause)) < 0 ||
 	    (e = set_total(r, cause)) < 0)
 		goto fail;
 	table_finish(&r->tables[REPORT_STORES], 0);
 	r->tables[REPORT_STORES].present = store == NULL;
-	for (size_t d = 0; d < REPORT_NDIMS; d++)
-		r->tables[d].dim = (enum report_dim)d;
 	if (kind == REPORT_DAILY) {
 		if ((e = trend(c, r, cause)) < 0 ||
 		    (e = kpi_rows(c, "kpi_category_day", "category", kp, NULL, &r->tables[REPORT_CATEGORIES], cause)) < 0 ||

@@ -134,4 +134,11 @@ bool report_pct(int64_t num, int64_t den, int64_t *tenths);
 /* a / b rounded half away from zero; 0 when b is 0 (AOV = sales / orders). */
 int64_t report_div_round(int64_t a, int64_t b);
 
+/* A row's AOV (sales / orders, minor units; 0 without orders). */
+int64_t report_aov(const struct report_row *row);
+/* The AOV against the baseline's: the baseline's sales over its orders, not an average of AOVs. */
+enum report_growth report_aov_growth(const struct report_row *row, int64_t *tenths);
+/* The margin now minus the margin of the baseline, in tenths of a point; false when either sold nothing. */
+bool report_margin_change(const struct report_row *row, int64_t *tenths);
+
 #endif

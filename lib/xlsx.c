@@ -368,7 +368,7 @@ summary_headlines(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row)
 	const struct headline daily_h[] = {
 		{ "Sales", XF_MONEY, t->sales, t->b_sales, w },
 		{ "Orders", XF_NUM, t->orders, t->b_orders, w },
-		{ "Average order value", XF_MONEY, report_div_round(t->sales, t->orders), t->b_sales, t->b_orders },
+		{ "Average order value", XF_MONEY, report_aov(t), t->b_sales, t->b_orders },
 	}, period_h[] = {
 		{ "Sales", XF_MONEY, t->sales, t->b_sales, w },
 		{ "Cost", XF_MONEY, t->cost, t->b_cost, w },
@@ -378,7 +378,7 @@ summary_headlines(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row)
 	const struct headline *h = daily ? daily_h : period_h;
 	const size_t n = daily ? UTIL_NELEM(daily_h) : UTIL_NELEM(period_h);
 	const lxw_row_t first = row + 1;
-	int64_t m, bm;
+	int64_t m;
 
 	put_header(x, ws, row++, head, UTIL_NELEM(head));
 	for (size_t i = 0; i < n; i++, row++) {
@@ -394,8 +394,8 @@ summary_headlines(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row)
 		put_pct(x, ws, row, 1, t->sales - t->cost, t->sales);
 		put_pct(x, ws, row, 2, t->b_sales - t->b_cost, t->b_sales);
 		/* A change of a percentage is in points: 31.2% after 30.0% is +1.2 pp, not +4%. */
-		if (report_pct(t->sales - t->cost, t->sales, &m) && report_pct(t->b_sales - t->b_cost, t->b_sales, &bm))
-			put_num(x, ws, row, 3, (double)(m - bm) / 10, x->f[XF_PP]);
+		if (report_margin_change(t, &m))
+			put_num(x, ws, row, 3, (double)m / 10, x->f[XF_PP]);
 		row++;
 	}
 	signal_colours(x, ws, first, row - 1, 3);
@@ -587,11 +587,11 @@ put_cell(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, enum c
 	/* Without orders there is no average order (not one of 0), nor a change of it. */
 	case COL_AOV:
 		if (rr->orders != 0)
-			put_money(x, ws, row, col, report_div_round(rr->sales, rr->orders));
+			put_money(x, ws, row, col, report_aov(rr));
 		break;
 	case COL_AOV_GROWTH:
 		if (rr->orders != 0)
-			put_growth(x, ws, row, col, report_div_round(rr->sales, rr->orders), rr->b_sales, rr->b_orders);
+			put_growth(x, ws, row, col, report_aov(rr), rr->b_sales, rr->b_orders);
 		break;
 	case COL_COST:
 		put_money(x, ws, row, col, rr->cost);

@@ -67,6 +67,25 @@ START_TEST(test_pct_growth)
 	ck_assert_str_eq(numfmt_growth(buf, sizeof buf, REPORT_GROWTH_NEW, 0), "new");
 	ck_assert_str_eq(numfmt_growth(buf, sizeof buf, REPORT_GROWTH_NONE, 7), "");
 	ck_assert_str_eq(numfmt_growth(buf, sizeof buf, REPORT_GROWTH_PCT, 7), "+0.7%");
+	ck_assert_str_eq(numfmt_points(buf, sizeof buf, 12), "+1.2 pp");
+	ck_assert_str_eq(numfmt_points(buf, sizeof buf, -3), "-0.3 pp");
+	ck_assert_str_eq(numfmt_points(buf, sizeof buf, 0), "0.0 pp");
+
+	/* AOV and margin change of a row: the baseline's AOV is its sales over its orders. */
+	{
+		struct report_row row = { .orders = 4, .sales = 1000, .cost = 700, .b_orders = 10, .b_sales = 2000,
+		    .b_cost = 1500 };
+
+		ck_assert_int_eq(report_aov(&row), 250);
+		ck_assert_int_eq(report_aov_growth(&row, &t), REPORT_GROWTH_PCT);
+		ck_assert_int_eq(t, 250);       /* 250 against 200: +25.0% */
+		ck_assert(report_margin_change(&row, &t));
+		ck_assert_int_eq(t, 50);        /* 30.0% against 25.0%: +5.0 pp */
+		row.b_sales = 0;
+		ck_assert(!report_margin_change(&row, &t));
+		row.orders = 0;
+		ck_assert_int_eq(report_aov(&row), 0);
+	}
 
 	/* 110 against a 7-day total of 700 (average 100): +10.0%. */
 	ck_assert_int_eq(report_growth(110, 700, 7, &t), REPORT_GROWTH_PCT);
