@@ -198,8 +198,8 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 		return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
 	}
 	numfmt_money(money, sizeof money, res.sales, g, config_string(cfg, "report", "currency"));
-	msg = util_printf("%s: %s%s; wrote %s and %s", res.scope, res.empty ? "no sales in the period" :
-	    "sales ", res.empty ? "" : money, res.pdf, res.xlsx);
+	msg = util_printf("%s: %s%s; wrote %s and %s", res.files.scope, res.empty ? "no sales in the period" :
+	    "sales ", res.empty ? "" : money, res.files.pdf, res.files.xlsx);
 	task_event("result", msg ? msg : "rendered", 1);
 	free(msg);
 	return 0;

@@ -55,13 +55,31 @@ sync_file(const char *path, char **cause)
 }
 
 int
+render_files(PGconn *c, const struct config *cfg, enum report_kind kind, const char *period,
+    const char *store, struct render_files *out, char **cause)
+{
+	int e;
+
+	if (store == NULL)
+		snprintf(out->scope, sizeof out->scope, "company");
+	else if ((e = slug_assign(c, store, out->scope, cause)) < 0)
+		return e;
+	if ((size_t)snprintf(out->dir, sizeof out->dir, "%s/reports/%s/%s", config_string(cfg, "salesd",
+	    "state_dir"), report_kind_name(kind), period) >= sizeof out->dir)
+		return util_fail(cause, -ENAMETOOLONG, "[salesd] state_dir: too long a path");
+	snprintf(out->pdf, sizeof out->pdf, "%s/%s.pdf", out->dir, out->scope);
+	snprintf(out->xlsx, sizeof out->xlsx, "%s/%s.xlsx", out->dir, out->scope);
+	return 0;
+}
+
+int
 render_report(const struct config *cfg, const struct period *p, const char *store,
     struct render_result *res, char **cause)
 {
-	enum report_kind kind = report_kind_of(p->kind);
+	struct render_files *f = &res->files;
 	struct report *r = NULL;
 	PGconn *c = NULL;
-	char *dir = NULL, tmp_pdf[4200], tmp_xlsx[4200];
+	char tmp_pdf[4300], tmp_xlsx[4300];
 	int e;
 
 	memset(res, 0, sizeof *res);
@@ -71,34 +89,24 @@ render_report(const struct config *cfg, const struct period *p, const char *stor
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
-	if ((e = report_build(c, cfg, kind, p, store, &r, cause)) < 0)
-		goto out;
-	if (store == NULL)
-		snprintf(res->scope, sizeof res->scope, "company");
-	else if ((e = slug_assign(c, store, res->scope, cause)) < 0)
+	if ((e = report_build(c, cfg, report_kind_of(p->kind), p, store, &r, cause)) < 0 ||
+	    (e = render_files(c, cfg, r->kind, r->period_name, store, f, cause)) < 0)
 		goto out;
 	/* The files do not need the database; let it go before the slow part. */
 	PQfinish(c);
 	c = NULL;
 	res->empty = report_is_empty(r);
 	res->sales = r->total.sales;
-	if ((dir = util_printf("%s/reports/%s/%s", config_string(cfg, "salesd", "state_dir"),
-	    report_kind_name(kind), r->period_name)) == NULL) {
-		e = util_fail(cause, -ENOMEM, "out of memory");
+	if ((e = make_dirs(f->dir, cause)) < 0)
 		goto out;
-	}
-	if ((e = make_dirs(dir, cause)) < 0)
-		goto out;
-	snprintf(res->pdf, sizeof res->pdf, "%s/%s.pdf", dir, res->scope);
-	snprintf(res->xlsx, sizeof res->xlsx, "%s/%s.xlsx", dir, res->scope);
 	/* Hidden names that no reader of the directory mistakes for a report. */
-	snprintf(tmp_pdf, sizeof tmp_pdf, "%s/.%s.pdf.%d.tmp", dir, res->scope, (int)getpid());
-	snprintf(tmp_xlsx, sizeof tmp_xlsx, "%s/.%s.xlsx.%d.tmp", dir, res->scope, (int)getpid());
-	if ((e = pdf_render(r, tmp_pdf, cause)) < 0 || (e = xlsx_render(r, tmp_xlsx, dir, cause)) < 0 ||
+	snprintf(tmp_pdf, sizeof tmp_pdf, "%s/.%s.pdf.%d.tmp", f->dir, f->scope, (int)getpid());
+	snprintf(tmp_xlsx, sizeof tmp_xlsx, "%s/.%s.xlsx.%d.tmp", f->dir, f->scope, (int)getpid());
+	if ((e = pdf_render(r, tmp_pdf, cause)) < 0 || (e = xlsx_render(r, tmp_xlsx, f->dir, cause)) < 0 ||
 	    (e = sync_file(tmp_pdf, cause)) < 0 || (e = sync_file(tmp_xlsx, cause)) < 0)
 		goto out;
-	if (rename(tmp_pdf, res->pdf) < 0 || rename(tmp_xlsx, res->xlsx) < 0) {
-		e = util_fail(cause, -errno, "cannot rename into %s: %s", dir, strerror(errno));
+	if (rename(tmp_pdf, f->pdf) < 0 || rename(tmp_xlsx, f->xlsx) < 0) {
+		e = util_fail(cause, -errno, "cannot rename into %s: %s", f->dir, strerror(errno));
 		goto out;
 	}
 	tmp_pdf[0] = tmp_xlsx[0] = '\0';
@@ -110,6 +118,5 @@ out:
 	if (c != NULL)
 		PQfinish(c);
 	report_free(r);
-	free(dir);
 	return e;
 }

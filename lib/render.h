@@ -13,17 +13,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "config.h"
 #include "period.h"
+#include "report.h"
 #include "slug.h"
 
-struct render_result {
-	char pdf[4096];         /* the files written */
-	char xlsx[4096];
+/* Where a report's files live. */
+struct render_files {
+	char dir[4096];         /* {state_dir}/reports/KIND/PERIOD */
 	char scope[SLUG_LEN];   /* "company" or the store's slug */
+	char pdf[4200];         /* dir/scope.pdf */
+	char xlsx[4200];        /* dir/scope.xlsx */
+};
+
+struct render_result {
+	struct render_files files;
 	bool empty;             /* nothing sold in the period */
 	int64_t sales;          /* the scope's sales, minor units */
 };
+
+/*
+ * The files of the report of kind and period (its name, "2026-W47") for
+ * store (NULL: the company's). A store's slug is assigned on first use
+ * (slug_assign), so the report job and the jobs that send its files agree.
+ * 0, or a negative errno with *cause.
+ */
+int render_files(PGconn *c, const struct config *cfg, enum report_kind kind, const char *period,
+    const char *store, struct render_files *out, char **cause);
 
 /*
  * Render the report of period p (its kind gives daily, weekly or monthly)
