@@ -41,6 +41,17 @@ def generate(gen, day, order_type, extra=()):
     return subprocess.run(args, check=True, capture_output=True).stdout
 
 
+def stop_process(proc):
+    """Stop a server the test started: SIGTERM, then SIGKILL after 5 s; reap it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Sim:
     """The POS API simulator on 127.0.0.1 serving salesgen options gen; stop() it."""
 
@@ -54,13 +65,7 @@ class Sim:
         self.url = line.split()[-1]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         for f in (self.proc.stdout, self.proc.stderr):
             if f:
                 f.close()

@@ -29,7 +29,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Sim, make_ca, money, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, Sim, make_ca, money, psql, require_env, stop_process  # noqa: E402
 
 SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "292", "--stores", "8", "--products", "120", "--lines", "300"]
@@ -54,9 +54,7 @@ class Smtp:
         self.url = line.split()[-1]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop_process(self.proc)
         self.proc.stdout.close()
 
 

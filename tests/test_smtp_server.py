@@ -32,7 +32,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import make_ca  # noqa: E402
+from harness import make_ca, stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("SMTP_SERVER") or os.path.join(HERE, "..", "tools", "smtp-server")
@@ -103,13 +103,7 @@ class Server:
 
     def stop(self):
         """Stop it (SIGTERM, then SIGKILL); what it printed on stdout after the first line."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.rest is None and self.proc.stdout:
             self.rest = self.proc.stdout.read()
             self.proc.stdout.close()

@@ -32,6 +32,9 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import stop_process  # noqa: E402
+
 SALESGEN = os.environ.get("SALESGEN", "")
 SIM = os.environ.get("SALES_API_SIM", "")
 
@@ -385,13 +388,7 @@ class Sim:
         return self.log.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc.stdout.close()
         self.log.close()
 
