@@ -1,12 +1,14 @@
 /*
- * admin: "salesd migrate" and "salesd status": the commands that talk to the
- * ledger directly, in the foreground (blocking is fine here: no event loop).
+ * admin: "salesd migrate", "salesd status" and "salesd whatsapp-login": the
+ * commands that talk to the ledger or the browser directly, in the foreground
+ * (blocking is fine here: no event loop of the daemon).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -16,6 +18,7 @@
 #include "migrate.h"
 #include "tz.h"
 #include "util.h"
+#include "whatsapp.h"
 
 /* Connect as the configuration says; prints the reason and returns an exit code on failure. */
 static int
@@ -143,6 +146,7 @@ cmd_status(struct cli *cli)
 	struct config *cfg;
 	struct dag *dag;
 	PGconn *c = NULL;
+	char *wa = NULL;
 	PGresult *recent = NULL, *retry = NULL, *failed = NULL, *running = NULL, *deliveries = NULL;
 	json_t *next = json_array();
 	int r, qfail = 0;
@@ -181,10 +185,12 @@ cmd_status(struct cli *cli)
 		r = 1;
 		goto out;
 	}
+	wa = whatsapp_state(cfg);
 	if (cli->json) {
-		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o}", "next", next,
+		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
 		    "running", rows_json(running), "recent", rows_json(recent),
-		    "retries", rows_json(retry), "failures", rows_json(failed), "deliveries", rows_json(deliveries));
+		    "retries", rows_json(retry), "failures", rows_json(failed), "deliveries", rows_json(deliveries),
+		    "whatsapp", wa);
 		char *text = json_dumps(o, JSON_INDENT(2));
 
 		printf("%s\n", text ? text : "{}");
@@ -192,6 +198,9 @@ cmd_status(struct cli *cli)
 		json_decref(o);
 		goto out;
 	}
+	/* First: nothing goes to WhatsApp until a person scans the code. */
+	if (wa != NULL)
+		printf("WhatsApp: %s\n\n", wa);
 	printf("Next runs (%s):\n", zone);
 	for (size_t k = 0; k < json_array_size(next); k++) {
 		json_t *o = json_array_get(next, k);
@@ -238,6 +247,7 @@ cmd_status(struct cli *cli)
 		    PQgetvalue(deliveries, i, 4), PQgetvalue(deliveries, i, 5), PQgetvalue(deliveries, i, 6),
 		    PQgetvalue(deliveries, i, 7), PQgetvalue(deliveries, i, 8));
 out:
+	free(wa);
 	json_decref(next);
 	PQclear(running);
 	PQclear(recent);
@@ -245,6 +255,45 @@ out:
 	PQclear(failed);
 	PQclear(deliveries);
 	PQfinish(c);
+	dag_free(dag);
+	config_free(cfg);
+	return r;
+}
+
+static void
+login_progress(void *arg, int priority, const char *message)
+{
+	(void)arg;
+	(void)priority;
+	printf("%s\n", message);
+	fflush(stdout);
+}
+
+int
+cmd_whatsapp_login(struct cli *cli)
+{
+	struct config *cfg;
+	struct dag *dag;
+	char *cause = NULL;
+	int r;
+
+	if (cli->nargs > 0) {
+		fprintf(stderr, "salesd: whatsapp-login takes no arguments\n");
+		return EX_USAGE;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	if (isatty(STDOUT_FILENO))
+		printf("Opening WhatsApp Web (%s) with the profile below %s/whatsapp ...\n",
+		    config_string(cfg, "whatsapp", "url"), config_string(cfg, "salesd", "state_dir"));
+	if ((r = whatsapp_login(cfg, login_progress, NULL, &cause)) < 0) {
+		fprintf(stderr, "salesd: whatsapp-login: %s\n", cause ? cause : strerror(-r));
+		r = r == -ETIME ? 1 : r == -EAGAIN ? EX_TEMPFAIL : 1;
+	} else {
+		printf("WhatsApp Web is logged in; the profile keeps the session for the next sends.\n");
+		r = 0;
+	}
+	free(cause);
 	dag_free(dag);
 	config_free(cfg);
 	return r;

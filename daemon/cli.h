@@ -57,5 +57,6 @@ int cmd_backfill(struct cli *cli);
 int cmd_migrate(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_calendar(struct cli *cli);
+int cmd_whatsapp_login(struct cli *cli);
 
 #endif

@@ -108,7 +108,7 @@ static const struct command commands[] = {
 	{ "backfill", O_FROM | O_TO | O_DELIVER | O_FORCE, cmd_backfill, NULL },
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
-	{ "whatsapp-login", 0, NULL, "log the WhatsApp Web profile in" },
+	{ "whatsapp-login", 0, cmd_whatsapp_login, NULL },
 	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE, cmd_task, NULL },
 };
 
@@ -130,7 +130,8 @@ usage(FILE *fp)
 	    "                        run JOB for every period in the range, oldest first\n"
 	    "  status [--json]       recent runs, failures, pending retries, next fire times\n"
 	    "  calendar EXPR [--tz ZONE] [--from 'YYYY-MM-DD HH:MM'] [--count N]\n"
-	    "  whatsapp-login\n"
+	    "  whatsapp-login        open WhatsApp Web with the profile, save the QR code as a PNG\n"
+	    "                        (path printed) and wait until someone scans it\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE     configuration file (default $SALESD_CONFIG or " DEFAULT_CONFIG ");\n"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "render.h"
 #include "task.h"
 #include "util.h"
+#include "whatsapp.h"
 
 /* One JSON line to the parent. */
 static void
@@ -232,6 +234,34 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 	return 0;
 }
 
+static void
+whatsapp_progress(void *arg, int priority, const char *message)
+{
+	(void)arg;
+	task_event(priority <= LOG_ERR ? "error" : priority == LOG_WARNING ? "warning" : "progress", message, -1);
+}
+
+/* One WhatsApp task: the report of the period to the chats of its scope. */
+static int
+whatsapp_run(const struct config *cfg, const struct period *p, const char *store, bool force)
+{
+	struct whatsapp_result res;
+	char *cause = NULL, *msg;
+	int r = whatsapp_task(cfg, p, store, force, whatsapp_progress, NULL, &res, &cause);
+
+	if (r < 0) {
+		task_event("result", cause ? cause : strerror(-r), 0);
+		free(cause);
+		/* Nobody scanned the QR code: retrying would only pile up browsers; a person must act. */
+		return r == -EACCES ? EX_NOPERM : r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+	}
+	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
+	    util_printf("%zu sent, %zu sent before", res.sent, res.before);
+	task_event("result", msg ? msg : "sent", 1);
+	free(msg);
+	return 0;
+}
+
 int
 task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
 {
@@ -261,6 +291,8 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 		return report_task(cfg, &p, a->store);
 	case JOB_EMAIL:
 		return email_run(cfg, &p, a->store, a->force);
+	case JOB_WHATSAPP:
+		return whatsapp_run(cfg, &p, a->store, a->force);
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
 		    dag_kind_name(job->kind));

@@ -96,3 +96,41 @@ delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *
 	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 7, p,
 	    NULL, cause);
 }
+
+int
+delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delivery_decision *decision,
+    char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient };
+	PGresult *res;
+	const char *state;
+	int e;
+
+	if ((e = exec(c, "UPDATE delivery SET state = 'unknown', updated_at = now() WHERE report = $1 AND period = $2 "
+	    "AND store = $3 AND channel = $4 AND recipient = $5 AND state = 'sending'", 5, p, NULL, cause)) < 0 ||
+	    (e = exec(c, "SELECT state FROM delivery WHERE report = $1 AND period = $2 AND store = $3 "
+	    "AND channel = $4 AND recipient = $5", 5, p, &res, cause)) < 0)
+		return e;
+	state = PQntuples(res) ? PQgetvalue(res, 0, 0) : "failed";
+	*decision = force || strcmp(state, "failed") == 0 ? DELIVERY_SEND : strcmp(state, "sent") == 0 ?
+	    DELIVERY_SENT_BEFORE : DELIVERY_UNKNOWN;
+	PQclear(res);
+	return 0;
+}
+
+int
+delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *n, char **cause)
+{
+	const char *p[] = { channel, tz };
+	PGresult *res;
+	int e;
+
+	/* A "sending" or "unknown" one may have gone out: it counts. */
+	if ((e = exec(c, "SELECT count(*) FROM delivery WHERE channel = $1 AND state <> 'failed' "
+	    "AND coalesce(sent_at, updated_at) >= date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2",
+	    2, p, &res, cause)) < 0)
+		return e;
+	*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}

@@ -44,6 +44,17 @@ char *delivery_key_string(const struct delivery_key *k);
 int delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
     enum delivery_decision *decision, char **cause);
 
+/*
+ * What delivery_begin would decide, without recording "sending" (for a
+ * sender that records it only at the last moment, after a slow preparation).
+ * A "sending" row met here becomes "unknown" just the same.
+ */
+int delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delivery_decision *decision,
+    char **cause);
+
+/* Deliveries over channel that went out (or may have) today, midnight to midnight in time zone tz. */
+int delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *n, char **cause);
+
 /* Record the outcome of a send begun with DELIVERY_SEND: sent or failed, with the reply. */
 int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause);
 

@@ -97,9 +97,19 @@ email_expand(const char *tmpl, const char *const *names, const char *const *valu
 			if (strlen(names[k]) == (size_t)(end - t - 1) && strncmp(t + 1, names[k], (size_t)(end - t - 1)) == 0)
 				break;
 		if (k == n) {
+			struct str known = { 0 };
+			int e;
+
+			for (k = 0; k < n; k++) {
+				str_add(&known, k ? ", {" : "{");
+				str_add(&known, names[k]);
+				str_add(&known, "}");
+			}
 			free(s.p);
-			return util_fail(cause, -EINVAL, "unknown placeholder \"%.*s\" (known: {company}, {store}, "
-			    "{report}, {period}, {sales}, {growth}, {profit}, {margin})", (int)(end - t + 1), t);
+			e = util_fail(cause, -EINVAL, "unknown placeholder \"%.*s\" (known: %s)", (int)(end - t + 1),
+			    t, known.p ? known.p : "");
+			free(known.p);
+			return e;
 		}
 		str_add(&s, values[k]);
 		t = end;
@@ -129,38 +139,9 @@ split_from(const char *from, char *name, size_t nlen, char *addr, size_t alen)
 	snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
 }
 
-/* The figures the message states, formatted once for the subject, text and HTML. */
-struct figures {
-	char sales[NUMFMT_LEN], growth[NUMFMT_LEN], profit[NUMFMT_LEN], margin[NUMFMT_LEN];
-	char margin_change[NUMFMT_LEN], base[64];
-};
-
-static void
-figures_of(const struct report *r, struct figures *f)
-{
-	const struct report_row *t = &r->total;
-	int64_t tenths, m;
-	enum report_growth g = report_growth(t->sales, t->b_sales, r->base_windows, &tenths);
-
-	numfmt_money(f->sales, sizeof f->sales, t->sales, r->grouping, r->currency);
-	numfmt_growth(f->growth, sizeof f->growth, g, tenths);
-	if (g == REPORT_GROWTH_NONE)
-		snprintf(f->growth, sizeof f->growth, "n/a");
-	numfmt_money(f->profit, sizeof f->profit, t->sales - t->cost, r->grouping, r->currency);
-	if (report_pct(t->sales - t->cost, t->sales, &m))
-		numfmt_pct(f->margin, sizeof f->margin, m, 0);
-	else
-		snprintf(f->margin, sizeof f->margin, "n/a");
-	f->margin_change[0] = '\0';
-	if (report_margin_change(t, &m))
-		numfmt_points(f->margin_change, sizeof f->margin_change, m);
-	snprintf(f->base, sizeof f->base, "the average of the %u %s before", r->base_windows,
-	    r->kind == REPORT_DAILY ? "days" : r->kind == REPORT_WEEKLY ? "weeks" : "months");
-}
-
 /* The text and HTML bodies: the configured words, then the figures. */
 static int
-bodies(const char *intro, const struct report *r, const struct figures *f, char **text, char **html,
+bodies(const char *intro, const struct report *r, const struct numfmt_headline *f, char **text, char **html,
     char **cause)
 {
 	struct str t = { 0 }, h = { 0 };
@@ -331,7 +312,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	const char *rfile = config_string(cfg, "recipients", "file");
 	struct recipients *rcp = NULL;
 	struct report *r = NULL;
-	struct figures f;
+	struct numfmt_headline f;
 	PGconn *c = NULL;
 	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
 	struct render_files files;
@@ -395,7 +376,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	if (config_bool(cfg, "smtp", "attach_xlsx"))
 		att[natt++] = (struct mime_attachment){ files.xlsx, xlsxname,
 		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-	figures_of(r, &f);
+	numfmt_headline(r, &f);
 	{
 		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
 		const char *values[] = { r->company, r->store ? r->store : "All stores", report_kind_name(kind),

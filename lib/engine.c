@@ -603,9 +603,9 @@ engine_log_child(void *arg, int stream, const char *line)
 		i->message = util_strdup(msg);
 		log_at(i->e->log, json_is_false(ok) ? LOG_WARNING : LOG_INFO, &f, "%s", msg ? msg : "result");
 	} else
-		/* "warning": something an operator should see (a store without a recipient). */
-		log_at(i->e->log, event != NULL && strcmp(event, "warning") == 0 ? LOG_WARNING : LOG_INFO, &f, "%s",
-		    msg ? msg : line);
+		/* "warning": something an operator should see (a store without a recipient); "error": must act. */
+		log_at(i->e->log, event != NULL && strcmp(event, "error") == 0 ? LOG_ERR : event != NULL &&
+		    strcmp(event, "warning") == 0 ? LOG_WARNING : LOG_INFO, &f, "%s", msg ? msg : line);
 	json_decref(o);
 }
 
@@ -718,7 +718,9 @@ engine_child_exit(void *arg, const struct runner_result *res)
 	i->result = *res;
 	inst_fields(i, &f);
 	/* A task cut short by a stop is retried at once after the restart. */
-	i->retry = !ok && (e->stopping || (unsigned)i->claim.attempt <= j->retries);
+	/* EX_NOPERM: the task needs a person (a WhatsApp login); retrying would not help. */
+	i->retry = !ok && (e->stopping || ((unsigned)i->claim.attempt <= j->retries &&
+	    !(res->exit_status == EX_NOPERM && !res->timed_out && !res->term_signal)));
 	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.attempt));
 	if (!ok) {
 		char when[64] = "";

@@ -119,3 +119,26 @@ numfmt_growth(char *buf, size_t len, enum report_growth g, int64_t tenths)
 		return buf;
 	}
 }
+
+void
+numfmt_headline(const struct report *r, struct numfmt_headline *f)
+{
+	const struct report_row *t = &r->total;
+	int64_t tenths, m;
+	enum report_growth g = report_growth(t->sales, t->b_sales, r->base_windows, &tenths);
+
+	numfmt_money(f->sales, sizeof f->sales, t->sales, r->grouping, r->currency);
+	numfmt_growth(f->growth, sizeof f->growth, g, tenths);
+	if (g == REPORT_GROWTH_NONE)
+		snprintf(f->growth, sizeof f->growth, "n/a");
+	numfmt_money(f->profit, sizeof f->profit, t->sales - t->cost, r->grouping, r->currency);
+	if (report_pct(t->sales - t->cost, t->sales, &m))
+		numfmt_pct(f->margin, sizeof f->margin, m, 0);
+	else
+		snprintf(f->margin, sizeof f->margin, "n/a");
+	f->margin_change[0] = '\0';
+	if (report_margin_change(t, &m))
+		numfmt_points(f->margin_change, sizeof f->margin_change, m);
+	snprintf(f->base, sizeof f->base, "the average of the %u %s before", r->base_windows,
+	    r->kind == REPORT_DAILY ? "days" : r->kind == REPORT_WEEKLY ? "weeks" : "months");
+}

@@ -29,4 +29,16 @@ char *numfmt_points(char *buf, size_t len, int64_t tenths);
 /* A growth for a table cell: "+12.3%", "-4.0%", "new" or "" (REPORT_GROWTH_NONE). */
 char *numfmt_growth(char *buf, size_t len, enum report_growth g, int64_t tenths);
 
+/*
+ * The headline figures of a report, formatted once for an e-mail's subject
+ * and bodies and a WhatsApp caption: sales, growth against the baseline
+ * ("n/a" without one), profit, margin and its change, and the baseline's words.
+ */
+struct numfmt_headline {
+	char sales[NUMFMT_LEN], growth[NUMFMT_LEN], profit[NUMFMT_LEN], margin[NUMFMT_LEN];
+	char margin_change[NUMFMT_LEN], base[64];
+};
+
+void numfmt_headline(const struct report *r, struct numfmt_headline *h);
+
 #endif

@@ -1,0 +1,414 @@
+#!/usr/bin/python3
+"""WhatsApp delivery end to end: the real salesd ("run daily-whatsapp",
+"whatsapp-login") driving real headless Chromium through Debian's
+chromedriver (the salesd-whatsapp child) against tools/whatsapp-web, a local
+web app that behaves like WhatsApp Web, with the delivery ledger in a real
+PostgreSQL.
+
+Proven here: a fresh profile ends in "needs login" with the QR code saved as
+a PNG, at error priority, shown by `salesd status`, and without retries;
+whatsapp-login waits for the scan and the profile stays logged in (no QR on
+the next runs); the daily report reaches every chat byte for byte with a
+caption holding the day's sales, growth and best and worst stores (line
+breaks kept); a re-run sends nothing and --force sends again; a chat that is
+not found, a failed upload, a pop-up nobody can close, a slow page and a page
+that hangs each end in the documented state with a screenshot and the page
+source; a batch cut short re-sends only what is missing; the same batch
+through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
+salesd-whatsapp.socket would be) delivers too; and after every run no
+browser, driver or child process is left.
+
+Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
+SALESD_PGHOST, WHATSAPP_WEB.
+"""
+import glob
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import PGHOST, SALESD, Sim, money, psql, require_env, stop_process  # noqa: E402
+
+WHATSAPP_WEB = os.environ.get("WHATSAPP_WEB", "")
+GEN = ["--seed", "733", "--stores", "8", "--products", "120", "--lines", "300"]
+DATE = "2026-10-18"
+COMPANY = "Sharma & Sons"
+CHATS = ["Management", "Store Partners", "Regional Heads"]
+
+
+class Web:
+    """tools/whatsapp-web on 127.0.0.1, stopped with the test class."""
+
+    def __init__(self, uploads, *options):
+        args = ["/usr/bin/python3", WHATSAPP_WEB, "--exit-with-parent", "--uploads", uploads,
+                "--chats", ",".join(CHATS + ["Family"])] + list(options)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError("whatsapp-web did not start: " + line)
+        self.url = line.split()[-1]
+
+    def call(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url.rstrip("/") + path, data=data, method="GET" if data is None and
+                                     not path.startswith("/control/scan") else "POST")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"{}")
+
+    def state(self):
+        return self.call("/control/state")
+
+    def fault(self, **f):
+        return self.call("/control/fault", f)
+
+    def stop(self):
+        stop_process(self.proc)
+        self.proc.stdout.close()
+
+
+def leftovers(root, keep=()):
+    """Processes started below root (their working directory or command line) but those in keep:
+    none may outlive a run."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid() or int(pid) in keep:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if root in cmd or cwd.startswith(root):
+            found.append(f"{pid}: {cmd[:200]}")
+    return found
+
+
+class WhatsAppTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_env(cls)
+        if not WHATSAPP_WEB:
+            raise AssertionError("WHATSAPP_WEB is not set: run this test through ctest")
+        cls.db = f"whatsapp_{os.getpid()}"
+        psql("postgres", f"CREATE DATABASE {cls.db}")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="salesd-whatsapp-")
+        cls.root = cls.tmp.name
+        cls.sim = Sim(GEN)
+        cls.web = None
+        try:
+            cls.web = Web(os.path.join(cls.root, "uploads"))
+            conf = cls.config("report")
+            # The day and the 7 before it (the baseline of growth, best and worst store), then the report.
+            for cmd in (["backfill", "etl", "--from", "2026-10-11", "--to", DATE],
+                        ["run", "daily-report", "--date", DATE]):
+                r = subprocess.run([SALESD, "--config", conf] + cmd, capture_output=True, text=True,
+                                   timeout=300, cwd=cls.root)
+                if r.returncode != 0:
+                    raise RuntimeError(" ".join(cmd) + ": " + r.stderr[-2000:])
+            cls.pdf = glob.glob(os.path.join(cls.root, "state", "reports", "daily", DATE, "company.pdf"))[0]
+            # One logged-in profile for the tests that send (the login itself is test_login).
+            cls.login(cls.config("shared"))
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.web is not None:
+            cls.web.stop()
+        cls.sim.stop()
+        psql("postgres", f"DROP DATABASE IF EXISTS {cls.db} WITH (FORCE)")
+        cls.tmp.cleanup()
+
+    @classmethod
+    def fail(cls, msg):
+        raise AssertionError(msg)
+
+    @classmethod
+    def config(cls, name, chats=("Management", "Store Partners"), state="state", retries=0, **wa):
+        settings = {"url": cls.web.url, "chromium": "/usr/bin/chromium", "chromedriver": "/usr/bin/chromedriver",
+                    "load_timeout": "20s", "step_timeout": "5s", "send_timeout": "10s", "pause_min": "0s",
+                    "pause_max": "200ms", "login_timeout": "60s", "batch_timeout": "3m"}
+        settings.update(wa)
+        recipients = os.path.join(cls.root, f"recipients-{name}.csv")
+        with open(recipients, "w") as f:
+            f.write("store,email,whatsapp\n")
+            for c in chats:
+                f.write(f"*,,\"{c}\"\n")
+        # The profile lives in the state directory; the reports are shared through a symbolic link.
+        sdir = os.path.join(cls.root, state)
+        os.makedirs(sdir, exist_ok=True)
+        if state != "state" and not os.path.exists(os.path.join(sdir, "reports")):
+            os.symlink(os.path.join(cls.root, "state", "reports"), os.path.join(sdir, "reports"))
+        lines = ["[salesd]", "timezone = Asia/Kolkata", "exclude_stores = Head Office", f"state_dir = {sdir}",
+                 "[database]", f"conninfo = host={PGHOST} user=salesd_test dbname={cls.db}", "[source]",
+                 f"base_url = {cls.sim.url}", "username = demo", "password = demo-password",
+                 "order_types = online, offline", "date_format = ymd", "[report]", f"company = {COMPANY}",
+                 "[recipients]", f"file = {recipients}", "[whatsapp]"]
+        lines += [f"{k} = {v}" for k, v in settings.items()]
+        lines += ["[job etl]", "kind = etl", "schedule = 30 1 * * *", "retries = 0",
+                  "[job daily-report]", "kind = report", "after = etl", "retries = 0",
+                  "[job daily-whatsapp]", "kind = whatsapp", "after = daily-report", f"retries = {retries}",
+                  "retry_delay = 50ms"]
+        path = os.path.join(cls.root, f"{name}.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    @classmethod
+    def login(cls, conf, state="state"):
+        """salesd whatsapp-login, with the scan done once the QR code is saved; returns its output."""
+        qr = os.path.join(cls.root, state, "whatsapp", "qr.png")
+        if os.path.exists(qr):
+            os.unlink(qr)   # the code of an earlier run: scan the one this login shows
+        p = subprocess.Popen([SALESD, "--config", conf, "whatsapp-login"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=cls.root)
+        try:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(qr) and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if not os.path.exists(qr):
+                raise AssertionError("no QR code saved: " + (p.stderr.read() if p.poll() is not None else ""))
+            with open(qr, "rb") as f:
+                if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                    raise AssertionError("the QR code is not a PNG")
+            cls.web.call("/control/scan", {})
+            out, err = p.communicate(timeout=60)
+        finally:
+            stop_process(p)
+        if p.returncode != 0:
+            raise AssertionError(f"whatsapp-login exited {p.returncode}: {err[-2000:]}")
+        return out
+
+    def setUp(self):
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        self.web.fault(popup="none", upload="ok", slow=0, hang="none")
+        self.before = len(self.web.state()["uploads"])
+
+    def tearDown(self):
+        self.assertEqual(leftovers(self.root, keep=(self.web.proc.pid,)), [], "processes outlived the run")
+
+    def send(self, conf, *more, expect=0):
+        r = subprocess.run([SALESD, "--config", conf, "run", "daily-whatsapp", "--date", DATE] + list(more),
+                           capture_output=True, text=True, timeout=600, cwd=self.root)
+        self.assertEqual(r.returncode, expect, r.stderr[-4000:])
+        return r
+
+    def uploads(self):
+        return self.web.state()["uploads"][self.before:]
+
+    def ledger(self):
+        return {r[0]: (r[1], r[2]) for r in psql(self.db, "SELECT recipient, state, reply FROM salesd.delivery "
+                                                          "WHERE channel = 'whatsapp'")}
+
+    def diagnostics(self, r, *words):
+        """The screenshot and page source a failure names exist, and the message has the words."""
+        for w in words:
+            self.assertIn(w, r.stderr)
+        shots = [w.rstrip(",;") for w in r.stderr.split() if w.rstrip(",;").endswith(".png")]
+        pages = [w.rstrip(",;)") for w in r.stderr.split() if w.rstrip(",;)").endswith(".html")]
+        self.assertTrue(shots, r.stderr[-3000:])
+        for s in shots:
+            with open(s, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", s)
+        for p in pages:
+            self.assertGreater(os.path.getsize(p), 100, p)
+
+    def test_login(self):
+        conf = self.config("fresh", state="fresh", retries=3)
+        shown = self.web.state()["qr_shown"]
+        r = self.send(conf, expect=1)
+        self.assertIn("WhatsApp needs a login", r.stderr)
+        qr = os.path.join(self.root, "fresh", "whatsapp", "qr.png")
+        with open(qr, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        self.assertGreater(self.web.state()["qr_shown"], shown)
+        # A person must act: no retry piles up browsers, whatever retries says.
+        self.assertEqual(psql(self.db, "SELECT attempts, state FROM salesd.task_instance "
+                                       "WHERE job = 'daily-whatsapp'"), [["1", "failed"]])
+        self.assertEqual(self.uploads(), [])
+        st = subprocess.run([SALESD, "--config", conf, "status"], capture_output=True, text=True, timeout=60)
+        self.assertIn("WhatsApp: NEEDS LOGIN", st.stdout)
+        self.assertIn(qr, st.stdout)
+
+        out = self.login(conf, state="fresh")
+        self.assertIn(qr, out)
+        self.assertIn("logged in", out)
+        st = subprocess.run([SALESD, "--config", conf, "status"], capture_output=True, text=True, timeout=60)
+        self.assertIn("WhatsApp: logged in", st.stdout)
+        # The profile keeps the session: the next run goes straight to the app.
+        shown = self.web.state()["qr_shown"]
+        self.send(conf, "--force")
+        self.assertEqual(self.web.state()["qr_shown"], shown)
+        self.assertEqual(sorted(u["chat"] for u in self.uploads()), ["Management", "Store Partners"])
+
+    def test_sends_report_once(self):
+        conf = self.config("send")
+        self.send(conf)
+        ups = self.uploads()
+        self.assertEqual(sorted(u["chat"] for u in ups), ["Management", "Store Partners"])
+        with open(self.pdf, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        sales = int(psql(self.db, f"SELECT round(sum(sales) * 100) FROM salesd.kpi_store_day "
+                                  f"WHERE day = '{DATE}' AND store <> 'Head Office'")[0][0])
+        for u in ups:
+            self.assertEqual(u["filename"], f"daily-report-{DATE}-company.pdf")
+            self.assertEqual(u["sha256"], digest, "the upload is the rendered PDF, byte for byte")
+            lines = u["caption"].split("\n")
+            self.assertEqual(lines[0], f"{COMPANY}: daily sales {DATE}", u["caption"])
+            self.assertTrue(lines[1].startswith(f"Sales {money(sales)} ("), u["caption"])
+            self.assertTrue(lines[2].startswith("Best: ") and lines[3].startswith("Worst: "), u["caption"])
+        ledger = self.ledger()
+        self.assertEqual(set(ledger), {"Management", "Store Partners"})
+        for state, reply in ledger.values():
+            self.assertEqual(state, "sent")
+            self.assertIn(f"daily-report-{DATE}-company.pdf", reply)
+            self.assertIn("msg-check", reply)
+        # Sent is sent: a re-run does not even start the browser; --force sends again.
+        loads = self.web.state()["page_loads"]
+        self.send(conf)
+        self.assertEqual(len(self.uploads()), 2)
+        self.assertEqual(self.web.state()["page_loads"], loads)
+        self.send(conf, "--force")
+        self.assertEqual(len(self.uploads()), 4)
+
+    def test_best_and_worst_stores(self):
+        conf = self.config("caption", chats=("Management",))
+        self.send(conf)
+        caption = self.uploads()[0]["caption"]
+        # Growth of each store against the average of its 7 days before, in tenths of a percent.
+        rows = psql(self.db, f"""
+            SELECT store, round(sum(sales) FILTER (WHERE day = '{DATE}') * 100),
+                   round(sum(sales) FILTER (WHERE day < '{DATE}') * 100)
+            FROM salesd.kpi_store_day WHERE day BETWEEN date '{DATE}' - 7 AND '{DATE}'
+              AND store <> 'Head Office' GROUP BY store""")
+        growth = {}
+        for store, cur, base in rows:
+            cur, base = int(cur or 0), int(base or 0)
+            if base > 0:
+                num = (cur * 7 - base) * 1000
+                growth[store] = (abs(num) + base // 2) // base * (1 if num >= 0 else -1)
+        best = max(growth.values())
+        worst = min(growth.values())
+        best_line = caption.split("\n")[2]
+        worst_line = caption.split("\n")[3]
+        self.assertTrue(any(best_line.startswith(f"Best: {s} (") for s, g in growth.items() if g == best),
+                        (caption, growth))
+        self.assertTrue(any(worst_line.startswith(f"Worst: {s} (") for s, g in growth.items() if g == worst),
+                        (caption, growth))
+        self.assertIn(f"{best / 10:+.1f}%", best_line)
+        self.assertIn(f"{worst / 10:+.1f}%", worst_line)
+
+    def test_chat_not_found(self):
+        conf = self.config("missing", chats=("Management", "Nobody Here", "Store Partners"))
+        r = self.send(conf, expect=1)
+        self.diagnostics(r, "Nobody Here", "no chat named")
+        self.assertEqual(sorted(u["chat"] for u in self.uploads()), ["Management", "Store Partners"])
+        ledger = self.ledger()
+        self.assertEqual(ledger["Nobody Here"][0], "failed")
+        self.assertIn("no chat named", ledger["Nobody Here"][1])
+        self.assertEqual(ledger["Management"][0], "sent")
+
+    def test_upload_fails(self):
+        conf = self.config("upload", chats=("Management",))
+        self.web.fault(upload="fail")
+        r = self.send(conf, expect=1)
+        self.diagnostics(r, "not sent")
+        self.assertEqual(self.ledger()["Management"][0], "failed")
+        # The retry (--force on what gave up) sends what failed.
+        self.web.fault(upload="ok")
+        before = len(self.uploads())
+        self.send(conf, "--force")
+        self.assertEqual(len(self.uploads()), before + 1)
+        self.assertEqual(self.ledger()["Management"][0], "sent")
+
+    def test_popups(self):
+        conf = self.config("popup", chats=("Management",))
+        self.web.fault(popup="known")
+        self.send(conf)
+        self.assertEqual([u["chat"] for u in self.uploads()], ["Management"])
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        self.web.fault(popup="blocking")
+        r = self.send(conf, expect=1)
+        self.diagnostics(r, "covers the page", "selector_popup_close")
+        self.assertEqual(len(self.uploads()), 1)
+
+    def test_slow_page(self):
+        conf = self.config("slow", chats=("Management",), load_timeout="12s")
+        self.web.fault(slow=3)
+        self.send(conf)
+        self.assertEqual(len(self.uploads()), 1)
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        conf = self.config("slower", chats=("Management",), load_timeout="2s")
+        self.web.fault(slow=6)
+        r = self.send(conf, expect=75)
+        self.assertIn("load", r.stderr)
+        self.assertEqual(len(self.uploads()), 1)
+
+    def test_page_hangs(self):
+        conf = self.config("hang", chats=("Management",), step_timeout="2s")
+        self.web.fault(hang="after-open")
+        t0 = time.monotonic()
+        r = self.send(conf, expect=75)
+        self.assertLess(time.monotonic() - t0, 120, "a hung page is given up within the time-outs")
+        self.assertEqual(self.uploads(), [])
+        self.assertNotIn("Management", {k for k, v in self.ledger().items() if v[0] == "sent"})
+        self.assertIn("daily-whatsapp", r.stderr)
+
+    def test_partial_batch_resends_rest(self):
+        conf = self.config("partial", chats=CHATS, pause_min="4s", pause_max="4s")
+        p = subprocess.Popen([SALESD, "--config", conf, "run", "daily-whatsapp", "--date", DATE],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.root)
+        try:
+            # After the first confirmed send, during the pause, the child dies.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and p.poll() is None and \
+                    self.ledger().get(CHATS[0], ("",))[0] != "sent":
+                time.sleep(0.2)
+            self.assertEqual(self.ledger().get(CHATS[0], ("",))[0], "sent")
+            child = subprocess.run(["pgrep", "-f", "salesd-whatsapp$"], capture_output=True, text=True).stdout.split()
+            mine = [int(c) for c in child if os.readlink(f"/proc/{c}/cwd").startswith(self.root)]
+            self.assertEqual(len(mine), 1, child)
+            os.kill(mine[0], signal.SIGKILL)
+            p.communicate(timeout=120)
+        finally:
+            stop_process(p)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual([u["chat"] for u in self.uploads()], [CHATS[0]])
+        # The retry sends only what the ledger does not hold.
+        self.send(conf, "--force")
+        self.assertEqual([u["chat"] for u in self.uploads()], CHATS, "the rest, each once")
+
+    def test_socket(self):
+        sock = os.path.join(self.root, "wa.sock")
+        child = os.path.join(os.path.dirname(SALESD), "salesd-whatsapp")
+        act = subprocess.Popen(["systemd-socket-activate", "--accept", "--inetd", "-l", sock, child],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.root)
+        self.addCleanup(stop_process, act)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        conf = self.config("socket", chats=("Management",), socket=sock)
+        self.send(conf)
+        self.assertEqual([u["chat"] for u in self.uploads()], ["Management"])
+        self.assertEqual(self.ledger()["Management"][0], "sent")
+        stop_process(act)
+        # Nobody listening: a passing failure that names the socket.
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        r = self.send(conf, expect=75)
+        self.assertIn("salesd-whatsapp.socket", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""tools/whatsapp-web, the WhatsApp Web stand-in of salesd's WhatsApp tests,
+proven over HTTP on 127.0.0.1 (no browser: the page itself is proven by the
+tests that drive Chromium).
+
+Proven here: the page's three files are served, uncached, and load nothing
+from elsewhere, and GET / is counted; the login: a ref is pending until
+/control/scan gives it a token, a replaced ref is dropped, /api/me tells a
+valid token, /control/logout ends every session; the chat search (decoys,
+case, --chats, --no-decoys) and the token it needs; an upload is stored
+byte for byte as NNNN-NAME and NNNN.json (sanitised name, caption with line
+breaks, numbering after what DIR holds, no temporary file left) and listed
+in /control/state and /api/messages; refused uploads store nothing; the
+faults through /control/fault and as flags: upload=fail answers 500,
+upload=stall holds the request (others are served) until the server stops,
+slow delays GET / only, popup and hang reach /api/config; bad faults and bad
+options are refused; --port-file; it stops on SIGTERM and SIGINT within 2 s
+and with --exit-with-parent, and prints nothing on stdout but its first line.
+
+Environment: WHATSAPP_WEB may name the script (default: tools/whatsapp-web
+next to this directory).
+"""
+import hashlib
+import http.client
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from urllib.parse import urlencode
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import stop_process  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.environ.get("WHATSAPP_WEB") or os.path.join(HERE, "..", "tools", "whatsapp-web")
+PAGE = os.path.join(HERE, "fixtures", "whatsapp-web")
+DEFAULT_CHATS = ["Management (old)", "Management", "Store Partners (old)", "Store Partners",
+                 "Family (old)", "Family"]
+NO_FAULTS = {"popup": "none", "upload": "ok", "slow": 0.0, "hang": "none"}
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Server:
+    """tools/whatsapp-web on 127.0.0.1; stop() it."""
+
+    def __init__(self, tmp, *options):
+        fd, self.errpath = tempfile.mkstemp(prefix="whatsapp-web-", suffix=".log", dir=tmp)
+        self.err = os.fdopen(fd, "w")
+        self.proc = subprocess.Popen([SERVER, "--exit-with-parent"] + list(options), stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError(f"whatsapp-web did not start: {line!r}\n{self.log()}")
+        self.url = line.split()[-1]
+        m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", self.url)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"whatsapp-web: unexpected first line {line!r}")
+        self.port = int(m.group(1))
+        self.rest = None
+
+    def log(self):
+        with open(self.errpath) as f:
+            return f.read()
+
+    def stop(self):
+        """Stop it (SIGTERM, then SIGKILL); what it printed on stdout after the first line."""
+        stop_process(self.proc)
+        if self.rest is None and self.proc.stdout:
+            self.rest = self.proc.stdout.read()
+            self.proc.stdout.close()
+        self.err.close()
+        return self.rest
+
+    def request(self, method, path, params=None, body=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if params:
+                path += "?" + urlencode(params)
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+            conn.request(method, path, body=body)
+            r = conn.getresponse()
+            return Reply(r.status, r.headers, r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **params):
+        return self.request("GET", path, params)
+
+    def post(self, path, body=b"", **params):
+        return self.request("POST", path, params, body)
+
+    def state(self):
+        r = self.get("/control/state")
+        assert r.status == 200, r.status
+        return r.json()
+
+    def login(self):
+        """A token, as the page gets one: a ref, the phone scans it, the page polls."""
+        ref = self.post("/api/qr").json()["ref"]
+        assert self.post("/control/scan").json() == {"scanned": 1}
+        r = self.get("/api/login", ref=ref).json()
+        assert r["state"] == "scanned", r
+        return r["token"]
+
+
+class WhatsAppWebTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(SERVER, os.X_OK):
+            raise unittest.SkipTest(f"{SERVER}: not an executable")
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="salesd-whatsapp-web-")
+        self.addCleanup(self.tmp.cleanup)
+        self.uploads = os.path.join(self.tmp.name, "uploads")
+
+    def server(self, *options):
+        s = Server(self.tmp.name, "--uploads", self.uploads, *options)
+        self.addCleanup(s.stop)
+        return s
+
+    def stored(self):
+        """{id: (file name, bytes, record)} in the uploads directory; no temporary file left."""
+        names = sorted(os.listdir(self.uploads))
+        self.assertEqual([n for n in names if n.startswith(".")], [], "temporary files left")
+        out = {}
+        for n in names:
+            m = re.fullmatch(r"(\d{4})\.json", n)
+            if not m:
+                continue
+            with open(os.path.join(self.uploads, n)) as f:
+                record = json.load(f)
+            files = [x for x in names if x.startswith(m.group(1) + "-")]
+            self.assertEqual(len(files), 1, names)
+            with open(os.path.join(self.uploads, files[0]), "rb") as f:
+                out[int(m.group(1))] = (files[0], f.read(), record)
+        self.assertEqual(len(names), 2 * len(out), names)
+        return out
+
+    # tests
+
+    def test_page_files(self):
+        srv = self.server()
+        self.assertEqual(srv.state()["page_loads"], 0)
+        for path, name, ctype in (("/", "index.html", "text/html"), ("/index.html", "index.html", "text/html"),
+                                  ("/app.js", "app.js", "text/javascript"), ("/app.css", "app.css", "text/css")):
+            with self.subTest(path=path):
+                r = srv.get(path)
+                self.assertEqual(r.status, 200)
+                with open(os.path.join(PAGE, name), "rb") as f:
+                    self.assertEqual(r.body, f.read())
+                self.assertTrue(r.headers["Content-Type"].startswith(ctype), r.headers["Content-Type"])
+                self.assertEqual(r.headers["Cache-Control"], "no-store")
+        # Only the page itself counts as a page load.
+        self.assertEqual(srv.state()["page_loads"], 2)
+        self.assertEqual(srv.get("/favicon.ico").status, 404)
+        self.assertEqual(srv.post("/nowhere").status, 404)
+
+    def test_page_loads_nothing_from_elsewhere(self):
+        for name in ("index.html", "app.js", "app.css"):
+            with self.subTest(file=name):
+                with open(os.path.join(PAGE, name), encoding="utf-8") as f:
+                    text = f.read()
+                self.assertNotRegex(text, r"(?i)\b(https?|wss?|ftp):", "an absolute URL")
+                self.assertNotRegex(text, r"(?i)(src|href)\s*=\s*[\"']//", "a scheme-relative URL")
+                self.assertNotRegex(text, r"(?i)@import|url\(\s*[\"']?[a-z/]", "CSS that loads something")
+
+    def test_login(self):
+        srv = self.server()
+        self.assertEqual(srv.get("/api/login", ref="nonsense").json(), {"state": "expired"})
+        self.assertEqual(srv.get("/api/me").status, 401)
+        self.assertEqual(srv.get("/api/me", token="nonsense").status, 401)
+        # Nothing to scan yet.
+        self.assertEqual(srv.post("/control/scan").json(), {"scanned": 0})
+
+        r1 = srv.post("/api/qr").json()["ref"]
+        r2 = srv.post("/api/qr").json()["ref"]           # a second browser
+        self.assertNotEqual(r1, r2)
+        self.assertRegex(r1, r"^[A-Za-z0-9_-]{16,}$")
+        self.assertEqual(srv.get("/api/login", ref=r1).json(), {"state": "pending"})
+        # The first page rotates its code: the old one is gone.
+        r3 = srv.post("/api/qr", old=r1).json()["ref"]
+        self.assertEqual(srv.get("/api/login", ref=r1).json(), {"state": "expired"})
+        st = srv.state()
+        self.assertEqual((st["qr_shown"], st["tokens"]), (3, 0))
+
+        self.assertEqual(srv.post("/control/scan").json(), {"scanned": 2})
+        tokens = []
+        for ref in (r2, r3):
+            r = srv.get("/api/login", ref=ref).json()
+            self.assertEqual(r["state"], "scanned")
+            self.assertEqual(srv.get("/api/login", ref=ref).json(), r, "the same token on every poll")
+            tokens.append(r["token"])
+            me = srv.get("/api/me", token=r["token"])
+            self.assertEqual((me.status, me.json()), (200, {"ok": True}))
+        self.assertNotEqual(tokens[0], tokens[1])
+        self.assertEqual(srv.state()["tokens"], 2)
+        self.assertEqual(srv.post("/control/scan").json(), {"scanned": 0}, "scanned refs are not pending")
+
+        self.assertEqual(srv.post("/control/logout").json(), {"logged_out": 2})
+        for t in tokens:
+            self.assertEqual(srv.get("/api/me", token=t).status, 401)
+        self.assertEqual(srv.get("/api/login", ref=r2).json(), {"state": "expired"})
+        self.assertEqual(srv.state()["tokens"], 0)
+        # A new login works after a logout.
+        t = srv.login()
+        self.assertEqual(srv.get("/api/me", token=t).status, 200)
+
+    def test_chats(self):
+        srv = self.server()
+        self.assertEqual(srv.get("/api/chats", q="").status, 401)
+        t = srv.login()
+        self.assertEqual(srv.get("/api/chats", token=t).json(), DEFAULT_CHATS)
+        self.assertEqual(srv.get("/api/chats", token=t, q="MANAGE").json(), ["Management (old)", "Management"])
+        self.assertEqual(srv.get("/api/chats", token=t, q="partners (o").json(), ["Store Partners (old)"])
+        self.assertEqual(srv.get("/api/chats", token=t, q="nobody").json(), [])
+
+        srv2 = self.server("--chats", " Ops Team ,Müller & Söhne,, Ops ", "--no-decoys")
+        t = srv2.login()
+        self.assertEqual(srv2.get("/api/chats", token=t).json(), ["Ops Team", "Müller & Söhne", "Ops"])
+        self.assertEqual(srv2.get("/api/chats", token=t, q="ops").json(), ["Ops Team", "Ops"])
+        self.assertEqual(srv2.get("/api/chats", token=t, q="MÜLLER").json(), ["Müller & Söhne"])
+        srv3 = self.server("--chats", "Ops")
+        t = srv3.login()
+        self.assertEqual(srv3.get("/api/chats", token=t).json(), ["Ops (old)", "Ops"])
+
+    def test_upload_stored(self):
+        # Numbering continues after what the directory holds.
+        os.makedirs(self.uploads)
+        for name in ("0041.json", "0041-old.pdf", "notes.txt"):
+            with open(os.path.join(self.uploads, name), "w") as f:
+                f.write("{}\n")
+        srv = self.server()
+        t = srv.login()
+        data = bytes(range(256)) * 4096 + b"\r\n\0end"      # 1 MiB and a bit, every byte value
+        caption = "Acme: Daily sales 24 Nov\nTotal \u20b9 12,34,567.89 & more?=#"
+        r = srv.post("/api/upload", data, token=t, chat="Store Partners", filename="Daily Sales 24-11.pdf",
+                     caption=caption, kind="document")
+        self.assertEqual((r.status, r.json()), (200, {"ok": True, "id": 42}))
+        r = srv.post("/api/upload", b"", token=t, chat="Family", filename="../../etc/.pass wd;$(x).txt",
+                     kind="media")
+        self.assertEqual((r.status, r.json()), (200, {"ok": True, "id": 43}))
+
+        for name in ("0041.json", "0041-old.pdf", "notes.txt"):
+            os.unlink(os.path.join(self.uploads, name))
+        got = self.stored()
+        self.assertEqual(sorted(got), [42, 43])
+        name, body, rec = got[42]
+        self.assertEqual(name, "0042-Daily Sales 24-11.pdf")
+        self.assertEqual(body, data)
+        self.assertEqual(rec["id"], 42)
+        self.assertEqual(rec["chat"], "Store Partners")
+        self.assertEqual(rec["filename"], "Daily Sales 24-11.pdf")
+        self.assertEqual(rec["size"], len(data))
+        self.assertEqual(rec["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertEqual(rec["caption"], caption)
+        self.assertEqual(rec["kind"], "document")
+        self.assertRegex(rec["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        name, body, rec = got[43]
+        self.assertEqual(name, "0043-pass wd___x_.txt", "the name made safe")
+        self.assertEqual((body, rec["size"], rec["caption"], rec["kind"]), (b"", 0, "", "media"))
+        self.assertEqual(rec["filename"], "../../etc/.pass wd;$(x).txt", "the record keeps the name as sent")
+
+        st = srv.state()
+        self.assertEqual(st["upload_attempts"], 2)
+        self.assertEqual([u["id"] for u in st["uploads"]], [42, 43])
+        for u in st["uploads"]:
+            self.assertEqual(u["path"], os.path.join(self.uploads, got[u["id"]][0]))
+            self.assertEqual({k: v for k, v in u.items() if k != "path"}, got[u["id"]][2])
+        msgs = srv.get("/api/messages", token=t, chat="Store Partners").json()
+        self.assertEqual([(m["id"], m["filename"], m["caption"]) for m in msgs],
+                         [(42, "Daily Sales 24-11.pdf", caption)])
+        self.assertEqual(srv.get("/api/messages", token=t, chat="Management").json(), [])
+        self.assertEqual(srv.get("/api/messages", chat="Family").status, 401)
+
+    def test_upload_refused(self):
+        srv = self.server()
+        t = srv.login()
+        for params, status in (({"chat": "Family", "filename": "a.pdf"}, 401),
+                               ({"token": "nonsense", "chat": "Family", "filename": "a.pdf"}, 401),
+                               ({"token": t, "chat": "Nobody", "filename": "a.pdf"}, 404),
+                               ({"token": t, "chat": "family", "filename": "a.pdf"}, 404),
+                               ({"token": t, "chat": "Family"}, 400),
+                               ({"token": t, "chat": "Family", "filename": "a.pdf", "kind": "sticker"}, 400)):
+            with self.subTest(params=params):
+                r = srv.request("POST", "/api/upload", params, b"x" * 1000)
+                self.assertEqual(r.status, status)
+                self.assertIn("error", r.json())
+        srv.post("/control/logout")
+        self.assertEqual(srv.post("/api/upload", b"x", token=t, chat="Family", filename="a.pdf").status, 401)
+        st = srv.state()
+        self.assertEqual((st["uploads"], st["upload_attempts"]), ([], 7))
+        self.assertEqual(self.stored(), {})
+
+    def test_faults_control(self):
+        srv = self.server()
+        self.assertEqual(srv.state()["faults"], NO_FAULTS)
+        self.assertEqual(srv.get("/api/config").json(), {"faults": NO_FAULTS, "qr_rotate": 20.0})
+        r = srv.post("/control/fault", {"popup": "known", "slow": 1})
+        self.assertEqual(r.status, 200)
+        want = {**NO_FAULTS, "popup": "known", "slow": 1.0}
+        self.assertEqual(r.json(), {"faults": want})
+        r = srv.post("/control/fault", {"hang": "after-open", "upload": "stall"})
+        want.update(hang="after-open", upload="stall")
+        self.assertEqual(r.json(), {"faults": want})
+        self.assertEqual(srv.state()["faults"], want)
+        self.assertEqual(srv.get("/api/config").json()["faults"], want)
+        for bad in ({"popup": "sometimes"}, {"upload": "OK"}, {"hang": True}, {"slow": -1}, {"slow": "2"},
+                    {"slow": True}, {"colour": "red"}, ["popup"], {"popup": "none", "bogus": 1}):
+            with self.subTest(body=bad):
+                r = srv.post("/control/fault", bad)
+                self.assertEqual(r.status, 400)
+                self.assertIn("error", r.json())
+        self.assertEqual(srv.post("/control/fault", b"{not json").status, 400)
+        self.assertEqual(srv.state()["faults"], want, "a refused change changes nothing")
+        self.assertEqual(srv.post("/control/fault", {}).json(), {"faults": want})
+
+        srv2 = self.server("--popup", "blocking", "--upload", "fail", "--slow", "0.5", "--hang", "on-load",
+                           "--qr-rotate", "2.5")
+        self.assertEqual(srv2.get("/api/config").json(),
+                         {"faults": {"popup": "blocking", "upload": "fail", "slow": 0.5, "hang": "on-load"},
+                          "qr_rotate": 2.5})
+
+    def test_upload_fail(self):
+        srv = self.server("--upload", "fail")
+        t = srv.login()
+        r = srv.post("/api/upload", b"%PDF" * 100, token=t, chat="Family", filename="a.pdf")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(srv.state()["uploads"], [])
+        srv.post("/control/fault", {"upload": "ok"})
+        r = srv.post("/api/upload", b"%PDF" * 100, token=t, chat="Family", filename="a.pdf")
+        self.assertEqual((r.status, r.json()), (200, {"ok": True, "id": 1}))
+        st = srv.state()
+        self.assertEqual((len(st["uploads"]), st["upload_attempts"]), (1, 2))
+        self.assertEqual(sorted(self.stored()), [1])
+
+    def test_upload_stall(self):
+        srv = self.server()
+        t = srv.login()
+        srv.post("/control/fault", {"upload": "stall"})
+        result = {}
+
+        def upload():
+            try:
+                r = srv.post("/api/upload", b"x" * 200000, token=t, chat="Family", filename="a.pdf")
+                result["status"] = r.status
+            except (OSError, http.client.HTTPException) as e:
+                result["error"] = e
+        th = threading.Thread(target=upload, daemon=True)
+        th.start()
+        th.join(2)
+        self.assertTrue(th.is_alive(), f"the stalled upload was answered: {result}")
+        # Everything else is still served meanwhile.
+        st = srv.state()
+        self.assertEqual((st["upload_attempts"], st["uploads"]), (1, []))
+        self.assertEqual(srv.get("/api/me", token=t).status, 200)
+        # Stopping the server ends the request without an answer, and does not wait for it.
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(5)
+        self.assertLess(time.monotonic() - t0, 2)
+        self.assertEqual(srv.proc.returncode, 0, srv.log())
+        th.join(5)
+        self.assertFalse(th.is_alive())
+        self.assertIn("error", result, result)
+        self.assertEqual(self.stored(), {})
+
+    def test_slow(self):
+        srv = self.server("--slow", "1.5")
+        t0 = time.monotonic()
+        self.assertEqual(srv.get("/").status, 200)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+        t0 = time.monotonic()
+        self.assertEqual(srv.get("/app.js").status, 200)
+        self.assertEqual(srv.state()["faults"]["slow"], 1.5)
+        self.assertLess(time.monotonic() - t0, 1, "only the page itself is slow")
+        srv.post("/control/fault", {"slow": 0})
+        t0 = time.monotonic()
+        self.assertEqual(srv.get("/").status, 200)
+        self.assertLess(time.monotonic() - t0, 1)
+        self.assertEqual(srv.state()["page_loads"], 2)
+
+    def test_port_file(self):
+        pf = os.path.join(self.tmp.name, "port")
+        srv = self.server("--port-file", pf)
+        with open(pf) as f:
+            self.assertEqual(f.read(), f"{srv.port}\n")
+        # A fixed port: the browser profile's storage is per port.
+        port = srv.port
+        srv.stop()
+        srv2 = self.server("--port", str(port))
+        self.assertEqual(srv2.url, f"http://127.0.0.1:{port}/")
+        self.assertEqual(srv2.get("/app.css").status, 200)
+
+    def test_stops_on_signals(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=sig.name):
+                srv = self.server()
+                # An idle keep-alive connection does not hold it up.
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+                self.addCleanup(conn.close)
+                conn.request("GET", "/control/state")
+                conn.getresponse().read()
+                t = time.monotonic()
+                srv.proc.send_signal(sig)
+                srv.proc.wait(2)
+                self.assertLess(time.monotonic() - t, 2)
+                self.assertEqual(srv.proc.returncode, 0, srv.log())
+                self.assertEqual(srv.stop(), "", "stdout after the first line")
+                self.assertIn("stopped", srv.log())
+                with self.assertRaises(OSError):
+                    http.client.HTTPConnection("127.0.0.1", srv.port, timeout=2).connect()
+
+    def test_exit_with_parent(self):
+        # A parent that starts the server, waits until it listens, and is then killed.
+        code = ("import subprocess, sys, time\n"
+                "p = subprocess.Popen([sys.argv[1], '--uploads', sys.argv[2], '--exit-with-parent'],\n"
+                "                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+                "p.stdout.readline()\n"
+                "print(p.pid, flush=True)\n"
+                "time.sleep(60)\n")
+        parent = subprocess.Popen([sys.executable, "-c", code, SERVER, self.uploads], stdout=subprocess.PIPE,
+                                  text=True)
+        self.addCleanup(lambda: parent.poll() is None and (parent.kill(), parent.wait()))
+        pid = int(parent.stdout.readline())
+        parent.stdout.close()
+
+        def kill_server():
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        self.addCleanup(kill_server)
+        self.assertTrue(alive(pid))
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(alive(pid))
+
+    def test_bad_options(self):
+        for args in ([], ["--uploads", self.uploads, "--qr-rotate", "0"],
+                     ["--uploads", self.uploads, "--popup", "sometimes"],
+                     ["--uploads", self.uploads, "--slow", "-1"],
+                     ["--uploads", self.uploads, "--chats", " , "],
+                     ["--uploads", self.uploads, "--port", "70000"]):
+            with self.subTest(args=args):
+                r = subprocess.run([SERVER] + args, capture_output=True, text=True, timeout=10)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stdout, "")
+
+
+if __name__ == "__main__":
+    unittest.main()
