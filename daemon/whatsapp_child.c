@@ -318,7 +318,9 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 				continue;
 			}
 		}
-		diagnose(b, w, seq, &png, &html);
+		/* A browser that stopped answering cannot take a screenshot either: it would only wait again. */
+		if (!browser_failed(e))
+			diagnose(b, w, seq, &png, &html);
 		emit("failed", "key", key, "chat", chat, "step", waweb_step(w), "reason", cause ? cause : strerror(-e),
 		    "screenshot", png, "source", html, NULL);
 		free(png);
@@ -418,7 +420,7 @@ main(int argc, char **argv)
 
 		snprintf(pid, sizeof pid, "%d", (int)getpid());
 		emit("started", "browser", webdriver_browser_version(wd), "pid", pid,
-		    "sandbox", wo.no_sandbox ? "off (running as root)" : "on", NULL);
+		    "sandbox", wo.no_sandbox ? "off: running as root" : "on", NULL);
 	}
 	if ((e = waweb_open(&w, b.url, &screen, &cause)) < 0) {
 		diagnose(&b, &w, &seq, &png, &html);

@@ -119,4 +119,39 @@ grep -q "^$user:x:[0-9]*:[0-9]*:[^:]*:/var/lib/salesd:" "$tmp/root/etc/passwd" |
 grep -q "^$user:x:[0-9]*:" "$tmp/root/etc/group" || fail "systemd-sysusers did not create group $user"
 echo "ok: sysusers.d creates user $user"
 
+# 5. The WhatsApp units (salesd-whatsapp.socket starts salesd-whatsapp@.service
+# per connection): verify is silent on both, the service runs the child with
+# the connection as its standard input and output, as the user salesd, and
+# its end takes every process of the batch with it.
+child=$(dirname "$SALESD_BIN")/salesd-whatsapp
+[[ -x $child ]] || fail "no salesd-whatsapp next to $SALESD_BIN"
+mkdir -p "$tmp/wa"
+cp "$src/systemd/salesd-whatsapp.socket" "$tmp/wa/"
+while IFS= read -r line || [[ -n $line ]]; do
+	[[ $line == Exec* ]] && line=${line//\/usr\/libexec\/salesd\/salesd-whatsapp/"$child"}
+	printf '%s\n' "$line"
+done <"$src/systemd/salesd-whatsapp@.service" >"$tmp/wa/salesd-whatsapp@.service"
+cp "$tmp/wa/salesd-whatsapp@.service" "$tmp/wa/salesd-whatsapp@0.service"
+for u in salesd-whatsapp.socket salesd-whatsapp@0.service; do
+	if ! (cd "$tmp/wa" && systemd-analyze verify --man=no "$u") >"$tmp/wa.out" 2>"$tmp/wa.err" ||
+		[[ -s $tmp/wa.err ]]; then
+		cat "$tmp/wa.out" "$tmp/wa.err" >&2
+		fail "systemd-analyze verify: $u (above)"
+	fi
+done
+wav() { sed -n "s/^[[:space:]]*$1=[[:space:]]*//p" "$tmp/wa/$2" | tail -n 1; }
+[[ $(wav Accept salesd-whatsapp.socket) == yes ]] || fail "salesd-whatsapp.socket: Accept= is not yes"
+[[ $(wav SocketUser salesd-whatsapp.socket) == "$user" ]] || fail "salesd-whatsapp.socket: SocketUser= is not $user"
+[[ $(wav SocketMode salesd-whatsapp.socket) == 0600 ]] || fail "salesd-whatsapp.socket: SocketMode= is not 0600"
+[[ $(wav StandardInput salesd-whatsapp@.service) == socket &&
+	$(wav StandardOutput salesd-whatsapp@.service) == socket ]] ||
+	fail "salesd-whatsapp@.service: standard input and output are not the socket"
+[[ $(wav User salesd-whatsapp@.service) == "$user" ]] || fail "salesd-whatsapp@.service: User= is not $user"
+[[ $(wav KillMode salesd-whatsapp@.service) == control-group ]] ||
+	fail "salesd-whatsapp@.service: KillMode= is not control-group"
+[[ -n $(wav RuntimeMaxSec salesd-whatsapp@.service) ]] || fail "salesd-whatsapp@.service: no RuntimeMaxSec="
+grep -q '^MemoryDenyWriteExecute=yes' "$tmp/wa/salesd-whatsapp@.service" &&
+	fail "salesd-whatsapp@.service: MemoryDenyWriteExecute= would kill Chromium"
+echo "ok: salesd-whatsapp.socket and salesd-whatsapp@.service"
+
 echo "PASS: systemd unit (exposure $score)"
