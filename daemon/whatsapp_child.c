@@ -288,6 +288,7 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 	json_array_foreach(b->sends, i, one) {
 		const char *key = str(one, "key"), *chat = str(one, "chat"), *file = str(one, "file");
 		char *cause = NULL, *evidence = NULL, *png = NULL, *html = NULL;
+		bool pressed = false;   /* Send may have been pressed: a failure from here on is "unsure" */
 		int e, go;
 
 		if (stopping)
@@ -317,12 +318,20 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 				free(evidence);
 				continue;
 			}
+			/*
+			 * Not sent for sure only when the click on Send itself
+			 * failed, or WhatsApp marks the message as failed; any other
+			 * failure after the click (the browser gone, no tick in
+			 * time) may hide a message that went.
+			 */
+			pressed = !(strcmp(waweb_step(w), "send") == 0 && !browser_failed(e)) &&
+			    !(strcmp(waweb_step(w), "upload") == 0 && e == -EIO);
 		}
 		/* A browser that stopped answering cannot take a screenshot either: it would only wait again. */
 		if (!browser_failed(e))
 			diagnose(b, w, seq, &png, &html);
-		emit("failed", "key", key, "chat", chat, "step", waweb_step(w), "reason", cause ? cause : strerror(-e),
-		    "screenshot", png, "source", html, NULL);
+		emit(pressed ? "unsure" : "failed", "key", key, "chat", chat, "step", waweb_step(w),
+		    "reason", cause ? cause : strerror(-e), "screenshot", png, "source", html, NULL);
 		free(png);
 		free(html);
 		free(cause);

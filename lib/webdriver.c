@@ -2,6 +2,7 @@
  * webdriver: a W3C WebDriver client for Chromium (see webdriver.h).
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -271,8 +272,10 @@ command(struct webdriver *wd, const char *what, const char *method, const char *
 	curl_easy_getinfo(wd->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (r.p == NULL || (answer = json_loadb(r.p, r.len, 0, &jerr)) == NULL ||
 	    (v = json_object_get(answer, "value")) == NULL) {
-		e = util_fail(cause, -EIO, "%s: HTTP %ld without a WebDriver answer: %.100s", what, code,
-		    r.p != NULL ? r.p : "(empty)");
+		size_t shown = r.p != NULL ? strcspn(r.p, "\r\n") : 0;
+
+		e = util_fail(cause, -EIO, "%s: HTTP %ld without a WebDriver answer: %.*s", what, code,
+		    (int)(shown < 100 ? shown : 100), r.p != NULL ? r.p : "");
 		goto out;
 	}
 	if (code != 200 || ((err = json_object_get(v, "error")) != NULL && json_is_string(err))) {
@@ -332,7 +335,6 @@ wait_port(struct webdriver *wd, unsigned long long deadline, unsigned long start
 			end = at + strspn(at, "0123456789");
 			/* The whole number is there once something follows it. */
 			if (*end != '\0') {
-				errno = 0;
 				port = strtol(at, &stop, 10);
 				if (stop == at || port <= 0 || port > 65535)
 					return util_fail(cause, -EIO, "chromedriver: no port in \"%.200s\"", buf);
@@ -595,8 +597,26 @@ webdriver_start(const struct webdriver_options *o, struct webdriver **out, char 
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((e = spawn_driver(wd, o, cause)) < 0 || (e = wait_port(wd, deadline, start_ms, cause)) < 0 ||
-	    (e = open_session(wd, o, deadline, cause)) < 0)
+	for (int tries = 1;; tries++) {
+		if ((e = spawn_driver(wd, o, cause)) < 0)
+			goto fail;
+		if ((e = wait_port(wd, deadline, start_ms, cause)) == 0)
+			break;
+		/*
+		 * --port=0: chromedriver picks a port free for one address family
+		 * and then binds the other; when another process got that port in
+		 * between it exits with "port not available". A new one picks anew.
+		 */
+		if (tries >= 3 || cause == NULL || *cause == NULL || strstr(*cause, "port not available") == NULL)
+			goto fail;
+		waitpid(wd->pid, NULL, 0);
+		wd->pid = -1;
+		close(wd->log);
+		wd->log = -1;
+		free(*cause);
+		*cause = NULL;
+	}
+	if ((e = open_session(wd, o, deadline, cause)) < 0)
 		goto fail;
 	*out = wd;
 	return 0;
@@ -605,41 +625,117 @@ fail:
 	return e;
 }
 
-/* Send sig to chromedriver (its whole group with own_group) and to the browser's main process. */
+/*
+ * pidfds of chromedriver's children (the browsers it started) into fds, up
+ * to max; how many. This finds a browser the session never named: one
+ * still starting when the new-session request ran out of time.
+ */
+static size_t
+driver_children(const struct webdriver *wd, int *fds, size_t max)
+{
+	char path[96], buf[1024], *p, *next;
+	struct dirent *de;
+	size_t n = 0;
+	ssize_t len;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)wd->pid);
+	if (wd->pid <= 0 || (d = opendir(path)) == NULL)
+		return 0;
+	/* Each thread lists the children it forked. */
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", (int)wd->pid, de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		buf[len > 0 ? len : 0] = '\0';
+		for (p = buf; n < max; p = next) {
+			long pid = strtol(p, &next, 10);
+
+			if (next == p)
+				break;
+			if (pid <= 0 || pid > INT_MAX || (fd = pidfd_open((pid_t)pid, 0)) < 0)
+				continue;
+			/* Still ours once pinned by the pidfd: not a pid reused meanwhile. */
+			if (parent_of((pid_t)pid) == wd->pid)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Send sig to chromedriver (its whole group with own_group), the browser's
+ * main process and chromedriver's other children.
+ */
 static void
-signal_all(struct webdriver *wd, int sig)
+signal_all(struct webdriver *wd, const int *kids, size_t nkids, int sig)
 {
 	/* Only while chromedriver is unreaped: until then its pid, and group id, cannot be reused. */
 	if (wd->pid > 0)
 		kill(wd->own_group ? -wd->pid : wd->pid, sig);
 	if (wd->browser_fd >= 0)
 		pidfd_send_signal(wd->browser_fd, sig, NULL, 0);
+	for (size_t i = 0; i < nkids; i++)
+		pidfd_send_signal(kids[i], sig, NULL, 0);
 }
 
-/* Stop chromedriver and the browser: SIGTERM, a grace period, SIGKILL; reap chromedriver. */
+/* Have all of these processes exited (waiting up to ms for each)? */
+static bool
+all_exited(const int *fds, size_t n, int ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		int r;
+
+		while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Stop chromedriver and the browser: SIGTERM, a grace period, SIGKILL;
+ * reap chromedriver; wait for the browser's main process to be gone.
+ */
 static void
 stop(struct webdriver *wd)
 {
 	unsigned long long end = util_now_monotonic_usec() + GRACE_MS * 1000;
+	int kids[8];
+	size_t nkids;
 
 	if (wd->pid <= 0 && wd->browser_fd < 0)
 		return;
-	signal_all(wd, SIGTERM);
-	while (!driver_exited(wd, NULL) || !browser_exited(wd, 0)) {
+	nkids = driver_children(wd, kids, UTIL_NELEM(kids));
+	signal_all(wd, kids, nkids, SIGTERM);
+	while (!driver_exited(wd, NULL) || !browser_exited(wd, 0) || !all_exited(kids, nkids, 0)) {
 		if (util_now_monotonic_usec() >= end)
 			break;
 		usleep(5000);
 	}
 	/*
-	 * Even when both have gone: with own_group this also ends what is left
+	 * Even when all have gone: with own_group this also ends what is left
 	 * of the group (a renderer a moment behind its browser).
 	 */
-	signal_all(wd, SIGKILL);
+	signal_all(wd, kids, nkids, SIGKILL);
 	if (wd->pid > 0)
 		while (waitpid(wd->pid, NULL, 0) < 0 && errno == EINTR)
 			continue;
 	wd->pid = -1;
 	browser_exited(wd, KILL_WAIT_MS);
+	all_exited(kids, nkids, KILL_WAIT_MS);
+	for (size_t i = 0; i < nkids; i++)
+		close(kids[i]);
 }
 
 void

@@ -17,7 +17,8 @@
  * process group; only chrome_crashpad_handler leaves it (setsid and a double
  * fork, reparented to init), and it exits by itself within moments of the
  * browser's main process. Hence quit stops the browser's main process itself
- * (through a pidfd of the pid the session reports) besides chromedriver.
+ * (through a pidfd of the pid the session reports, or of chromedriver's
+ * children) besides chromedriver.
  *
  * Errors: 0 or a negative errno, with *cause (caller frees) naming the
  * command and quoting the WebDriver error and the first line of its message:
@@ -60,7 +61,7 @@ struct webdriver;
 
 struct webdriver_options {
 	const char *chromedriver;       /* executable: a path, or a name looked up in PATH */
-	const char *chromium;           /* browser binary; NULL: chromedriver's choice */
+	const char *chromium;           /* browser: a path or a name in PATH; NULL: chromedriver's choice */
 	const char *profile_dir;        /* --user-data-dir: the persistent profile */
 	bool headless;                  /* --headless=new */
 	bool no_sandbox;                /* --no-sandbox: the caller's decision (root only) */
@@ -68,7 +69,7 @@ struct webdriver_options {
 	 * true: chromedriver (and so the browser) in a new process group of its
 	 * own, which quit kills as a whole. false: they stay in the caller's
 	 * group (a caller whose parent sweeps that group); quit then signals
-	 * chromedriver and the browser's main process only.
+	 * chromedriver and the browsers it started (their main processes) only.
 	 */
 	bool own_group;
 	unsigned long start_timeout_ms;         /* chromedriver up and the session open; 0: 60 s */
@@ -87,10 +88,12 @@ struct webdriver_options {
 int webdriver_start(const struct webdriver_options *o, struct webdriver **out, char **cause);
 /*
  * End the session (DELETE, bounded by the command time limit, so a page in
- * an endless script cannot hold it), then stop chromedriver and the browser:
- * SIGTERM, up to a second's grace, SIGKILL; the whole group with own_group.
- * Returns once chromedriver is reaped and the browser's main process has
- * exited. Frees wd; safe with NULL.
+ * an endless script cannot hold it), then stop chromedriver, the browser's
+ * main process and any other child of chromedriver (a browser still
+ * starting): SIGTERM, up to a second's grace, SIGKILL; the whole group with
+ * own_group. Returns once chromedriver is reaped and the browser's main
+ * process has exited (its helpers follow it within milliseconds). Frees wd;
+ * safe with NULL.
  */
 void webdriver_quit(struct webdriver *wd);
 

@@ -715,6 +715,12 @@ batch_event(void *arg, json_t *ev, char **reply)
 		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s%s%s", s->k.recipient, reason,
 		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
 		    jstr(ev, "source") ? ", page source " : "", jstr(ev, "source") ? jstr(ev, "source") : ""));
+	} else if (strcmp(event, "unsure") == 0 && s != NULL) {
+		/* Send was pressed and then the browser failed: the row stays "sending" (unknown from now on). */
+		b->res->failed++;
+		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s", s->k.recipient,
+		    jstr(ev, "reason") ? jstr(ev, "reason") : "failed after Send",
+		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : ""));
 	} else if (strcmp(event, "error") == 0) {
 		char *why = util_printf("%s%s%s%s", jstr(ev, "reason") ? jstr(ev, "reason") : "the browser failed",
 		    jstr(ev, "screenshot") ? " (screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",

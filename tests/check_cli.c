@@ -183,21 +183,16 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
-/* Commands of later milestones say plainly that they are not there yet. */
-START_TEST(test_not_available)
+/* whatsapp-login exists now; its arguments are checked before any browser starts. */
+START_TEST(test_whatsapp_login_usage)
 {
-	static const char *const cmds[][3] = {
-		{ "whatsapp-login", NULL, NULL },
-	};
+	struct tu_result r = salesd(NULL, "whatsapp-login", "now", NULL);
 
-	for (size_t i = 0; i < UTIL_NELEM(cmds); i++) {
-		struct tu_result r = salesd(NULL, cmds[i][0], cmds[i][1], NULL);
-
-		ck_assert_int_eq(r.status, 64);
-		ck_assert(tu_contains(r.err, "is not available"));
-		ck_assert_str_eq(r.out, "");
-		tu_result_done(&r);
-	}
+	ck_assert_int_eq(r.status, 64);
+	ck_assert(tu_contains(r.err, "takes no arguments"));
+	ck_assert(!tu_contains(r.err, "is not available"));
+	ck_assert_str_eq(r.out, "");
+	tu_result_done(&r);
 }
 END_TEST
 
@@ -295,7 +290,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_missing_config);
 	tcase_add_test(tc, test_serve_broken_config);
 	tcase_add_test(tc, test_usage_errors);
-	tcase_add_test(tc, test_not_available);
+	tcase_add_test(tc, test_whatsapp_login_usage);
 	tcase_add_test(tc, test_calendar);
 	tcase_add_test(tc, test_calendar_errors);
 	suite_add_tcase(s, tc);

@@ -390,6 +390,32 @@ class WhatsAppTest(unittest.TestCase):
         self.send(conf, "--force")
         self.assertEqual([u["chat"] for u in self.uploads()], CHATS, "the rest, each once")
 
+    def test_daily_cap(self):
+        conf = self.config("cap", chats=CHATS, daily_cap=1)
+        r = self.send(conf, expect=75)
+        self.assertIn("daily cap of 1 WhatsApp messages", r.stderr)
+        self.assertEqual([u["chat"] for u in self.uploads()], [CHATS[0]])
+        # Still capped today: the retry sends nothing more.
+        r = self.send(conf, "--force", expect=75)
+        self.assertEqual(len(self.uploads()), 1)
+
+    def test_batch_timeout(self):
+        # The upload never completes and the child would wait a minute: the task kills the whole group first.
+        conf = self.config("stall", chats=("Management",), batch_timeout="8s", send_timeout="60s")
+        self.web.fault(upload="stall")
+        t0 = time.monotonic()
+        r = self.send(conf, expect=75)
+        self.assertLess(time.monotonic() - t0, 45)
+        self.assertIn("batch_timeout", r.stderr)
+        self.assertIn("whether the message went is unknown", r.stderr)
+        self.assertEqual(self.ledger()["Management"][0], "sending")
+        # Send was pressed: it may have gone, so the retry does not send it again by itself.
+        self.web.fault(upload="ok")
+        r = self.send(conf, "--force")
+        self.assertIn("may have gone", r.stderr)
+        self.assertEqual(self.ledger()["Management"][0], "unknown")
+        self.assertEqual(self.uploads(), [])
+
     def test_socket(self):
         sock = os.path.join(self.root, "wa.sock")
         child = os.path.join(os.path.dirname(SALESD), "salesd-whatsapp")
