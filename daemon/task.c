@@ -253,7 +253,7 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
 		/* Nobody scanned the QR code: retrying would only pile up browsers; a person must act. */
-		return r == -EACCES ? EX_NOPERM : r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+		return res.needs_login ? EX_NOPERM : r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
 	}
 	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
 	    util_printf("%zu sent, %zu sent before", res.sent, res.before);

@@ -59,6 +59,36 @@ on_signal(int sig)
 	stopping = 1;
 }
 
+/*
+ * A JSON string of s; bytes that are not UTF-8 (a message cut inside a
+ * character) become '?', so that no field goes missing.
+ */
+static json_t *
+utf8_string(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j != NULL || (copy = strdup(s)) == NULL)
+		return j;
+	for (unsigned char *p = (unsigned char *)copy; *p != '\0';) {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		int ok = n > 0;
+
+		for (int k = 1; ok && k < n; k++)
+			ok = (p[k] & 0xc0) == 0x80;
+		if (!ok || (j = json_stringn(copy, (size_t)(p - (unsigned char *)copy + n))) == NULL) {
+			*p++ = '?';
+			continue;
+		}
+		json_decref(j);
+		p += n;
+	}
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 /* One event line; the pairs are key, value (strings) until NULL. */
 static void
 emit(const char *event, ...)
@@ -74,7 +104,7 @@ emit(const char *event, ...)
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
 		if (v != NULL)
-			json_object_set_new(o, k, json_string(v));
+			json_object_set_new(o, k, utf8_string(v));
 	}
 	va_end(ap);
 	if ((line = json_dumps(o, JSON_COMPACT)) != NULL) {
@@ -155,28 +185,6 @@ batch_parse(const char *line, struct batch *b, char **cause)
 	return 0;
 }
 
-/* Make every directory of path (mkdir -p). */
-static int
-mkdirs(const char *path, char **cause)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return util_fail(cause, -errno, "%s: %s", buf, strerror(errno));
-			if ((*p = c) == '\0')
-				break;
-		}
-	}
-	return 0;
-}
-
 /*
  * Save what the page looked like when step failed: a screenshot and the page
  * source, numbered in the run's diagnostics directory. The paths go into the
@@ -188,7 +196,7 @@ diagnose(const struct batch *b, struct waweb *w, unsigned *seq, char **png, char
 	char *c = NULL;
 
 	*png = *html = NULL;
-	if (w->wd == NULL || mkdirs(b->diagnostics, &c) < 0) {
+	if (w->wd == NULL || util_mkdirs(b->diagnostics, 0700, &c) < 0) {
 		free(c);
 		return;
 	}
@@ -304,8 +312,9 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 			emit("ready", "key", key, NULL);
 			if ((go = await_go(key)) < 0) {
 				waweb_cancel(w);
-				emit("failed", "key", key, "chat", chat, "step", "ready",
-				    "reason", "the parent went away before it said go; nothing sent", NULL);
+				emit("failed", "key", key, "chat", chat, "step", "ready", "reason", stopping ?
+				    "stopped before the go; nothing sent" :
+				    "the parent went away before it said go; nothing sent", NULL);
 				return WHATSAPP_EXIT_BROWSER;
 			}
 			if (go == 0) {
@@ -324,8 +333,8 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 			 * failure after the click (the browser gone, no tick in
 			 * time) may hide a message that went.
 			 */
-			pressed = !(strcmp(waweb_step(w), "send") == 0 && !browser_failed(e)) &&
-			    !(strcmp(waweb_step(w), "upload") == 0 && e == -EIO);
+			pressed = !(strcmp(waweb_step(w), "send") == 0 && (e == -ETIME || e == -EBUSY)) &&
+			    e != -EBADMSG;
 		}
 		/* A browser that stopped answering cannot take a screenshot either: it would only wait again. */
 		if (!browser_failed(e))
@@ -344,18 +353,27 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 			enum waweb_screen screen;
 			char *c = NULL;
 
-			if ((e = waweb_open(w, b->url, &screen, &c)) < 0 || screen != WAWEB_SCREEN_APP) {
-				emit("error", "step", waweb_step(w), "reason", c ? c : "the page shows the QR code again", NULL);
+			if ((e = waweb_open(w, b->url, &screen, &c)) < 0) {
+				emit("error", "step", waweb_step(w), "reason", c, NULL);
 				free(c);
 				return WHATSAPP_EXIT_BROWSER;
+			}
+			if (screen == WAWEB_SCREEN_QR) {
+				/* Logged out in the middle of the batch. */
+				if (waweb_save_qr(w, b->qr, &c) == 0)
+					emit("needs-login", "qr", b->qr, NULL);
+				else
+					emit("error", "step", "qr", "reason", c, NULL);
+				free(c);
+				return WHATSAPP_EXIT_LOGIN;
 			}
 		}
 	}
 	return failed ? WHATSAPP_EXIT_FAILED : WHATSAPP_EXIT_SENT;
 }
 
-int
-main(int argc, char **argv)
+static int
+run(int argc, char **argv)
 {
 	struct webdriver_options wo = { 0 };
 	struct webdriver *wd = NULL;
@@ -414,7 +432,7 @@ main(int argc, char **argv)
 	wo.start_timeout_ms = 60000;
 	wo.command_timeout_ms = b.t.step_ms + 10000;
 	wo.page_load_timeout_ms = b.t.load_ms;
-	if ((e = mkdirs(b.profile, &cause)) < 0 || (e = webdriver_start(&wo, &wd, &cause)) < 0) {
+	if ((e = util_mkdirs(b.profile, 0700, &cause)) < 0 || (e = webdriver_start(&wo, &wd, &cause)) < 0) {
 		emit("error", "step", "start", "reason", cause, NULL);
 		code = WHATSAPP_EXIT_BROWSER;
 		goto out;
@@ -432,14 +450,16 @@ main(int argc, char **argv)
 		    "sandbox", wo.no_sandbox ? "off: running as root" : "on", NULL);
 	}
 	if ((e = waweb_open(&w, b.url, &screen, &cause)) < 0) {
-		diagnose(&b, &w, &seq, &png, &html);
+		if (!browser_failed(e))
+			diagnose(&b, &w, &seq, &png, &html);
 		emit("error", "step", waweb_step(&w), "reason", cause, "screenshot", png, "source", html, NULL);
 		code = WHATSAPP_EXIT_BROWSER;
 		goto out;
 	}
 	if (screen == WAWEB_SCREEN_QR) {
 		if ((e = waweb_save_qr(&w, b.qr, &cause)) < 0) {
-			diagnose(&b, &w, &seq, &png, &html);
+			if (!browser_failed(e))
+				diagnose(&b, &w, &seq, &png, &html);
 			emit("error", "step", "qr", "reason", cause, "screenshot", png, "source", html, NULL);
 			code = WHATSAPP_EXIT_BROWSER;
 			goto out;
@@ -466,17 +486,22 @@ out:
 	free(cause);
 	json_decref(b.root);
 	curl_global_cleanup();
-	/* Over a socket (salesd-whatsapp.socket) the parent cannot see the exit status: say it. */
-	{
-		json_t *o = json_pack("{s:s, s:i}", "event", "exit", "status", code);
-		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	return code;
+}
 
-		if (text != NULL) {
-			printf("%s\n", text);
-			fflush(stdout);
-		}
-		free(text);
-		json_decref(o);
+int
+main(int argc, char **argv)
+{
+	int code = run(argc, argv);
+	json_t *o = json_pack("{s:s, s:i}", "event", "exit", "status", code);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	/* Over a socket (salesd-whatsapp.socket) the parent cannot see the exit status: say it. */
+	if (text != NULL) {
+		printf("%s\n", text);
+		fflush(stdout);
 	}
+	free(text);
+	json_decref(o);
 	return code;
 }

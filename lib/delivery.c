@@ -106,7 +106,8 @@ delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delive
 	const char *state;
 	int e;
 
-	if ((e = exec(c, "UPDATE delivery SET state = 'unknown', updated_at = now() WHERE report = $1 AND period = $2 "
+	/* updated_at stays: the daily cap counts this delivery on the day it was begun. */
+	if ((e = exec(c, "UPDATE delivery SET state = 'unknown' WHERE report = $1 AND period = $2 "
 	    "AND store = $3 AND channel = $4 AND recipient = $5 AND state = 'sending'", 5, p, NULL, cause)) < 0 ||
 	    (e = exec(c, "SELECT state FROM delivery WHERE report = $1 AND period = $2 AND store = $3 "
 	    "AND channel = $4 AND recipient = $5", 5, p, &res, cause)) < 0)
@@ -133,4 +134,15 @@ delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *
 	*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
+}
+
+int
+delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, reason };
+
+	return exec(c, "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, reply) "
+	    "VALUES ($1, $2, $3, $4, $5, 'failed', $6) "
+	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
+	    "reply = $6, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed'", 6, p, NULL, cause);
 }

@@ -55,6 +55,13 @@ int delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum de
 /* Deliveries over channel that went out (or may have) today, midnight to midnight in time zone tz. */
 int delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *n, char **cause);
 
+/*
+ * Record a delivery that failed before anything could go out (not begun):
+ * a new row or a failed one becomes "failed" with reason; any other row
+ * (sent, unknown, sending) is left as it is.
+ */
+int delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, char **cause);
+
 /* Record the outcome of a send begun with DELIVERY_SEND: sent or failed, with the reply. */
 int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause);
 

@@ -16,31 +16,6 @@
 #include "util.h"
 #include "xlsx.h"
 
-/* mkdir -p, with the path in the message when it fails. */
-static int
-make_dirs(const char *path, char **cause)
-{
-	char *p = strdup(path);
-	int e = 0;
-
-	if (p == NULL)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	for (char *s = p + 1; e == 0; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			e = util_fail(cause, -errno, "cannot create %s: %s", p, strerror(errno));
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return e;
-}
-
 /* Flush a finished file to disk before it replaces the old one. */
 static int
 sync_file(const char *path, char **cause)
@@ -97,7 +72,7 @@ render_report(const struct config *cfg, const struct period *p, const char *stor
 	c = NULL;
 	res->empty = report_is_empty(r);
 	res->sales = r->total.sales;
-	if ((e = make_dirs(f->dir, cause)) < 0)
+	if ((e = util_mkdirs(f->dir, 0755, cause)) < 0)
 		goto out;
 	/* Hidden names that no reader of the directory mistakes for a report. */
 	snprintf(tmp_pdf, sizeof tmp_pdf, "%s/.%s.pdf.%d.tmp", f->dir, f->scope, (int)getpid());

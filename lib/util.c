@@ -262,3 +262,29 @@ util_now_realtime_usec(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
+
+int
+util_mkdirs(const char *path, unsigned int mode, char **cause)
+{
+	char *p;
+	int e = 0;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((p = strdup(path)) == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (char *s = p + 1; e == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+			e = util_fail(cause, -errno, "cannot create %s: %s", p, strerror(errno));
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return e;
+}

@@ -54,6 +54,9 @@ const char *util_suggest(const char *word, const char *const *candidates);
  */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* mkdir -p path, new directories with mode; 0 or -errno with the directory in *cause. */
+int util_mkdirs(const char *path, unsigned int mode, char **cause);
+
 /* Monotonic and real-time clocks in microseconds. */
 unsigned long long util_now_monotonic_usec(void);
 long long util_now_realtime_usec(void);

@@ -104,8 +104,14 @@ waweb_dialog_text(struct waweb *w)
 		for (char *p = text; *p != '\0'; p++)
 			if (*p == '\n' || *p == '\r' || *p == '\t')
 				*p = ' ';
-		if (strlen(text) > 160)
-			strcpy(text + 157, "...");
+		if (strlen(text) > 160) {
+			size_t cut = 157;
+
+			/* Not inside a UTF-8 character. */
+			while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+				cut--;
+			strcpy(text + cut, "...");
+		}
 	}
 	free(el);
 	return text;
@@ -119,7 +125,7 @@ step_timeout(struct waweb *w, int last, const char *css, unsigned long ms, char 
 	int e;
 
 	if (last == -EBUSY)
-		e = util_fail(cause, -ETIME, "%s: something covers the page%s%s%s and no [whatsapp] "
+		e = util_fail(cause, -EBUSY, "%s: something covers the page%s%s%s and no [whatsapp] "
 		    "selector_popup_close matches a button that closes it (%.1f s)", w->step,
 		    dialog ? ": a dialog \"" : "", dialog ? dialog : "", dialog ? "\"" : "", ms / 1000.0);
 	else
@@ -404,16 +410,16 @@ waweb_cancel(struct waweb *w)
 	free(el);
 }
 
-static size_t
-count(struct waweb *w, const char *css)
+static int
+count(struct waweb *w, const char *css, size_t *n, char **cause)
 {
 	char **els = NULL;
-	size_t n = 0;
+	int e;
 
-	if (webdriver_find_all(w->wd, css, &els, &n, NULL) < 0)
-		return 0;
-	util_strv_free(els);
-	return n;
+	*n = 0;
+	if ((e = webdriver_find_all(w->wd, css, &els, n, cause)) == 0)
+		util_strv_free(els);
+	return e;
 }
 
 /* The last outgoing bubble once there are more than n0 and it shows name. */
@@ -436,6 +442,10 @@ new_bubble(struct waweb *w, size_t n0, const char *name, char **bubble, char **t
 	else if (e == 0)
 		e = -ENOENT;
 	util_strv_free(els);
+	if (e < 0) {
+		free(*text);
+		*text = NULL;
+	}
 	return e;
 }
 
@@ -445,12 +455,14 @@ waweb_send(struct waweb *w, const char *file, char **evidence, char **cause)
 	const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	unsigned long long end;
 	char *bubble = NULL, *text = NULL, *tick = NULL, *icon = NULL;
-	size_t n0 = count(w, w->sel.message_out);
+	size_t n0;
 	int e;
 
 	*evidence = NULL;
 	w->step = "send";
-	if ((e = wait_click(w, w->sel.send, w->t.step_ms, cause)) < 0)
+	/* The bubbles before: the new one is the one after them. */
+	if ((e = count(w, w->sel.message_out, &n0, cause)) < 0 ||
+	    (e = wait_click(w, w->sel.send, w->t.step_ms, cause)) < 0)
 		return e;
 
 	w->step = "confirm";
@@ -465,8 +477,6 @@ waweb_send(struct waweb *w, const char *file, char **evidence, char **cause)
 			goto out;
 		}
 		free(c);
-		free(text);
-		text = NULL;
 		if (expired(end)) {
 			e = util_fail(cause, -ETIME, "confirm: no new message (%s) showing \"%s\" within %.1f s",
 			    w->sel.message_out, name, w->t.step_ms / 1000.0);
@@ -485,7 +495,7 @@ waweb_send(struct waweb *w, const char *file, char **evidence, char **cause)
 			break;
 		if (e == -ENOENT && webdriver_find_in(w->wd, bubble, w->sel.failed, &tick, NULL) == 0) {
 			free(c);
-			e = util_fail(cause, -EIO, "upload: WhatsApp marks the message \"%s\" as not sent (%s)",
+			e = util_fail(cause, -EBADMSG, "upload: WhatsApp marks the message \"%s\" as not sent (%s)",
 			    name, w->sel.failed);
 			goto out;
 		}
@@ -498,10 +508,7 @@ waweb_send(struct waweb *w, const char *file, char **evidence, char **cause)
 			/* The list re-rendered: the same bubble is the last one again. */
 			free(bubble);
 			free(text);
-			if (new_bubble(w, n0, name, &bubble, &text, NULL) < 0) {
-				bubble = NULL;
-				text = NULL;
-			}
+			new_bubble(w, n0, name, &bubble, &text, NULL);
 		}
 		if (expired(end)) {
 			e = util_fail(cause, -ETIME, "upload: the message \"%s\" shows no sent tick (%s) within %.0f s",

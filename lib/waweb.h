@@ -8,7 +8,7 @@
  * Every element is found by a CSS selector from the configuration ([whatsapp]
  * selector_*), so a change on WhatsApp's side is mended by editing the
  * configuration, not this code. Each step has its own time-out (-ETIME when
- * it runs out); -ETIMEDOUT and -ECONNRESET mean the browser itself stopped
+ * it runs out, -EBUSY when something kept covering the element); -ETIMEDOUT and -ECONNRESET mean the browser itself stopped
  * answering. waweb_step() names the step that failed, for the diagnostics.
  *
  * Blocking: for the salesd-whatsapp child only.
@@ -88,8 +88,9 @@ void waweb_cancel(struct waweb *w);
 /*
  * Press Send and wait for a new outgoing bubble that shows the file's name
  * and then the sent tick. *evidence (caller frees) says what was seen.
- * -EIO when the bubble shows the failure mark; -ETIME when the tick does
- * not come within send_ms.
+ * -EBADMSG when the bubble shows WhatsApp's failure mark (surely not sent);
+ * -ETIME when the tick does not come within send_ms. A step whose element
+ * stays covered (a pop-up nothing closes) fails with -EBUSY.
  */
 int waweb_send(struct waweb *w, const char *file, char **evidence, char **cause);
 

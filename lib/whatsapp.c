@@ -59,27 +59,6 @@ child_path(void)
 	return util_strdup(SALESD_LIBEXECDIR "/salesd-whatsapp");
 }
 
-static int
-mkdir_p(const char *path, char **cause)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return util_fail(cause, -ENAMETOOLONG, "%s: path too long", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return util_fail(cause, -errno, "%s: %s", buf, strerror(errno));
-			if ((*p = c) == '\0')
-				break;
-		}
-	}
-	return 0;
-}
-
 /* Write text to path atomically (aside, then renamed). */
 static int
 write_atomic(const char *path, const char *text, size_t len, char **cause)
@@ -159,7 +138,7 @@ lock_profile(const struct config *cfg, int *fd, char **cause)
 	*fd = -1;
 	if (dir == NULL || path == NULL)
 		e = util_fail(cause, -ENOMEM, "out of memory");
-	else if ((e = mkdir_p(dir, cause)) == 0) {
+	else if ((e = util_mkdirs(dir, 0700, cause)) == 0) {
 		if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 			e = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 		else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
@@ -300,8 +279,14 @@ child_kill(struct child *ch, const char *why)
 {
 	if (ch->timed_out == NULL)
 		ch->timed_out = why;
-	if (ch->exited)
+	if (ch->exited) {
+		/* Gone, but something of its group still holds the output open: stop waiting for it. */
+		if (!ch->eof) {
+			ch->eof = true;
+			close_all(ch);
+		}
 		return;
+	}
 	if (!ch->spawned) {
 		/* Closing the connection stops the child; its unit's end takes the browser with it. */
 		ch->exited = ch->eof = true;
@@ -358,7 +343,17 @@ child_line(struct child *ch, char *line)
 		ch->exit_event = (int)json_integer_value(json_object_get(ev, "status"));
 	/* Any event is a sign of life: the per-send limit starts again. */
 	uv_timer_again(&ch->silence);
-	if (ch->on_event(ch->arg, ev, &reply) == 0 && reply != NULL && !ch->exited)
+	if (ch->timed_out != NULL && json_is_string(json_object_get(ev, "key")) &&
+	    strcmp(json_string_value(json_object_get(ev, "event")) ? json_string_value(json_object_get(ev, "event")) :
+	    "", "ready") == 0) {
+		/* Being stopped: nothing more goes out, and the ledger is not told it might. */
+		json_t *o = json_pack("{s:O}", "skip", json_object_get(ev, "key"));
+
+		reply = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+	} else
+		ch->on_event(ch->arg, ev, &reply);
+	if (reply != NULL && !ch->exited)
 		child_write(ch, reply);
 	free(reply);
 	json_decref(ev);
@@ -441,6 +436,8 @@ connected(uv_connect_t *req, int status)
 {
 	struct child *ch = req->data;
 
+	if (status == UV_ECANCELED || ch->timed_out != NULL)
+		return;         /* stopped while connecting: close_all has run */
 	if (status < 0) {
 		ch->connect_error = util_strdup(uv_strerror(status));
 		ch->exited = ch->eof = true;
@@ -466,6 +463,8 @@ child_run(json_t *batch, const char *socket, unsigned long silence_ms, unsigned 
 	int e;
 
 	*killed = NULL;
+	/* A child gone while a reply is on its way must not take the task with it. */
+	signal(SIGPIPE, SIG_IGN);
 	if (path == NULL || line == NULL) {
 		free(path);
 		free(line);
@@ -702,23 +701,22 @@ batch_event(void *arg, json_t *ev, char **reply)
 		    jstr(ev, "evidence") ? jstr(ev, "evidence") : "confirmed"));
 	} else if (strcmp(event, "failed") == 0 && s != NULL) {
 		const char *reason = jstr(ev, "reason") ? jstr(ev, "reason") : "failed";
-		enum delivery_decision d = DELIVERY_SEND;
 
 		s->done = true;
 		b->res->failed++;
 		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
-		if ((s->begun || delivery_begin(b->c, &s->k, NULL, b->force, &d, &cause) == 0) && d == DELIVERY_SEND &&
-		    delivery_finish(b->c, &s->k, false, reason, &cause) < 0)
-			note_error(b, cause);
-		else if (cause != NULL)
+		if ((s->begun ? delivery_finish(b->c, &s->k, false, reason, &cause) :
+		    delivery_fail(b->c, &s->k, reason, &cause)) < 0)
 			note_error(b, cause);
 		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s%s%s", s->k.recipient, reason,
 		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
 		    jstr(ev, "source") ? ", page source " : "", jstr(ev, "source") ? jstr(ev, "source") : ""));
 	} else if (strcmp(event, "unsure") == 0 && s != NULL) {
-		/* Send was pressed and then the browser failed: the row stays "sending" (unknown from now on). */
+		/* Send was pressed and then something failed: the row stays "sending" (unknown from now on). */
+		s->done = true;
 		b->res->failed++;
-		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s", s->k.recipient,
+		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s; Send was pressed, so whether the "
+		    "message went is unknown: it is not sent again unless forced%s%s", s->k.recipient,
 		    jstr(ev, "reason") ? jstr(ev, "reason") : "failed after Send",
 		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : ""));
 	} else if (strcmp(event, "error") == 0) {
@@ -743,7 +741,7 @@ outbox_copy(const struct config *cfg, const char *pdf, const char *name, char **
 	*out = NULL;
 	if (dir == NULL || (*out = util_printf("%s/%s", dir, name)) == NULL)
 		e = util_fail(cause, -ENOMEM, "out of memory");
-	else if ((e = mkdir_p(dir, cause)) == 0) {
+	else if ((e = util_mkdirs(dir, 0700, cause)) == 0) {
 		if ((e = util_read_file(pdf, 512u << 20, &data, &len)) < 0)
 			e = util_fail(cause, e, "%s: %s; the report job renders it first", pdf, strerror(-e));
 		else
@@ -817,7 +815,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		if (d != DELIVERY_SEND) {
 			res->before++;
 			say(progress, arg, d == DELIVERY_UNKNOWN ? LOG_WARNING : LOG_INFO, util_printf("\"%s\": %s", chats[i],
-			    d == DELIVERY_UNKNOWN ? "a earlier batch stopped after pressing Send, so it may have gone; "
+			    d == DELIVERY_UNKNOWN ? "an earlier batch stopped after pressing Send, so it may have gone; "
 			    "not sent again (--force sends it)" : "sent before"));
 			continue;
 		}
@@ -834,7 +832,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	}
 	if (res->capped)
 		say(progress, arg, LOG_WARNING, util_printf("the daily cap of %lld WhatsApp messages ([whatsapp] daily_cap) "
-		    "is reached (%lld sent today); %zu chat%s wait for tomorrow", cap, today, res->capped,
+		    "is reached (%lld sent today); %zu chat%s wait for tomorrow", cap, today + (long long)b.n, res->capped,
 		    res->capped == 1 ? "" : "s"));
 	if (b.n == 0) {
 		e = res->capped ? util_fail(cause, -EAGAIN, "daily cap reached; %zu chat%s still to send", res->capped,
