@@ -1,12 +1,16 @@
 """Shared pieces of the Python integration suites (test_etl.py,
-test_reports.py): psql against the ctest PostgreSQL cluster, the POS API
-simulator on 127.0.0.1, and salesgen's CSV for a day.
+test_reports.py, the fixture servers' suites): psql against the ctest
+PostgreSQL cluster, the POS API simulator on 127.0.0.1, salesgen's CSV for a
+day, and the --exit-with-parent check of a fixture server.
 
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM, SALESD_PGHOST.
 """
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 SALESD = os.environ.get("SALESD_BIN", "")
 SALESGEN = os.environ.get("SALESGEN", "")
@@ -41,6 +45,38 @@ def generate(gen, day, order_type, extra=()):
     return subprocess.run(args, check=True, capture_output=True).stdout
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def check_exits_with_parent(test, argv):
+    """A parent starts the server argv (with --exit-with-parent; it prints one line once it listens)
+    and is then killed: the server must go within 5 s."""
+    code = ("import json, subprocess, sys, time\n"
+            "p = subprocess.Popen(json.loads(sys.argv[1]), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+            "p.stdout.readline()\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code, json.dumps(list(argv) + ["--exit-with-parent"])],
+                              stdout=subprocess.PIPE, text=True)
+    test.addCleanup(lambda: parent.poll() is None and (parent.kill(), parent.wait()))
+    pid = int(parent.stdout.readline())
+    parent.stdout.close()
+    test.addCleanup(lambda: alive(pid) and os.kill(pid, signal.SIGKILL))
+    test.assertTrue(alive(pid))
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    test.assertFalse(alive(pid), "the server outlived its parent")
+
+
 def stop_process(proc):
     """Stop a server the test started: SIGTERM, then SIGKILL after 5 s; reap it."""
     if proc.poll() is None:
@@ -52,16 +88,18 @@ def stop_process(proc):
             proc.wait()
 
 
-class Sim:
-    """The POS API simulator on 127.0.0.1 serving salesgen options gen; stop() it."""
+class Server:
+    """A fixture server on 127.0.0.1 (argv) that prints "listening on URL" once it listens; stop() it.
+    With stderr=subprocess.PIPE its output goes into the error when it does not start."""
 
-    def __init__(self, gen, *options):
-        args = [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] + list(gen) + list(options)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, name, argv, stderr=subprocess.DEVNULL):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):
+            stop_process(self.proc)
+            err = self.proc.stderr.read() if self.proc.stderr else ""
             self.stop()
-            raise RuntimeError("simulator did not start: " + line + self.proc.stderr.read())
+            raise RuntimeError(f"{name} did not start: {line}{err}")
         self.url = line.split()[-1]
 
     def stop(self):
@@ -69,6 +107,14 @@ class Sim:
         for f in (self.proc.stdout, self.proc.stderr):
             if f:
                 f.close()
+
+
+class Sim(Server):
+    """The POS API simulator on 127.0.0.1 serving salesgen options gen; stop() it."""
+
+    def __init__(self, gen, *options):
+        super().__init__("the simulator", [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] +
+                         list(gen) + list(options), stderr=subprocess.PIPE)
 
 
 def make_ca(d):

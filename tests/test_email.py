@@ -29,7 +29,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Sim, make_ca, money, psql, require_env, stop_process  # noqa: E402
+from harness import PGHOST, SALESD, Server, Sim, make_ca, money, psql, require_env  # noqa: E402
 
 SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "292", "--stores", "8", "--products", "120", "--lines", "300"]
@@ -41,21 +41,12 @@ RECIPIENTS = {"*": ["boss@example.com", "cfo@example.com"], "Indiranagar": ["par
 ARCHIVE = "archive@example.com"
 
 
-class Smtp:
+class Smtp(Server):
     """tools/smtp-server on 127.0.0.1, stopped with the test."""
 
     def __init__(self, maildir, *options):
-        args = ["/usr/bin/python3", SMTP_SERVER, "--exit-with-parent", "--maildir", maildir] + list(options)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError("smtp-server did not start: " + line)
-        self.url = line.split()[-1]
-
-    def stop(self):
-        stop_process(self.proc)
-        self.proc.stdout.close()
+        super().__init__("smtp-server", ["/usr/bin/python3", SMTP_SERVER, "--exit-with-parent", "--maildir", maildir] +
+                         list(options))
 
 
 class EmailTest(unittest.TestCase):

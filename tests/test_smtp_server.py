@@ -32,7 +32,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import make_ca, stop_process  # noqa: E402
+from harness import check_exits_with_parent, make_ca, stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("SMTP_SERVER") or os.path.join(HERE, "..", "tools", "smtp-server")
@@ -69,15 +69,6 @@ def children(pid):
         if int(fields[1]) == pid:
             out.append(int(stat.split("/")[2]))
     return out
-
-
-def alive(pid):
-    """True while pid exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Server:
@@ -483,29 +474,7 @@ class SmtpServerTest(unittest.TestCase):
                 c.close()
 
     def test_exit_with_parent(self):
-        # A parent that starts the server, waits until it listens, and is then killed.
-        code = ("import subprocess, sys, time\n"
-                "p = subprocess.Popen([sys.argv[1], '--exit-with-parent'], stdout=subprocess.PIPE,\n"
-                "                     stderr=subprocess.DEVNULL)\n"
-                "p.stdout.readline()\n"
-                "print(p.pid, flush=True)\n"
-                "time.sleep(60)\n")
-        parent = subprocess.Popen([sys.executable, "-c", code, SERVER], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: parent.poll() is None and (parent.kill(), parent.wait()))
-        pid = int(parent.stdout.readline())
-        parent.stdout.close()
-
-        def kill_server():
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.addCleanup(kill_server)
-        self.assertTrue(alive(pid))
-        parent.kill()
-        parent.wait()
-        deadline = time.monotonic() + 5
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertFalse(alive(pid))
+        check_exits_with_parent(self, [SERVER])
 
     def test_bad_options(self):
         for args in (["--tls-cert", self.tls[1]], ["--implicit-tls"], ["--username", "u"],

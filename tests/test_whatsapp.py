@@ -34,7 +34,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Sim, money, psql, require_env, stop_process  # noqa: E402
+from harness import PGHOST, SALESD, Server, Sim, money, psql, require_env, stop_process  # noqa: E402
 
 WHATSAPP_WEB = os.environ.get("WHATSAPP_WEB", "")
 GEN = ["--seed", "733", "--stores", "8", "--products", "120", "--lines", "300"]
@@ -43,18 +43,12 @@ COMPANY = "Sharma & Sons"
 CHATS = ["Management", "Store Partners", "Regional Heads"]
 
 
-class Web:
+class Web(Server):
     """tools/whatsapp-web on 127.0.0.1, stopped with the test class."""
 
     def __init__(self, uploads, *options):
-        args = ["/usr/bin/python3", WHATSAPP_WEB, "--exit-with-parent", "--uploads", uploads,
-                "--chats", ",".join(CHATS + ["Family"])] + list(options)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError("whatsapp-web did not start: " + line)
-        self.url = line.split()[-1]
+        super().__init__("whatsapp-web", ["/usr/bin/python3", WHATSAPP_WEB, "--exit-with-parent", "--uploads",
+                                          uploads, "--chats", ",".join(CHATS + ["Family"])] + list(options))
 
     def call(self, path, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -70,10 +64,6 @@ class Web:
 
     def fault(self, **f):
         return self.call("/control/fault", f)
-
-    def stop(self):
-        stop_process(self.proc)
-        self.proc.stdout.close()
 
 
 def leftovers(root, keep=()):

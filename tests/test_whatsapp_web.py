@@ -36,7 +36,7 @@ import unittest
 from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import stop_process  # noqa: E402
+from harness import check_exits_with_parent, stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("WHATSAPP_WEB") or os.path.join(HERE, "..", "tools", "whatsapp-web")
@@ -44,15 +44,6 @@ PAGE = os.path.join(HERE, "fixtures", "whatsapp-web")
 DEFAULT_CHATS = ["Management (old)", "Management", "Store Partners (old)", "Store Partners",
                  "Family (old)", "Family"]
 NO_FAULTS = {"popup": "none", "upload": "ok", "slow": 0.0, "hang": "none"}
-
-
-def alive(pid):
-    """True while pid exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Reply:
@@ -439,30 +430,7 @@ class WhatsAppWebTest(unittest.TestCase):
                     http.client.HTTPConnection("127.0.0.1", srv.port, timeout=2).connect()
 
     def test_exit_with_parent(self):
-        # A parent that starts the server, waits until it listens, and is then killed.
-        code = ("import subprocess, sys, time\n"
-                "p = subprocess.Popen([sys.argv[1], '--uploads', sys.argv[2], '--exit-with-parent'],\n"
-                "                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
-                "p.stdout.readline()\n"
-                "print(p.pid, flush=True)\n"
-                "time.sleep(60)\n")
-        parent = subprocess.Popen([sys.executable, "-c", code, SERVER, self.uploads], stdout=subprocess.PIPE,
-                                  text=True)
-        self.addCleanup(lambda: parent.poll() is None and (parent.kill(), parent.wait()))
-        pid = int(parent.stdout.readline())
-        parent.stdout.close()
-
-        def kill_server():
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.addCleanup(kill_server)
-        self.assertTrue(alive(pid))
-        parent.kill()
-        parent.wait()
-        deadline = time.monotonic() + 5
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertFalse(alive(pid))
+        check_exits_with_parent(self, [SERVER, "--uploads", self.uploads])
 
     def test_bad_options(self):
         for args in ([], ["--uploads", self.uploads, "--qr-rotate", "0"],
