@@ -223,6 +223,8 @@ struct child {
 	uv_process_t proc;
 	uv_pipe_t in, out;              /* spawned: its stdin and stdout; by socket: out is the connection */
 	uv_connect_t connect;
+	uv_shutdown_t shutdown;
+	bool shut;                      /* by socket: our side shut down (being stopped) */
 	bool spawned;                   /* a process of ours (else a connection to salesd-whatsapp.socket) */
 	int exit_event;                 /* by socket: the status its "exit" event gave, -1 none */
 	char *connect_error;
@@ -288,9 +290,22 @@ child_kill(struct child *ch, const char *why)
 		return;
 	}
 	if (!ch->spawned) {
-		/* Closing the connection stops the child; its unit's end takes the browser with it. */
-		ch->exited = ch->eof = true;
-		close_all(ch);
+		/*
+		 * Shutting our side down stops the child (it watches for the
+		 * hang-up) and its unit's end takes the browser with it; what it
+		 * said until then is still read. After the grace, or when the
+		 * shutdown is impossible (still connecting), the connection closes.
+		 */
+		if (!ch->shut && uv_is_writable((uv_stream_t *)&ch->out) &&
+		    uv_shutdown(&ch->shutdown, (uv_stream_t *)&ch->out, NULL) == 0)
+			ch->shut = true;
+		else if (!ch->shut) {
+			ch->exited = ch->eof = true;
+			close_all(ch);
+			return;
+		}
+		if (!uv_is_active((uv_handle_t *)&ch->grace))
+			uv_timer_start(&ch->grace, on_grace, ch->grace_ms, 0);
 		return;
 	}
 	kill(-ch->pid, SIGTERM);
@@ -303,7 +318,10 @@ on_grace(uv_timer_t *t)
 {
 	struct child *ch = t->data;
 
-	if (!ch->exited)
+	if (!ch->spawned) {
+		ch->exited = ch->eof = true;
+		close_all(ch);
+	} else if (!ch->exited)
 		kill(-ch->pid, SIGKILL);
 }
 

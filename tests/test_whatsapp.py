@@ -419,6 +419,19 @@ class WhatsAppTest(unittest.TestCase):
         self.send(conf)
         self.assertEqual([u["chat"] for u in self.uploads()], ["Management"])
         self.assertEqual(self.ledger()["Management"][0], "sent")
+        # A batch that runs out of time: the task shuts the connection, the child takes its browser down.
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        self.web.fault(upload="stall")
+        stalled = self.config("socket-stall", chats=("Management",), socket=sock, batch_timeout="8s",
+                              send_timeout="60s")
+        r = self.send(stalled, expect=75)
+        self.assertIn("batch_timeout", r.stderr)
+        self.assertEqual(self.ledger()["Management"][0], "sending")
+        deadline = time.monotonic() + 10
+        while leftovers(self.root, keep=(self.web.proc.pid, act.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(leftovers(self.root, keep=(self.web.proc.pid, act.pid)), [])
+        self.web.fault(upload="ok")
         stop_process(act)
         # Nobody listening: a passing failure that names the socket.
         psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
