@@ -7,9 +7,12 @@ Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM, SALESD_PGHOST.
 """
 import json
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 SALESD = os.environ.get("SALESD_BIN", "")
@@ -89,32 +92,47 @@ def stop_process(proc):
 
 
 class Server:
-    """A fixture server on 127.0.0.1 (argv) that prints "listening on URL" once it listens; stop() it.
-    With stderr=subprocess.PIPE its output goes into the error when it does not start."""
+    """A fixture server on 127.0.0.1 (argv) that prints "listening on URL" once it listens (within 15 s).
+    Its stderr goes to a log file (log()) in log_dir, or in /tmp and removed by stop(). stop() it."""
 
-    def __init__(self, name, argv, stderr=subprocess.DEVNULL):
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on "):
+    def __init__(self, name, argv, log_dir=None):
+        fd, self.errpath = tempfile.mkstemp(prefix=f"{name}-", suffix=".log", dir=log_dir)
+        self.own_log = log_dir is None
+        self.err = os.fdopen(fd, "w")
+        self.rest = None
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err, text=True)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
+        line = self.proc.stdout.readline() if ready else ""
+        m = re.fullmatch(r"listening on (\S+?:(\d+)/?)\n?", line)
+        if m is None:
             stop_process(self.proc)
-            err = self.proc.stderr.read() if self.proc.stderr else ""
+            log = self.log()
             self.stop()
-            raise RuntimeError(f"{name} did not start: {line}{err}")
-        self.url = line.split()[-1]
+            raise RuntimeError(f"{name} did not start: {line!r}\n{log}")
+        self.url, self.port = m.group(1), int(m.group(2))
+
+    def log(self):
+        with open(self.errpath) as f:
+            return f.read()
 
     def stop(self):
+        """Stop it (SIGTERM, then SIGKILL); what it printed on stdout after the first line."""
         stop_process(self.proc)
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f:
-                f.close()
+        if self.rest is None and self.proc.stdout:
+            self.rest = self.proc.stdout.read()
+            self.proc.stdout.close()
+        self.err.close()
+        if self.own_log and os.path.exists(self.errpath):
+            os.unlink(self.errpath)
+        return self.rest
 
 
 class Sim(Server):
     """The POS API simulator on 127.0.0.1 serving salesgen options gen; stop() it."""
 
     def __init__(self, gen, *options):
-        super().__init__("the simulator", [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] +
-                         list(gen) + list(options), stderr=subprocess.PIPE)
+        super().__init__("sales-api-sim", [sys.executable, SIM, "--salesgen", SALESGEN, "--exit-with-parent"] +
+                         list(gen) + list(options))
 
 
 def make_ca(d):

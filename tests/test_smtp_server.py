@@ -20,7 +20,6 @@ import base64
 import glob
 import json
 import os
-import select
 import signal
 import smtplib
 import socket
@@ -32,7 +31,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check_exits_with_parent, make_ca, stop_process  # noqa: E402
+from harness import Server as FixtureServer, check_exits_with_parent, make_ca  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("SMTP_SERVER") or os.path.join(HERE, "..", "tools", "smtp-server")
@@ -71,35 +70,11 @@ def children(pid):
     return out
 
 
-class Server:
-    """tools/smtp-server on 127.0.0.1; stop() it."""
+class Server(FixtureServer):
+    """tools/smtp-server on 127.0.0.1, its log in tmp; stop() it."""
 
     def __init__(self, tmp, *options):
-        fd, self.errpath = tempfile.mkstemp(prefix="smtp-server-", suffix=".log", dir=tmp)
-        self.err = os.fdopen(fd, "w")
-        self.proc = subprocess.Popen([SERVER, "--exit-with-parent"] + list(options), stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.startswith("listening on "):
-            self.stop()
-            raise RuntimeError(f"smtp-server did not start: {line!r}\n{self.log()}")
-        self.url = line.split()[-1]
-        self.port = int(self.url.rsplit(":", 1)[1])
-        self.rest = None
-
-    def log(self):
-        with open(self.errpath) as f:
-            return f.read()
-
-    def stop(self):
-        """Stop it (SIGTERM, then SIGKILL); what it printed on stdout after the first line."""
-        stop_process(self.proc)
-        if self.rest is None and self.proc.stdout:
-            self.rest = self.proc.stdout.read()
-            self.proc.stdout.close()
-        self.err.close()
-        return self.rest
+        super().__init__("smtp-server", [SERVER, "--exit-with-parent"] + list(options), log_dir=tmp)
 
 
 class SmtpServerTest(unittest.TestCase):

@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -36,7 +35,7 @@ import unittest
 from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check_exits_with_parent, stop_process  # noqa: E402
+from harness import Server as FixtureServer, check_exits_with_parent  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("WHATSAPP_WEB") or os.path.join(HERE, "..", "tools", "whatsapp-web")
@@ -54,39 +53,14 @@ class Reply:
         return json.loads(self.body)
 
 
-class Server:
-    """tools/whatsapp-web on 127.0.0.1; stop() it."""
+class Server(FixtureServer):
+    """tools/whatsapp-web on 127.0.0.1, its log in tmp; stop() it."""
 
     def __init__(self, tmp, *options):
-        fd, self.errpath = tempfile.mkstemp(prefix="whatsapp-web-", suffix=".log", dir=tmp)
-        self.err = os.fdopen(fd, "w")
-        self.proc = subprocess.Popen([SERVER, "--exit-with-parent"] + list(options), stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.startswith("listening on "):
+        super().__init__("whatsapp-web", [SERVER, "--exit-with-parent"] + list(options), log_dir=tmp)
+        if not re.fullmatch(r"http://127\.0\.0\.1:\d+/", self.url):
             self.stop()
-            raise RuntimeError(f"whatsapp-web did not start: {line!r}\n{self.log()}")
-        self.url = line.split()[-1]
-        m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", self.url)
-        if not m:
-            self.stop()
-            raise RuntimeError(f"whatsapp-web: unexpected first line {line!r}")
-        self.port = int(m.group(1))
-        self.rest = None
-
-    def log(self):
-        with open(self.errpath) as f:
-            return f.read()
-
-    def stop(self):
-        """Stop it (SIGTERM, then SIGKILL); what it printed on stdout after the first line."""
-        stop_process(self.proc)
-        if self.rest is None and self.proc.stdout:
-            self.rest = self.proc.stdout.read()
-            self.proc.stdout.close()
-        self.err.close()
-        return self.rest
+            raise RuntimeError(f"whatsapp-web: unexpected first line: listening on {self.url}")
 
     def request(self, method, path, params=None, body=None, timeout=10):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
