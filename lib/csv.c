@@ -8,6 +8,7 @@
  * case (unquoted fields) costs little per byte.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@
 
 #include "csv.h"
 #include "util.h"
+
+/* Decided by the first record end: a lone CR is a line end in old Mac files only. */
+enum csv_line_end {
+	CSV_ENDS_UNKNOWN,
+	CSV_ENDS_LF,            /* LF or CRLF: a lone CR outside quotes is a broken record */
+	CSV_ENDS_CR,            /* lone CR (LF still ends a record too) */
+};
 
 enum csv_state {
 	CSV_FIELD_START,        /* at the start of a field */
@@ -36,6 +44,9 @@ struct csv {
 	unsigned char bom[3];
 	size_t nbom;
 	bool in_record;         /* a byte of the record has been seen */
+	enum csv_line_end ends; /* how records end in this input, once known */
+	bool too_long;          /* the record passed CSV_RECORD_MAX: its bytes are no longer kept */
+	bool too_wide;          /* the record passed CSV_FIELDS_MAX: its fields are no longer kept */
 	/* The record: raw bytes, values, and where each value starts. */
 	char *raw;
 	size_t rawlen, rawcap;
@@ -96,19 +107,23 @@ grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static int
-too_long(struct csv *p, char **cause)
-{
-	return util_fail(cause, -EBADMSG, "line %llu: a record longer than %d bytes; "
-	    "is this a CSV file?", (unsigned long long)p->record_line, CSV_RECORD_MAX);
-}
+static void set_problem(struct csv *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Append n raw bytes of the record. */
+/*
+ * Append n raw bytes of the record. Past CSV_RECORD_MAX the record is marked
+ * broken and its further bytes are dropped (memory stays bounded); parsing
+ * goes on, so the next record is found where the quoting says it starts.
+ */
 static int
 raw_add(struct csv *p, const char *s, size_t n, char **cause)
 {
-	if (p->rawlen + n > CSV_RECORD_MAX)
-		return too_long(p, cause);
+	if (p->too_long)
+		return 0;
+	if (p->rawlen + n > CSV_RECORD_MAX) {
+		p->too_long = true;
+		set_problem(p, "a record longer than %d bytes", CSV_RECORD_MAX);
+		n = CSV_RECORD_MAX - p->rawlen;
+	}
 	if (grow(&p->raw, &p->rawcap, p->rawlen + n + 1) < 0)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	memcpy(p->raw + p->rawlen, s, n);
@@ -120,6 +135,9 @@ raw_add(struct csv *p, const char *s, size_t n, char **cause)
 static int
 val_add(struct csv *p, const char *s, size_t n, char **cause)
 {
+	/* A broken record's values are not used: they need not grow any further. */
+	if (p->too_long || p->too_wide)
+		return 0;
 	if (grow(&p->val, &p->valcap, p->vallen + n + 1) < 0)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	memcpy(p->val + p->vallen, s, n);
@@ -127,25 +145,43 @@ val_add(struct csv *p, const char *s, size_t n, char **cause)
 	return 0;
 }
 
-/* The current value is complete. */
+/*
+ * The current value is complete. Past CSV_FIELDS_MAX the record is marked
+ * broken and the extra values dropped; it still ends where it ends.
+ */
 static int
 field_end(struct csv *p, char **cause)
 {
-	if (p->nfields >= CSV_FIELDS_MAX)
-		return util_fail(cause, -EBADMSG, "line %llu: more than %d fields in a record",
-		    (unsigned long long)p->record_line, CSV_FIELDS_MAX);
-	if (val_add(p, "", 1, cause) < 0)       /* the NUL */
-		return -ENOMEM;
+	if (p->nfields >= CSV_FIELDS_MAX) {
+		if (!p->too_wide) {
+			p->too_wide = true;
+			set_problem(p, "more than %d fields in a record", CSV_FIELDS_MAX);
+		}
+		p->vallen = p->starts[p->nfields];
+		return 0;
+	}
+	/* The NUL, even in a record too long, so that every value ends. */
+	if (grow(&p->val, &p->valcap, p->vallen + 1) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	p->val[p->vallen++] = '\0';
 	p->starts[++p->nfields] = p->vallen;
 	return 0;
 }
 
+/* Note the record's first problem ("line 12: <what> in field 3"). */
 static void
-set_problem(struct csv *p, const char *what)
+set_problem(struct csv *p, const char *fmt, ...)
 {
-	if (p->problem[0] == '\0')
-		snprintf(p->problem, sizeof p->problem, "line %llu: %s in field %zu",
-		    (unsigned long long)p->record_line, what, p->nfields + 1);
+	char what[96];
+	va_list ap;
+
+	if (p->problem[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(p->problem, sizeof p->problem, "line %llu: %s in field %zu",
+	    (unsigned long long)p->record_line, what, p->nfields + 1);
 }
 
 /* The record is complete: hand it over and start the next. */
@@ -181,6 +217,8 @@ record_end(struct csv *p, char **cause)
 	p->nfields = 0;
 	p->starts[0] = 0;
 	p->problem[0] = '\0';
+	p->too_long = false;
+	p->too_wide = false;
 	p->in_record = false;
 	p->state = CSV_FIELD_START;
 	return e;
@@ -229,13 +267,15 @@ feed(struct csv *p, const char *buf, size_t len, char **cause)
 				p->state = CSV_FIELD_START;
 			} else if (c == '\n') {
 				p->line++;
+				if (p->ends == CSV_ENDS_UNKNOWN)
+					p->ends = CSV_ENDS_LF;
 				if ((e = record_end(p, cause)) < 0)
 					return e;
 			} else if (c == '\r') {
 				p->state = CSV_AFTER_CR;
 			} else {
 				/* A quote inside an unquoted field: kept as it is. */
-				set_problem(p, "a quote inside an unquoted field");
+				set_problem(p, "%s", "a quote inside an unquoted field");
 				if ((e = raw_add(p, s, 1, cause)) < 0 || (e = val_add(p, s, 1, cause)) < 0)
 					return e;
 			}
@@ -280,19 +320,34 @@ feed(struct csv *p, const char *buf, size_t len, char **cause)
 				continue;
 			}
 			/* Text after the closing quote: kept, appended. */
-			set_problem(p, "text after the closing quote");
+			set_problem(p, "%s", "text after the closing quote");
 			p->state = CSV_UNQUOTED;
 			continue;
 		case CSV_AFTER_CR:
 			if (c == '\n') {
 				/* CRLF: the CR is not part of the record. */
 				p->line++;
+				if (p->ends == CSV_ENDS_UNKNOWN)
+					p->ends = CSV_ENDS_LF;
 				s++;
 				if ((e = record_end(p, cause)) < 0)
 					return e;
 				continue;
 			}
+			if (p->ends == CSV_ENDS_LF) {
+				/*
+				 * A lone CR in a file whose records end in LF is no line
+				 * end but a broken value: ending the record here would
+				 * cut it in two, and its first half might pass.
+				 */
+				set_problem(p, "a lone CR (carriage return) outside quotes");
+				if ((e = raw_add(p, "\r", 1, cause)) < 0 || (e = val_add(p, "\r", 1, cause)) < 0)
+					return e;
+				p->state = CSV_UNQUOTED;
+				continue;
+			}
 			/* A lone CR outside quotes ends the record too (old Mac files). */
+			p->ends = CSV_ENDS_CR;
 			p->line++;
 			if ((e = record_end(p, cause)) < 0)
 				return e;

@@ -7,20 +7,26 @@
  * returns. Memory is bounded by the longest record, not by the input.
  *
  * Accepted: a UTF-8 byte order mark at the very start (skipped); records
- * ended by LF or CRLF (a lone CR inside a quoted field is kept); quoted
- * fields with doubled quotes and embedded CR/LF; an empty last line; a last
- * record without a line end. Blank lines between records are skipped (they
- * carry no data).
+ * ended by LF or CRLF, or by a lone CR in old Mac files (the first record end
+ * decides: once a record has ended in LF or CRLF, a lone CR outside quotes is
+ * a broken record, not a line end); quoted fields with doubled quotes and
+ * embedded CR/LF (a lone CR inside quotes is kept); an empty last line; a
+ * last record without a line end. Blank lines between records are skipped
+ * (they carry no data).
  *
- * Not valid, but common in real exports, so reported per record rather than
- * failing the file: a quote inside an unquoted field (kept literally), and
- * text after a closing quote (kept, appended to the field). Such a record
- * comes out with row->problem set ("line 12: text after the closing quote in
- * field 3"); the caller decides (the ETL rejects the row).
+ * Not valid, so reported per record rather than failing the file: a quote
+ * inside an unquoted field (kept literally), text after a closing quote
+ * (kept, appended to the field), a lone CR outside quotes in a file of LF
+ * records (kept), a record of more than CSV_FIELDS_MAX fields (the fields
+ * past the limit are dropped) and a record longer than CSV_RECORD_MAX bytes
+ * (raw and values cut; the parser keeps following the quotes, so it finds
+ * the next record where it starts). Such a record comes out with
+ * row->problem set ("line 12: text after the closing quote in field 3");
+ * the caller decides (the ETL rejects the row).
  *
- * Fatal (csv_feed/csv_finish return -EBADMSG with the line): a record longer
- * than CSV_RECORD_MAX bytes, and a quoted field still open at the end of the
- * input.
+ * Fatal (csv_finish returns -EBADMSG with the line): a quoted field still
+ * open at the end of the input. Then no record end can be trusted: the file
+ * cannot be framed.
  */
 #ifndef SALESD_CSV_H
 #define SALESD_CSV_H
@@ -28,9 +34,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest record accepted, in bytes (raw, with quotes). */
+/* Longest record kept, in bytes (raw, with quotes); a longer one is a broken record. */
 #define CSV_RECORD_MAX (1024 * 1024)
-/* Most fields in one record. */
+/* Most fields in one record; more make it a broken record. */
 #define CSV_FIELDS_MAX 1024
 
 struct csv;

@@ -234,8 +234,14 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 	res->rejected = load_nrejects(l);
 	snprintf(res->date_format, sizeof res->date_format, "%s", salesrow_date_format_name(b.format));
 	rate = res->lines + res->rejected > 0 ? (double)res->rejected / (double)(res->lines + res->rejected) : 0;
-	if (res->rejected > 0 && rate > threshold(cfg)) {
-		char *why = util_printf("%s: %.2f%% of the rows were rejected (%llu of %llu), above "
+	/* Rejects beyond what can be recorded: whatever the threshold, nobody could check them. */
+	if (load_rejects_dropped(l) > 0 || (res->rejected > 0 && rate > threshold(cfg))) {
+		char *why = load_rejects_dropped(l) > 0 ?
+		    util_printf("%s: %llu rows were rejected, more than can be recorded (%u MiB of them; "
+		    "%llu are not in %s.etl_reject): the day is quarantined and its reports are withheld",
+		    date, (unsigned long long)res->rejected, LOAD_REJECTS_MAX >> 20,
+		    (unsigned long long)load_rejects_dropped(l), config_string(cfg, "database", "schema")) :
+		    util_printf("%s: %.2f%% of the rows were rejected (%llu of %llu), above "
 		    "[source] reject_threshold %s: the day is quarantined and its reports are withheld; "
 		    "the rows and reasons are in %s.etl_reject", date, rate * 100,
 		    (unsigned long long)res->rejected, (unsigned long long)(res->lines + res->rejected),
@@ -260,7 +266,12 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 	progress(&b, "%s loaded: %llu lines, %llu rejected (orderDate as %s)", date,
 	    (unsigned long long)res->lines, (unsigned long long)res->rejected, res->date_format);
 out:
-	if (r == -ECONNREFUSED)
+	/*
+	 * A lost connection to PostgreSQL heals by waiting, whatever the call
+	 * that noticed it reported; bad data and bad configuration do not.
+	 */
+	if (r == -ECONNREFUSED || (r < 0 && r != -EBADMSG && r != -EINVAL && r != -ENOMEM && c != NULL &&
+	    PQstatus(c) != CONNECTION_OK))
 		r = -EAGAIN;
 	load_free(l);
 	csv_free(b.csv);

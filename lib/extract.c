@@ -30,6 +30,7 @@ struct extract {
 	char errbuf[CURL_ERROR_SIZE];   /* curl's detailed message of the last failure */
 	extract_notice_fn notice;
 	void *notice_arg;
+	bool sink_failed;               /* the last fetch was stopped by the sink, not the transfer */
 };
 
 /* One transfer's state, seen by the write callback. */
@@ -328,6 +329,7 @@ fetch(struct extract *x, const char *url, const struct extract_sink *sink, int *
 
 	if ((auth = util_printf("Authorization: %s", x->token)) == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
+	x->sink_failed = false;
 	setup(x, url);
 	h = curl_slist_append(h, auth);
 	explicit_bzero(auth, strlen(auth));
@@ -340,6 +342,8 @@ fetch(struct extract *x, const char *url, const struct extract_sink *sink, int *
 	if (t.status == 0)
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &t.status);
 	if (t.sink_err != 0) {
+		/* The sink's (or decoder's) verdict is final: downloading again cannot change it. */
+		x->sink_failed = true;
 		e = t.sink_err;
 		if (cause != NULL) {
 			*cause = t.sink_cause;
@@ -380,7 +384,8 @@ fetch(struct extract *x, const char *url, const struct extract_sink *sink, int *
 	}
 	if (base64 != NULL)
 		*base64 = t.encoded;
-	e = sink->end(sink->arg, cause);
+	if ((e = sink->end(sink->arg, cause)) < 0)
+		x->sink_failed = true;
 out:
 	free(t.sink_cause);
 	free(t.decoded);
@@ -426,7 +431,7 @@ extract_day(struct extract *x, const char *order_type, const char *day,
 				goto out;
 			continue;
 		}
-		if (e != -EAGAIN || attempt >= x->o.retries)
+		if (e != -EAGAIN || x->sink_failed || attempt >= x->o.retries)
 			break;
 		attempt++;
 		if (x->notice) {

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "load.h"
 #include "period.h"
+#include "salesrow.h"
 #include "util.h"
 
 /* COPY data is handed to libpq in pieces of about this size. */
@@ -35,6 +36,8 @@ struct load {
 	struct buf rejects;             /* COPY text of etl_reject rows */
 	size_t rejects_mark;            /* rejects.len when this order type began */
 	uint64_t nrejects, nrejects_mark;
+	uint64_t nkept, nkept_mark;     /* rejects whose rows are in rejects (the rest: over the cap) */
+	struct buf text;                /* scratch: a reject's text made safe */
 	uint64_t nlines, type_lines;
 };
 
@@ -92,6 +95,52 @@ buf_str(struct buf *b, const char *v, bool last)
 	return buf_value(b, v, v ? strlen(v) : 0, last);
 }
 
+/*
+ * The error for a failed call on c: a connection that is gone may come back
+ * (-EAGAIN, try later); a statement the server refused will not (-EIO).
+ */
+static int
+db_code(PGconn *c)
+{
+	return PQstatus(c) == CONNECTION_OK ? -EIO : -EAGAIN;
+}
+
+/*
+ * Text that PostgreSQL will take, into l->text: valid UTF-8 is kept; a byte
+ * that is not part of a valid character, and NUL, becomes "\xHH". With
+ * escape_backslash a backslash becomes "\\", so that the stored text reads
+ * back to the bytes received, unambiguously.
+ */
+static int
+safe_text(struct load *l, const char *s, size_t len, bool escape_backslash)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct buf *b = &l->text;
+	size_t i = 0;
+
+	b->len = 0;
+	while (i < len) {
+		size_t n = salesrow_utf8_prefix(s + i, len - i);
+
+		if (buf_reserve(b, n * 2 + 4) < 0)
+			return -ENOMEM;
+		for (size_t k = 0; k < n; k++) {
+			if (escape_backslash && s[i + k] == '\\')
+				b->p[b->len++] = '\\';
+			b->p[b->len++] = s[i + k];
+		}
+		i += n;
+		if (i < len) {
+			b->p[b->len++] = '\\';
+			b->p[b->len++] = 'x';
+			b->p[b->len++] = hex[(unsigned char)s[i] >> 4];
+			b->p[b->len++] = hex[(unsigned char)s[i] & 15];
+			i++;
+		}
+	}
+	return 0;
+}
+
 static int
 run(struct load *l, const char *sql, int n, const char *const *params, char **cause)
 {
@@ -102,8 +151,7 @@ run(struct load *l, const char *sql, int n, const char *const *params, char **ca
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		char *msg = db_error(l->c, res);
 
-		e = util_fail(cause, PQstatus(l->c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
-		    "database: %s", msg ? msg : "query failed");
+		e = util_fail(cause, db_code(l->c), "database: %s", msg ? msg : "query failed");
 		free(msg);
 	}
 	PQclear(res);
@@ -173,6 +221,7 @@ load_copy_begin(struct load *l, const char *order_type, char **cause)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	l->rejects_mark = l->rejects.len;
 	l->nrejects_mark = l->nrejects;
+	l->nkept_mark = l->nkept;
 	l->type_lines = 0;
 	l->copy.len = 0;
 	if ((e = run(l, "SAVEPOINT order_type", 0, NULL, cause)) < 0)
@@ -191,7 +240,7 @@ load_copy_begin(struct load *l, const char *order_type, char **cause)
 		if (PQresultStatus(res) != PGRES_COPY_IN) {
 			char *msg = db_error(l->c, res);
 
-			e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "refused");
+			e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "refused");
 			free(msg);
 			PQclear(res);
 			return e;
@@ -209,7 +258,7 @@ copy_flush(struct load *l, char **cause)
 		return 0;
 	if (PQputCopyData(l->c, l->copy.p, (int)l->copy.len) != 1) {
 		char *msg = db_error(l->c, NULL);
-		int e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+		int e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
 
 		free(msg);
 		return e;
@@ -243,22 +292,43 @@ load_reject(struct load *l, uint64_t line_no, const char *field, const char *rea
 {
 	char num[24];
 
+	/*
+	 * Past the cap the reject is counted (so the day's share of rejects and
+	 * etl_day.rejected stay exact) but not kept; etl quarantines such a day
+	 * (load_rejects_dropped). Either way the parse goes on.
+	 */
+	l->nrejects++;
 	if (l->rejects.len > LOAD_REJECTS_MAX)
-		return util_fail(cause, -E2BIG, "more rejected rows than can be recorded "
-		    "(%llu so far); the file is not usable", (unsigned long long)l->nrejects);
-	/* Cut the raw text on a UTF-8 boundary, so that it stays valid text. */
+		return 0;
+	/* Cut the raw text on a UTF-8 boundary, so that a whole character is not escaped in halves. */
 	if (rawlen > LOAD_REJECT_RAW_MAX) {
 		rawlen = LOAD_REJECT_RAW_MAX;
-		while (rawlen > 0 && ((unsigned char)raw[rawlen] & 0xc0) == 0x80)
+		for (int k = 0; k < 3 && rawlen > 0 && ((unsigned char)raw[rawlen] & 0xc0) == 0x80; k++)
 			rawlen--;
 	}
 	snprintf(num, sizeof num, "%llu", (unsigned long long)line_no);
 	if (buf_str(&l->rejects, l->date, false) < 0 || buf_str(&l->rejects, l->order_type, false) < 0 ||
-	    buf_str(&l->rejects, num, false) < 0 || buf_str(&l->rejects, field, false) < 0 ||
-	    buf_str(&l->rejects, reason, false) < 0 || buf_value(&l->rejects, raw, rawlen, true) < 0)
+	    buf_str(&l->rejects, num, false) < 0)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	l->nrejects++;
+	/* Every value must be text PostgreSQL takes: one bad byte would fail the day's COPY. */
+	if (field == NULL) {
+		if (buf_value(&l->rejects, NULL, 0, false) < 0)
+			return util_fail(cause, -ENOMEM, "out of memory");
+	} else if (safe_text(l, field, strlen(field), false) < 0 ||
+	    buf_value(&l->rejects, l->text.p, l->text.len, false) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if (safe_text(l, reason, strlen(reason), false) < 0 ||
+	    buf_value(&l->rejects, l->text.p, l->text.len, false) < 0 ||
+	    safe_text(l, raw, rawlen, true) < 0 || buf_value(&l->rejects, l->text.p, l->text.len, true) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	l->nkept++;
 	return 0;
+}
+
+uint64_t
+load_rejects_dropped(const struct load *l)
+{
+	return l->nrejects - l->nkept;
 }
 
 /* Wait for the COPY's result. */
@@ -272,7 +342,7 @@ copy_result(struct load *l, char **cause)
 		if (e == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
 			char *msg = db_error(l->c, res);
 
-			e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+			e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
 			free(msg);
 		}
 		PQclear(res);
@@ -291,7 +361,7 @@ load_copy_end(struct load *l, uint64_t *rows, char **cause)
 	if (PQputCopyEnd(l->c, NULL) != 1) {
 		char *msg = db_error(l->c, NULL);
 
-		e = util_fail(cause, -EIO, "database: COPY: %s", msg ? msg : "failed");
+		e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
 		free(msg);
 		return e;
 	}
@@ -318,6 +388,7 @@ load_copy_abort(struct load *l, const char *why, char **cause)
 	l->copy.len = 0;
 	l->rejects.len = l->rejects_mark;
 	l->nrejects = l->nrejects_mark;
+	l->nkept = l->nkept_mark;
 	l->type_lines = 0;
 	return run(l, "ROLLBACK TO SAVEPOINT order_type", 0, NULL, cause);
 }
@@ -344,7 +415,7 @@ copy_in(struct load *l, const char *sql, const char *data, size_t len, char **ca
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		char *msg = db_error(l->c, res);
 
-		e = util_fail(cause, -EIO, "database: %s: %s", sql, msg ? msg : "refused");
+		e = util_fail(cause, db_code(l->c), "database: %s: %s", sql, msg ? msg : "refused");
 		free(msg);
 		PQclear(res);
 		return e;
@@ -359,7 +430,7 @@ copy_in(struct load *l, const char *sql, const char *data, size_t len, char **ca
 	if (PQputCopyEnd(l->c, NULL) != 1) {
 		char *msg = db_error(l->c, NULL);
 
-		e = util_fail(cause, -EIO, "database: %s: %s", sql, msg ? msg : "failed");
+		e = util_fail(cause, db_code(l->c), "database: %s: %s", sql, msg ? msg : "failed");
 		free(msg);
 		return e;
 	}
@@ -431,7 +502,7 @@ kpi_send(struct load *l, PGconn *c, const char *table, size_t k, char **cause)
 	free(sql);
 	if (!ok) {
 		char *msg = db_error(c, NULL);
-		int e = util_fail(cause, -EIO, "database: %s", msg ? msg : "cannot send a query");
+		int e = util_fail(cause, db_code(c), "database: %s", msg ? msg : "cannot send a query");
 
 		free(msg);
 		return e;
@@ -451,8 +522,7 @@ kpi_receive(PGconn *c, PGresult **out, char **cause)
 		if (e == 0 && PQresultStatus(res) != PGRES_TUPLES_OK) {
 			char *msg = db_error(c, res);
 
-			e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
-			    "database: %s", msg ? msg : "KPI query failed");
+			e = util_fail(cause, db_code(c), "database: %s", msg ? msg : "KPI query failed");
 			free(msg);
 		}
 		if (e == 0 && *out == NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -641,6 +711,7 @@ load_free(struct load *l)
 		PQclear(PQexec(l->c, "ROLLBACK"));
 	free(l->copy.p);
 	free(l->rejects.p);
+	free(l->text.p);
 	free(l->exclude);
 	free(l->order_type);
 	free(l);

@@ -11,6 +11,10 @@
  * state of the day as it was. A quarantined day (too many rejects) keeps its
  * rejects and its etl_day row, and no lines or KPIs at all.
  *
+ * Errors: -EAGAIN when the connection to PostgreSQL is lost (also in the
+ * middle of a COPY: the day may load once the server is back), -EIO when
+ * the server refused a statement, -ENOMEM.
+ *
  * Blocking libpq calls: for task children, not for the daemon's loop.
  */
 #ifndef SALESD_LOAD_H
@@ -23,9 +27,18 @@
 
 #include "salesrow.h"
 
-/* Rejected rows are kept in memory until commit; this much at most. */
+/*
+ * Rejected rows are kept in memory until commit; this much at most. Past it
+ * rejects are still counted, not kept (load_rejects_dropped), and the ETL
+ * quarantines the day: a whole-day limit, not a per-record one.
+ */
 #define LOAD_REJECTS_MAX (64u << 20)
-/* Of a rejected record's raw text, this much is stored. */
+/*
+ * Of a rejected record's raw text, this many bytes are stored. The stored
+ * text (etl_reject.raw) is always valid UTF-8: a byte that is not part of a
+ * valid character, and NUL, is written as \xHH, and a backslash as \\, so
+ * the bytes received can be read back from it.
+ */
 #define LOAD_REJECT_RAW_MAX 2000
 
 struct load;
@@ -46,7 +59,7 @@ int load_begin(struct load **out, PGconn *c, PGconn *c2, int32_t day, const stru
 int load_copy_begin(struct load *l, const char *order_type, char **cause);
 /* One validated line; line_no is the record's line in its CSV body. */
 int load_line(struct load *l, uint64_t line_no, const struct salesrow_line *line, char **cause);
-/* One rejected record, kept for load_commit / load_quarantine. */
+/* One rejected record, kept for load_commit / load_quarantine; any bytes in field, reason and raw. */
 int load_reject(struct load *l, uint64_t line_no, const char *field, const char *reason,
     const char *raw, size_t rawlen, char **cause);
 /* The order type's lines are complete: end the COPY, keep them. *rows gets how many. */
@@ -56,6 +69,8 @@ int load_copy_abort(struct load *l, const char *why, char **cause);
 /* Lines and rejects of the day so far (kept copies only). */
 uint64_t load_nlines(const struct load *l);
 uint64_t load_nrejects(const struct load *l);
+/* Rejects counted but not kept, past LOAD_REJECTS_MAX. */
+uint64_t load_rejects_dropped(const struct load *l);
 /*
  * Make the day final: rejects, KPIs, the partition swap, etl_day (state
  * loaded, order_types as given), commit. With a second connection, the new

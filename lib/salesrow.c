@@ -154,64 +154,96 @@ salesrow_parse_date(enum salesrow_date_format f, const char *s, size_t len)
 bool
 salesrow_number(const char *s, size_t len, int *sign)
 {
-	size_t i = 0, ndig = 0;
+	size_t i = 0, nint = 0, nfrac = 0, lead = 0;
 	bool neg = false, nonzero = false;
 
 	if (i < len && (s[i] == '-' || s[i] == '+'))
 		neg = s[i++] == '-';
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndig++)
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nint++) {
+		if (!nonzero && s[i] == '0')
+			lead++;
 		nonzero |= s[i] != '0';
+	}
 	if (i < len && s[i] == '.')
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndig++)
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nfrac++)
 			nonzero |= s[i] != '0';
-	if (ndig == 0 || i != len)
+	if (nint + nfrac == 0 || i != len)
+		return false;
+	/*
+	 * Bounded, so that one line cannot overflow a sum in the reports (int64
+	 * minor units) or PostgreSQL's numeric input; leading zeros do not count.
+	 */
+	if (nint - lead > SALESROW_NUMBER_INT_DIGITS || nfrac > SALESROW_NUMBER_FRAC_DIGITS)
 		return false;
 	if (sign != NULL)
 		*sign = !nonzero ? 0 : neg ? -1 : 1;
 	return true;
 }
 
-/* Valid UTF-8 (no overlong forms, no surrogates) without NUL? */
+/*
+ * Length of the valid UTF-8 sequence at s[i] (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), 0 when there is none. NUL counts as
+ * invalid: PostgreSQL cannot store it in text.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t len, size_t i)
+{
+	unsigned char c = s[i];
+	size_t n;
+	unsigned cp;
+
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (i + n >= len)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i + k] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n + 1;
+}
+
+size_t
+salesrow_utf8_prefix(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len && (n = utf8_seq(u, len, i)) > 0)
+		i += n;
+	return i;
+}
+
 static bool
 utf8_ok(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
+	return salesrow_utf8_prefix((const char *)s, len) == len;
+}
 
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned cp;
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return false;
-		if (i + n >= len)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += n + 1;
-	}
-	return true;
+/* How many of len bytes to quote in a message: at most RAW_NAME_MAX, whole characters only. */
+static int
+quoted(const char *s, size_t len)
+{
+	if (len > RAW_NAME_MAX)
+		len = RAW_NAME_MAX;
+	return (int)salesrow_utf8_prefix(s, len);
 }
 
 /* Trim ASCII white space: adjusts *s and *len. */
@@ -383,7 +415,8 @@ salesrow_rules_new(struct salesrow_rules **out, const struct salesrow_options *o
 	}
 	if (o->aliases_path != NULL && (e = aliases_load(r, o->aliases_path, cause)) < 0) {
 		salesrow_rules_free(r);
-		return e;
+		/* The aliases file is the operator's configuration: fixing it is theirs, not the POS's. */
+		return e == -ENOMEM ? e : -EINVAL;
 	}
 	*out = r;
 	return 0;
@@ -440,6 +473,9 @@ salesrow_header(struct salesrow_file *f, const struct csv_row *row, char **cause
 
 	for (size_t c = 0; c < NCOLUMNS; c++)
 		f->index[c] = -1;
+	/* Columns cannot be found in a header that did not parse cleanly. */
+	if (row->problem != NULL)
+		return util_fail(cause, -EBADMSG, "the header is malformed: %s", row->problem);
 	f->nheader = row->nfields;
 	for (size_t i = 0; i < row->nfields; i++) {
 		const char *name = row->fields[i];
@@ -466,7 +502,8 @@ salesrow_header(struct salesrow_file *f, const struct csv_row *row, char **cause
 		return 0;
 	for (size_t i = 0; i < row->nfields && i < 60; i++) {
 		tmp = util_printf("%s%s%.*s", present ? present : "", present ? ", " : "",
-		    (int)(row->lens[i] < 60 ? row->lens[i] : 60), row->fields[i]);
+		    (int)salesrow_utf8_prefix(row->fields[i], row->lens[i] < 60 ? row->lens[i] : 60),
+		    row->fields[i]);
 		free(present);
 		present = tmp;
 	}
@@ -490,6 +527,8 @@ reject(struct salesrow_reject *rej, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rej->reason, sizeof rej->reason, fmt, ap);
 	va_end(ap);
+	/* A reason cut to fit may end inside a character: it goes into a text column. */
+	rej->reason[salesrow_utf8_prefix(rej->reason, strlen(rej->reason))] = '\0';
 	return 0;
 }
 
@@ -512,14 +551,14 @@ check_date(struct salesrow_file *f, const char *s, size_t len, struct salesrow_r
 	if (parses == 0) {
 		if (f->r->o.date_format != SALESROW_DATE_AUTO)
 			return reject(rej, "orderDate", "\"%.*s\" is not a date in the format %s (%s)",
-			    (int)(len < RAW_NAME_MAX ? len : RAW_NAME_MAX), s,
+			    quoted(s, len), s,
 			    format_names[f->r->o.date_format], format_examples[f->r->o.date_format]);
 		return reject(rej, "orderDate", "\"%.*s\" is not a date in any format this file can have",
-		    (int)(len < RAW_NAME_MAX ? len : RAW_NAME_MAX), s);
+		    quoted(s, len), s);
 	}
 	if (matches == 0)
 		return reject(rej, "orderDate", "\"%.*s\" is not the requested day %s",
-		    (int)(len < RAW_NAME_MAX ? len : RAW_NAME_MAX), s, want);
+		    quoted(s, len), s, want);
 	/* Accepted: narrow the formats, note where they read it differently. */
 	f->possible = parses;
 	f->dated++;
@@ -556,7 +595,7 @@ optional_number(const char **v, size_t *len, const char *field, struct salesrow_
 	}
 	if (!salesrow_number(*v, *len, NULL))
 		return reject(rej, field, "%s \"%.*s\" is not a number", field,
-		    (int)(*len < RAW_NAME_MAX ? *len : RAW_NAME_MAX), *v);
+		    quoted(*v, *len), *v);
 	return 1;
 }
 
@@ -610,16 +649,22 @@ salesrow_record(struct salesrow_file *f, const struct csv_row *row, struct sales
 		return reject(rej, NULL, "%s", row->problem);
 	if (row->nfields != f->nheader)
 		return reject(rej, NULL, "%zu fields where the header has %zu", row->nfields, f->nheader);
-	for (size_t i = 0; i < row->nfields; i++)
-		if (!utf8_ok((const unsigned char *)row->fields[i], row->lens[i])) {
-			const char *name = NULL;
+	for (size_t i = 0; i < row->nfields; i++) {
+		size_t at = salesrow_utf8_prefix(row->fields[i], row->lens[i]);
+		const char *name = NULL;
 
-			for (size_t c = 0; c < NCOLUMNS; c++)
-				if (f->index[c] == (int)i)
-					name = columns[c].name;
-			return reject(rej, name, "field %zu%s%s%s is not valid UTF-8 text", i + 1,
-			    name ? " (" : "", name ? name : "", name ? ")" : "");
-		}
+		if (at == row->lens[i])
+			continue;
+		for (size_t c = 0; c < NCOLUMNS; c++)
+			if (f->index[c] == (int)i)
+				name = columns[c].name;
+		if (row->fields[i][at] == '\0')
+			return reject(rej, name, "field %zu%s%s%s holds a NUL byte (at byte %zu)", i + 1,
+			    name ? " (" : "", name ? name : "", name ? ")" : "", at + 1);
+		return reject(rej, name, "field %zu%s%s%s is not valid UTF-8 text (byte 0x%02x at byte %zu)",
+		    i + 1, name ? " (" : "", name ? name : "", name ? ")" : "",
+		    (unsigned char)row->fields[i][at], at + 1);
+	}
 	for (size_t c = 0; c < NCOLUMNS; c++) {
 		int col = columns[c].col;
 
@@ -646,19 +691,17 @@ salesrow_record(struct salesrow_file *f, const struct csv_row *row, struct sales
 	trim(&line->v[SR_QUANTITY], &line->len[SR_QUANTITY]);
 	if (!salesrow_number(line->v[SR_QUANTITY], line->len[SR_QUANTITY], &sign))
 		return reject(rej, "quantity", "quantity \"%.*s\" is not a number",
-		    (int)(line->len[SR_QUANTITY] < RAW_NAME_MAX ? line->len[SR_QUANTITY] : RAW_NAME_MAX),
-		    line->v[SR_QUANTITY]);
+		    quoted(line->v[SR_QUANTITY], line->len[SR_QUANTITY]), line->v[SR_QUANTITY]);
 	if (sign <= 0)
-		return reject(rej, "quantity", "quantity %.*s is not above 0", (int)line->len[SR_QUANTITY],
+		return reject(rej, "quantity", "quantity %.*s is not above 0", quoted(line->v[SR_QUANTITY], line->len[SR_QUANTITY]),
 		    line->v[SR_QUANTITY]);
 	trim(&line->v[SR_TOTAL], &line->len[SR_TOTAL]);
 	if (!salesrow_number(line->v[SR_TOTAL], line->len[SR_TOTAL], &sign))
 		return reject(rej, "totalProductPrice", "totalProductPrice \"%.*s\" is not a number",
-		    (int)(line->len[SR_TOTAL] < RAW_NAME_MAX ? line->len[SR_TOTAL] : RAW_NAME_MAX),
-		    line->v[SR_TOTAL]);
+		    quoted(line->v[SR_TOTAL], line->len[SR_TOTAL]), line->v[SR_TOTAL]);
 	if (sign < 0)
 		return reject(rej, "totalProductPrice", "totalProductPrice %.*s is negative",
-		    (int)line->len[SR_TOTAL], line->v[SR_TOTAL]);
+		    quoted(line->v[SR_TOTAL], line->len[SR_TOTAL]), line->v[SR_TOTAL]);
 	if (!(ok = optional_number(&line->v[SR_SELLING_PRICE], &line->len[SR_SELLING_PRICE],
 	    "sellingPrice", rej)) ||
 	    !(ok = optional_number(&line->v[SR_DISCOUNT], &line->len[SR_DISCOUNT], "discountAmount", rej)) ||

@@ -14,8 +14,13 @@
  * counts, under a name that shows.
  *
  * Numbers: an optional sign, digits, an optional '.' and digits; no
- * thousands separators, no exponent. They are passed on as written (numeric
- * in SQL, exact), never through binary floating point.
+ * thousands separators, no exponent; at most SALESROW_NUMBER_INT_DIGITS
+ * digits before the point (leading zeros aside) and SALESROW_NUMBER_FRAC_DIGITS
+ * after it. They are passed on as written (numeric in SQL, exact), never
+ * through binary floating point.
+ *
+ * Every reason is valid UTF-8 (a quoted value is cut on a character
+ * boundary), so that it can be stored as text.
  *
  * Date format "auto": each record narrows the set of formats that read its
  * orderDate as a valid date; a record is accepted when one of the formats
@@ -32,6 +37,10 @@
 #include <stdint.h>
 
 #include "csv.h"
+
+/* Digits a number may have before the point (values below 10^12) and after it. */
+#define SALESROW_NUMBER_INT_DIGITS 12
+#define SALESROW_NUMBER_FRAC_DIGITS 20
 
 enum salesrow_date_format {
 	SALESROW_DATE_AUTO,
@@ -68,6 +77,7 @@ struct salesrow_options {
 	const char *hash_key;           /* SALESROW_CUSTOMER_HASH: the key (copied) */
 };
 
+/* Returns 0, -ENOMEM, or -EINVAL (no hash key; an aliases file unreadable or malformed). */
 int salesrow_rules_new(struct salesrow_rules **out, const struct salesrow_options *o, char **cause);
 void salesrow_rules_free(struct salesrow_rules *r);
 /* How many aliases were read (for the log). */
@@ -84,7 +94,8 @@ void salesrow_file_free(struct salesrow_file *f);
 
 /*
  * The header record. Returns 0, or -EBADMSG naming every required column
- * that is missing and the columns present, or a duplicate column.
+ * that is missing and the columns present, a duplicate column, or the
+ * header's own problem (row->problem: a broken header is not guessed at).
  */
 int salesrow_header(struct salesrow_file *f, const struct csv_row *row, char **cause);
 
@@ -119,5 +130,8 @@ int32_t salesrow_parse_date(enum salesrow_date_format f, const char *s, size_t l
 
 /* Is s (len bytes) a number as the rules define it? *sign: -1, 0 (all zero digits) or 1. */
 bool salesrow_number(const char *s, size_t len, int *sign);
+
+/* How many bytes at the start of s are valid UTF-8 without NUL (len when all are). */
+size_t salesrow_utf8_prefix(const char *s, size_t len);
 
 #endif

@@ -131,21 +131,136 @@ START_TEST(test_errors)
 	ck_assert_str_eq(o.text, "1::a|a\n");
 	free(cause);
 	free(o.text);
-	/* A record just below the limit passes, one above it is refused. */
+	/* A record just below the limit passes. */
 	big = malloc(CSV_RECORD_MAX + 3);
 	memset(big, 'x', CSV_RECORD_MAX);
 	strcpy(big + CSV_RECORD_MAX, "\n");
 	memset(&o, 0, sizeof o);
 	cause = NULL;
 	ck_assert_int_eq(parse_cuts(big, CSV_RECORD_MAX + 1, NULL, 0, &o, &cause), 0);
-	free(o.text);
-	strcpy(big + CSV_RECORD_MAX, "x\n");
-	memset(&o, 0, sizeof o);
-	ck_assert_int_eq(parse_cuts(big, CSV_RECORD_MAX + 2, NULL, 0, &o, &cause), -EBADMSG);
-	ck_assert(strstr(cause, "longer than") != NULL);
-	free(cause);
+	ck_assert_ptr_null(strstr(o.text, "longer than"));
 	free(o.text);
 	free(big);
+}
+END_TEST
+
+/* Count the records of a parse and remember the problems and first fields. */
+struct tally {
+	int records;
+	char problems[8][160];
+	char first[8][32];
+	size_t nfields[8];
+	size_t rawlen[8];
+};
+
+static int
+tally_row(void *arg, const struct csv_row *row, char **cause)
+{
+	struct tally *t = arg;
+
+	(void)cause;
+	if (t->records < 8) {
+		snprintf(t->problems[t->records], sizeof t->problems[0], "%s", row->problem ? row->problem : "");
+		snprintf(t->first[t->records], sizeof t->first[0], "%.20s", row->fields[0]);
+		t->nfields[t->records] = row->nfields;
+		t->rawlen[t->records] = row->rawlen;
+	}
+	t->records++;
+	return 0;
+}
+
+/* Feed text in pieces of step bytes; the parse's result. */
+static int
+tally_parse(const char *text, size_t len, size_t step, struct tally *t, char **cause)
+{
+	struct csv *p;
+	int e = 0;
+
+	memset(t, 0, sizeof *t);
+	ck_assert_int_eq(csv_new(&p, tally_row, t), 0);
+	for (size_t at = 0; at < len && e == 0; at += step)
+		e = csv_feed(p, text + at, len - at < step ? len - at : step, cause);
+	if (e == 0)
+		e = csv_finish(p, cause);
+	csv_free(p);
+	return e;
+}
+
+/*
+ * A record past a limit (fields, bytes) is a broken record, reported with its
+ * line; the records after it come out as they are. Only a quote open at the
+ * end refuses the file.
+ */
+START_TEST(test_limits_per_record)
+{
+	size_t cap = 4 * CSV_RECORD_MAX, len = 0;
+	char *in = malloc(cap), *cause = NULL;
+	struct tally t;
+
+	/* Too many fields. */
+	len += (size_t)sprintf(in + len, "a,b\n");
+	for (int i = 0; i < CSV_FIELDS_MAX + 500; i++)
+		len += (size_t)sprintf(in + len, "%s%d", i ? "," : "", i);
+	len += (size_t)sprintf(in + len, "\nok,1\n");
+	for (size_t step = 1; step <= len; step = step * 7 + 1) {
+		ck_assert_int_eq(tally_parse(in, len, step, &t, &cause), 0);
+		ck_assert_int_eq(t.records, 3);
+		ck_assert_msg(strstr(t.problems[1], "line 2: more than 1024 fields") != NULL, "%s", t.problems[1]);
+		ck_assert_uint_eq(t.nfields[1], CSV_FIELDS_MAX);
+		ck_assert_str_eq(t.problems[2], "");
+		ck_assert_str_eq(t.first[2], "ok");
+		ck_assert_uint_eq(t.nfields[2], 2);
+	}
+	/* Too long, unquoted and quoted (with a line end inside the quotes), then good records. */
+	len = (size_t)sprintf(in, "a,b\n");
+	memset(in + len, 'x', CSV_RECORD_MAX + 10);
+	len += CSV_RECORD_MAX + 10;
+	len += (size_t)sprintf(in + len, ",y\nok,2\n\"");
+	memset(in + len, 'q', CSV_RECORD_MAX);
+	len += CSV_RECORD_MAX;
+	len += (size_t)sprintf(in + len, "\n,\"\"\",z\",w\nok,3\n");
+	ck_assert_int_eq(tally_parse(in, len, 65536, &t, &cause), 0);
+	ck_assert_int_eq(t.records, 5);
+	ck_assert_msg(strstr(t.problems[1], "line 2: a record longer than") != NULL, "%s", t.problems[1]);
+	ck_assert_uint_eq(t.rawlen[1], CSV_RECORD_MAX);
+	ck_assert_str_eq(t.first[2], "ok");
+	ck_assert_msg(strstr(t.problems[3], "line 4: a record longer than") != NULL, "%s", t.problems[3]);
+	ck_assert_str_eq(t.first[4], "ok");
+	ck_assert_str_eq(t.problems[4], "");
+	ck_assert_uint_eq(t.nfields[4], 2);
+	/* A quote still open at the end: the file cannot be framed. */
+	len = (size_t)sprintf(in, "a,b\nok,1\n\"");
+	memset(in + len, 'q', CSV_RECORD_MAX + 5);
+	len += CSV_RECORD_MAX + 5;
+	ck_assert_int_eq(tally_parse(in, len, 65536, &t, &cause), -EBADMSG);
+	ck_assert_msg(strstr(cause, "line 3: a quoted field is still open") != NULL, "%s", cause);
+	free(cause);
+	free(in);
+}
+END_TEST
+
+/* A lone CR: a line end in a file of CR records, a broken record in a file of LF or CRLF records. */
+START_TEST(test_lone_cr)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "a,b\nx\ry,z\n1,2\n", "1::a,b|a|b\n2:line 2: a lone CR (carriage return) outside quotes "
+		    "in field 1:x\ry,z|x\ry|z\n3::1,2|1|2\n" },
+		{ "a,b\r\nx,y\rz\r\n", "1::a,b|a|b\n2:line 2: a lone CR (carriage return) outside quotes "
+		    "in field 2:x,y\rz|x|y\rz\n" },
+		{ "a,b\n\"x\ry\",z\n", "1::a,b|a|b\n2::\"x\ry\",z|x\ry|z\n" },
+		{ "a,b\rx,y\r", "1::a,b|a|b\n2::x,y|x|y\n" },
+	};
+
+	for (size_t i = 0; i < UTIL_NELEM(cases); i++) {
+		int err;
+		char *got = parse_all(cases[i].in, &err);
+
+		ck_assert_int_eq(err, 0);
+		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu: got\n%s\nwant\n%s", i, got, cases[i].want);
+		free(got);
+	}
 }
 END_TEST
 
@@ -258,6 +373,8 @@ main(void)
 
 	tcase_add_test(tc, test_basics);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_limits_per_record);
+	tcase_add_test(tc, test_lone_cr);
 	tcase_add_test(tc, test_every_split);
 	tcase_add_test(tc, test_random_roundtrip);
 	tcase_set_timeout(tc, 120);

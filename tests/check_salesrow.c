@@ -194,7 +194,14 @@ START_TEST(test_rejects)
 		{ "g, ,I,2026-11-23,P1,Tea,1,10,B,C,online,1,x", "storeName", "storeName is blank" },
 		{ "g,S,I,2026-11-23,P1,,1,10,B,C,online,1,x", "productName", "productName is blank" },
 		{ "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1", NULL, "12 fields where the header has 13" },
-		{ "g,S,I,2026-11-23,P1,Te\xff,1,10,B,C,online,1,x", "productName", "not valid UTF-8" },
+		{ "g,S,I,2026-11-23,P1,Te\xff,1,10,B,C,online,1,x", "productName",
+		    "field 6 (productName) is not valid UTF-8 text (byte 0xff at byte 3)" },
+		{ "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1,\xc0\xaf", "customerName", "byte 0xc0 at byte 1" },
+		{ "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,\xed\xa0\x80,x", "costPrice", "byte 0xed at byte 1" },
+		{ "\xf8,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1,x", NULL, "field 1 is not valid UTF-8" },
+		{ "g,S,I,2026-11-23,P1,Tea,1234567890123,10,B,C,online,1,x", "quantity", "is not a number" },
+		{ "g,S,I,2026-11-23,P1,Tea,1,10.000000000000000000001,B,C,online,1,x", "totalProductPrice",
+		    "is not a number" },
 	};
 	struct salesrow_rules *r = rules(SALESROW_DATE_YMD, false, NULL);
 
@@ -211,6 +218,77 @@ START_TEST(test_rejects)
 		ck_assert_msg(strstr(rej.reason, cases[i].reason) != NULL, "%s: reason \"%s\" lacks \"%s\"",
 		    cases[i].record, rej.reason, cases[i].reason);
 	}
+	salesrow_rules_free(r);
+}
+END_TEST
+
+/* A NUL in any field is a reject naming the field, never a cut value. */
+START_TEST(test_nul_rejected)
+{
+	struct salesrow_rules *r = rules(SALESROW_DATE_YMD, false, NULL);
+	struct salesrow_reject rej;
+	struct salesrow_line line;
+	struct salesrow_file *f;
+	struct fake h, rec;
+
+	ck_assert_int_eq(salesrow_file_new(&f, r, day_of("2026-11-23")), 0);
+	ck_assert_int_eq(salesrow_header(f, fake_row(&h, HEADER, 1), NULL), 0);
+	fake_row(&rec, "g,S,I,2026-11-23,P1,Tea,1,10,B,C,online,1,x", 2);
+	/* "Tea" becomes "T\0a": the C string says "T", the length says 3. */
+	rec.fields[5][1] = '\0';
+	ck_assert_int_eq(salesrow_record(f, &rec.row, &line, &rej), 0);
+	ck_assert_str_eq(rej.field, "productName");
+	ck_assert_msg(strstr(rej.reason, "field 6 (productName) holds a NUL byte (at byte 2)") != NULL, "%s",
+	    rej.reason);
+	free(rec.copy);
+	free(h.copy);
+	salesrow_file_free(f);
+	salesrow_rules_free(r);
+}
+END_TEST
+
+/* A value quoted in a reason is cut on a character boundary: reasons are stored as text. */
+START_TEST(test_reasons_are_utf8)
+{
+	struct salesrow_rules *r = rules(SALESROW_DATE_YMD, false, NULL);
+	const char *cols[] = { "date", "quantity", "total", "cost" };
+	char val[1200], rec[1500];
+
+	/* One ASCII byte, then two-byte characters: the 200th byte is the first half of one. */
+	val[0] = 'x';
+	for (int i = 1; i < 1001; i += 2)
+		memcpy(val + i, "\xc3\xa9", 2);
+	val[1001] = '\0';
+	for (size_t k = 0; k < UTIL_NELEM(cols); k++) {
+		struct salesrow_reject rej;
+		struct salesrow_line line;
+
+		snprintf(rec, sizeof rec, "g,S,I,%s,P1,Tea,%s,%s,B,C,online,%s,x", k == 0 ? val : "2026-11-23",
+		    k == 1 ? val : "1", k == 2 ? val : "10", k == 3 ? val : "1");
+		ck_assert_int_eq(one(r, "2026-11-23", rec, &rej, &line), 0);
+		ck_assert_msg(salesrow_utf8_prefix(rej.reason, strlen(rej.reason)) == strlen(rej.reason),
+		    "%s: the reason is not valid UTF-8: %s", cols[k], rej.reason);
+	}
+	salesrow_rules_free(r);
+}
+END_TEST
+
+/* A header that did not parse cleanly is refused: its columns cannot be trusted. */
+START_TEST(test_broken_header)
+{
+	struct salesrow_rules *r = rules(SALESROW_DATE_YMD, false, NULL);
+	struct salesrow_file *f;
+	struct fake h;
+	char *cause = NULL;
+
+	ck_assert_int_eq(salesrow_file_new(&f, r, day_of("2026-11-23")), 0);
+	fake_row(&h, HEADER, 1);
+	h.row.problem = "line 1: more than 1024 fields in a record in field 1025";
+	ck_assert_int_eq(salesrow_header(f, &h.row, &cause), -EBADMSG);
+	ck_assert_msg(strstr(cause, "the header is malformed: line 1: more than 1024 fields") != NULL, "%s", cause);
+	free(cause);
+	free(h.copy);
+	salesrow_file_free(f);
 	salesrow_rules_free(r);
 }
 END_TEST
@@ -352,6 +430,11 @@ START_TEST(test_numbers)
 		{ "+12.50", true, 1 }, { "-3", true, -1 }, { ".5", true, 1 }, { "5.", true, 1 },
 		{ "", false, 0 }, { ".", false, 0 }, { "-", false, 0 }, { "1,234", false, 0 },
 		{ "1e3", false, 0 }, { "12 ", false, 0 }, { "--1", false, 0 }, { "1.2.3", false, 0 },
+		/* Bounded: 12 digits before the point (leading zeros aside), 20 after. */
+		{ "999999999999.99", true, 1 }, { "000000000000001", true, 1 },
+		{ "1.00000000000000000001", true, 1 }, { "1000000000000", false, 0 },
+		{ "1.000000000000000000001", false, 0 },
+		{ "99999999999999999999999999999999999999999999999999999999999999999999", false, 0 },
 	};
 
 	for (size_t i = 0; i < UTIL_NELEM(cases); i++) {
@@ -385,7 +468,8 @@ START_TEST(test_aliases)
 	value_is(&line, SR_PRODUCT, "Coca-Cola 500 ml");
 	value_is(&line, SR_STORE, "Koramangala");
 	salesrow_rules_free(r);
-	ck_assert_int_eq(salesrow_rules_new(&broken, &o, &cause), -EBADMSG);
+	/* The aliases file is configuration: a broken one is -EINVAL (exit 78), not bad POS data. */
+	ck_assert_int_eq(salesrow_rules_new(&broken, &o, &cause), -EINVAL);
 	ck_assert_msg(strstr(cause, "bad.csv:2: kind \"flavour\"") != NULL, "%s", cause);
 	free(cause);
 	free(path);
@@ -406,6 +490,9 @@ main(void)
 	tcase_add_test(tc, test_rejects);
 	tcase_add_test(tc, test_customer_hash);
 	tcase_add_test(tc, test_header);
+	tcase_add_test(tc, test_nul_rejected);
+	tcase_add_test(tc, test_reasons_are_utf8);
+	tcase_add_test(tc, test_broken_header);
 	tcase_add_test(tc, test_dates);
 	tcase_add_test(tc, test_auto_dates);
 	tcase_add_test(tc, test_numbers);
