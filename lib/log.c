@@ -119,10 +119,11 @@ log_append(char *buf, size_t len, size_t at, const char *name, const char *value
 
 	if (value == NULL || at + 1 >= len)
 		return at;
-	n = snprintf(buf + at, len - at, " %s=%s", name, value);
+	/* A store name cut short ends on a whole character. */
+	n = util_utf8_snprintf(buf + at, len - at, " %s=%s", name, value);
 	if (n < 0)
 		return at;
-	return at + (size_t)n < len ? at + (size_t)n : len - 1;
+	return at + (size_t)n < len ? at + (size_t)n : at + strlen(buf + at);
 }
 
 /* Append the context as " key=value" pairs; returns the new length. */
@@ -160,11 +161,11 @@ log_format_line(char *buf, size_t len, enum log_target target, int prio,
 
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-		n = snprintf(buf, len, "%s.%03lld %-7s %s", stamp, (usec / 1000) % 1000,
+		n = util_utf8_snprintf(buf, len, "%s.%03lld %-7s %s", stamp, (usec / 1000) % 1000,
 		    log_level_name(prio), msg);
 	} else
-		n = snprintf(buf, len, "<%d>%s", prio, msg);
-	at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+		n = util_utf8_snprintf(buf, len, "<%d>%s", prio, msg);
+	at = n < 0 ? 0 : (size_t)n < len ? (size_t)n : strlen(buf);
 	at = log_format_fields(buf, len, at, f);
 	buf[at] = '\0';
 	return at;
@@ -242,7 +243,8 @@ log_emitv(struct logger *lg, int prio, const struct log_fields *f,
 
 	if (lg == NULL || prio > lg->level)
 		return;
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* Cut on a character boundary: the journal keeps a field with a split character as a blob. */
+	util_utf8_vsnprintf(msg, sizeof msg, fmt, ap);
 	if (lg->target == LOG_TARGET_JOURNAL &&
 	    log_journal(prio, f, file, line, func, msg) >= 0)
 		return;

@@ -29,7 +29,8 @@ struct recipients {
 };
 
 struct parse {
-	const char *path;
+	const char *path;       /* the name in messages */
+	struct csv *csv;
 	struct recipients *r;
 	int col[3];             /* store, email, whatsapp; -1: absent */
 	bool header;
@@ -150,7 +151,7 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 		if (ps->col[0] < 0 || (ps->col[1] < 0 && ps->col[2] < 0))
 			return util_fail(cause, -EBADMSG, "%s:%llu: the header must name the columns store, "
 			    "email and whatsapp (got \"%.*s\")", ps->path, (unsigned long long)row->line,
-			    (int)(row->rawlen > 80 ? 80 : row->rawlen), row->raw);
+			    (int)(row->rawlen > 80 ? util_utf8_prefix(row->raw, 80) : row->rawlen), row->raw);
 		return 0;
 	}
 	if (row->problem != NULL) {
@@ -192,59 +193,83 @@ out:
 	return r;
 }
 
+/* Start a parse: ps holds only its path. 0 or -ENOMEM. */
+static int
+parse_start(struct parse *ps, char **cause)
+{
+	if ((ps->r = calloc(1, sizeof *ps->r)) == NULL || csv_new(&ps->csv, on_row, ps) < 0)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * End a parse that has had all its bytes (r is 0) or failed (r < 0): the
+ * results of recipients_load into *out and *problems, or everything freed.
+ */
+static int
+parse_end(struct parse *ps, int r, struct recipients **out, char ***problems, char **cause)
+{
+	if (r == 0)
+		r = csv_finish(ps->csv, cause);
+	if (r == 0 && !ps->header)
+		r = util_fail(cause, -EBADMSG, "%s: empty; expected the header store,email,whatsapp", ps->path);
+	if (r == 0 && ps->oom)
+		r = util_fail(cause, -ENOMEM, "out of memory");
+	if (r == 0 && ps->dropped > 0) {
+		size_t more = ps->dropped + 1;
+
+		ps->nproblems--;        /* the last slot says how many more */
+		free(ps->problems[ps->nproblems]);
+		ps->problems[ps->nproblems] = NULL;
+		problem(ps, 0, util_printf("%zu more rows with problems left out", more));
+		if (ps->oom)
+			r = util_fail(cause, -ENOMEM, "out of memory");
+	}
+	csv_free(ps->csv);
+	ps->csv = NULL;
+	if (r < 0) {
+		util_strv_free(ps->problems);
+		recipients_free(ps->r);
+		return r;
+	}
+	*out = ps->r;
+	*problems = ps->problems;
+	return 0;
+}
+
+int
+recipients_parse(const char *name, const char *text, size_t len, struct recipients **out, char ***problems,
+    char **cause)
+{
+	struct parse ps = { .path = name };
+	int r;
+
+	*out = NULL;
+	*problems = NULL;
+	if ((r = parse_start(&ps, cause)) == 0)
+		r = csv_feed(ps.csv, text, len, cause);
+	return parse_end(&ps, r, out, problems, cause);
+}
+
 int
 recipients_load(const char *path, struct recipients **out, char ***problems, char **cause)
 {
 	struct parse ps = { .path = path };
-	struct csv *p = NULL;
 	char buf[65536];
-	ssize_t n;
+	ssize_t n = 0;
 	int fd, r;
 
 	*out = NULL;
 	*problems = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-	if ((ps.r = calloc(1, sizeof *ps.r)) == NULL || (r = csv_new(&p, on_row, &ps)) < 0) {
-		r = util_fail(cause, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		if ((r = csv_feed(p, buf, (size_t)n, cause)) < 0)
-			goto fail;
-	if (n < 0) {
+	r = parse_start(&ps, cause);
+	while (r == 0 && (n = read(fd, buf, sizeof buf)) > 0)
+		r = csv_feed(ps.csv, buf, (size_t)n, cause);
+	if (r == 0 && n < 0)
 		r = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if ((r = csv_finish(p, cause)) < 0)
-		goto fail;
-	if (!ps.header) {
-		r = util_fail(cause, -EBADMSG, "%s: empty; expected the header store,email,whatsapp", path);
-		goto fail;
-	}
-	if (ps.oom) {
-		r = util_fail(cause, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (ps.dropped > 0) {
-		size_t more = ps.dropped + 1;
-
-		ps.nproblems--;         /* the last slot says how many more */
-		free(ps.problems[ps.nproblems]);
-		ps.problems[ps.nproblems] = NULL;
-		problem(&ps, 0, util_printf("%zu more rows with problems left out", more));
-	}
-	csv_free(p);
 	close(fd);
-	*out = ps.r;
-	*problems = ps.problems;
-	return 0;
-fail:
-	csv_free(p);
-	close(fd);
-	util_strv_free(ps.problems);
-	recipients_free(ps.r);
-	return r;
+	return parse_end(&ps, r, out, problems, cause);
 }
 
 void
@@ -259,6 +284,12 @@ recipients_free(struct recipients *r)
 	}
 	free(r->v);
 	free(r);
+}
+
+const char *
+recipients_store(const struct recipients *r, size_t i)
+{
+	return i < r->n ? r->v[i].store : NULL;
 }
 
 static const struct entry *

@@ -23,7 +23,13 @@ struct recipients;
  * when the file cannot be read or has no usable header.
  */
 int recipients_load(const char *path, struct recipients **out, char ***problems, char **cause);
+/* The same for the len bytes at text (need not end in a NUL); name stands for the path in messages. */
+int recipients_parse(const char *name, const char *text, size_t len, struct recipients **out, char ***problems,
+    char **cause);
 void recipients_free(struct recipients *r);
+
+/* The i-th store of the file, in the order of first appearance; NULL when i is past the last. */
+const char *recipients_store(const struct recipients *r, size_t i);
 
 /* The e-mail addresses of store (RECIPIENTS_COMPANY: the company's), NULL-terminated; NULL when none. */
 char *const *recipients_email(const struct recipients *r, const char *store, size_t *n);

@@ -93,6 +93,13 @@ runner_flush_line(struct runner_stream *s)
 	if (s->len == 0 && !s->cut)
 		return;
 	s->buf[s->len] = '\0';
+	/*
+	 * A cut line holds the first byte past the limit as well (see
+	 * runner_on_read): enough to tell whether the limit falls inside a
+	 * UTF-8 character, which then goes whole.
+	 */
+	if (s->cut)
+		s->len = util_utf8_cut(s->buf, RUNNER_MAX_LINE);
 	s->task->spec.on_line(s->task->spec.arg, s->number, s->buf);
 	s->len = 0;
 	s->cut = false;
@@ -130,6 +137,8 @@ runner_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 			continue;
 		}
 		if (s->len >= RUNNER_MAX_LINE) {
+			if (!s->cut)
+				s->buf[s->len++] = ch;
 			s->cut = true;
 			continue;
 		}
@@ -196,8 +205,8 @@ runner_start(uv_loop_t *loop, const struct runner_spec *spec, struct runner_task
 	int r;
 
 	if ((t = calloc(1, sizeof *t)) == NULL ||
-	    (t->out.buf = malloc(RUNNER_MAX_LINE + 1)) == NULL ||
-	    (t->err.buf = malloc(RUNNER_MAX_LINE + 1)) == NULL) {
+	    (t->out.buf = malloc(RUNNER_MAX_LINE + 2)) == NULL ||
+	    (t->err.buf = malloc(RUNNER_MAX_LINE + 2)) == NULL) {
 		if (t != NULL) {
 			free(t->out.buf);
 			free(t);

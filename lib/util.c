@@ -51,6 +51,71 @@ util_fail(char **cause, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * Where to cut the len bytes at s, when more bytes may follow them, so that
+ * no character is split: before the last character when that one is
+ * incomplete, else len. The last character starts at the nearest lead byte
+ * at most three continuation bytes back; anything else (continuation bytes
+ * without a lead, a byte that is never UTF-8) was not valid before the cut
+ * either and is left alone.
+ */
+static size_t
+utf8_boundary(const unsigned char *s, size_t len)
+{
+	size_t i = len, need;
+
+	while (i > 0 && len - i < 3 && (s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || s[i - 1] < 0xc0)
+		return len;
+	i--;
+	need = s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : s[i] < 0xf8 ? 4 : 1;
+	return len - i < need ? i : len;
+}
+
+size_t
+util_utf8_prefix(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+
+	/* Only a string longer than max is cut; strnlen stops at max. */
+	if (len < max || s[max] == '\0')
+		return len;
+	return utf8_boundary((const unsigned char *)s, max);
+}
+
+size_t
+util_utf8_cut(char *s, size_t max)
+{
+	size_t n = util_utf8_prefix(s, max);
+
+	s[n] = '\0';
+	return n;
+}
+
+int
+util_utf8_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	/* vsnprintf stopped at size - 1 bytes, perhaps inside a character. */
+	if (n >= 0 && size > 0 && (size_t)n >= size)
+		buf[utf8_boundary((const unsigned char *)buf, strlen(buf))] = '\0';
+	return n;
+}
+
+int
+util_utf8_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = util_utf8_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 char *
 util_strdup(const char *s)
 {

@@ -1,7 +1,8 @@
 /*
  * util: small helpers shared by every module: formatted allocation for error
- * messages, string vectors, trimming, edit distance for "did you mean"
- * suggestions, and bounded whole-file reads (for secrets and small files).
+ * messages, cutting text on UTF-8 character boundaries, string vectors,
+ * trimming, edit distance for "did you mean" suggestions, and bounded
+ * whole-file reads (for secrets and small files).
  */
 #ifndef SALESD_UTIL_H
 #define SALESD_UTIL_H
@@ -25,6 +26,31 @@ int util_fail(char **cause, int err, const char *fmt, ...) __attribute__((format
 
 /* Duplicate a string; NULL in, NULL out. */
 char *util_strdup(const char *s);
+
+/*
+ * Cutting text on a UTF-8 character boundary, for every place that shortens
+ * text a person will read (store and chat names, server replies, evidence):
+ * a byte limit that falls inside a character leaves an invalid sequence that
+ * PostgreSQL, the journal and JSON reject or show as "?".
+ *
+ * util_utf8_prefix: the length of the longest prefix of s of at most max
+ * bytes that does not end inside a character; strlen(s) when that is at most
+ * max. For "%.*s": util_printf("%.*s", (int)util_utf8_prefix(s, 200), s).
+ * Bytes that are not UTF-8 are kept as they are: only a lead byte whose
+ * character the cut would split goes, with its continuation bytes.
+ */
+size_t util_utf8_prefix(const char *s, size_t max);
+
+/* Cut s in place to util_utf8_prefix(s, max) bytes; returns the new length. */
+size_t util_utf8_cut(char *s, size_t max);
+
+/*
+ * snprintf into a fixed buffer that, when the text does not fit, cuts it on
+ * a character boundary instead of at size - 1 bytes. Returns what snprintf
+ * returns (the length of the whole text, so ">= size" still means "cut").
+ */
+int util_utf8_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int util_utf8_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Remove leading and trailing ASCII white space in place; returns s. */
 char *util_trim(char *s);

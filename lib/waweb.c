@@ -104,14 +104,8 @@ waweb_dialog_text(struct waweb *w)
 		for (char *p = text; *p != '\0'; p++)
 			if (*p == '\n' || *p == '\r' || *p == '\t')
 				*p = ' ';
-		if (strlen(text) > 160) {
-			size_t cut = 157;
-
-			/* Not inside a UTF-8 character. */
-			while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
-				cut--;
-			strcpy(text + cut, "...");
-		}
+		if (strlen(text) > 160)
+			strcpy(text + util_utf8_cut(text, 157), "...");
 	}
 	free(el);
 	return text;
@@ -525,8 +519,9 @@ waweb_send(struct waweb *w, const char *file, char **evidence, char **cause)
 	for (char *p = text; *p != '\0'; p++)
 		if (*p == '\n')
 			*p = ' ';
-	*evidence = util_printf("the new message shows \"%.200s\" and the sent tick (%s)", text,
-	    icon ? icon : w->sel.sent);
+	/* The bubble holds the caption with store names: cut between characters. */
+	*evidence = util_printf("the new message shows \"%.*s\" and the sent tick (%s)",
+	    (int)util_utf8_prefix(text, 200), text, icon ? icon : w->sel.sent);
 	e = *evidence ? 0 : util_fail(cause, -ENOMEM, "out of memory");
 out:
 	free(icon);

@@ -589,7 +589,8 @@ extreme_store(const struct report *r, bool best, char *buf, size_t len)
 	}
 	if (pick != NULL) {
 		numfmt_growth(g, sizeof g, REPORT_GROWTH_PCT, pick_tenths);
-		snprintf(buf, len, "%s (%s)", pick->name, g);
+		/* A store name too long for buf ends on a whole character. */
+		util_utf8_snprintf(buf, len, "%s (%s)", pick->name, g);
 	}
 }
 

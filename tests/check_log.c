@@ -5,9 +5,11 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <pty.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,41 @@ START_TEST(test_format_plain)
 	/* Cut, never overrun. */
 	ck_assert_uint_eq(log_format_line(buf, 8, LOG_TARGET_PLAIN, LOG_ERR, &f, 0, "a long message"), 7);
 	ck_assert_str_eq(buf, "<3>a lo");
+}
+END_TEST
+
+/* "चाँदनी चौक" (Chandni Chowk): 3-byte characters and one space. */
+#define CHANDNI "\xe0\xa4\x9a\xe0\xa4\xbe\xe0\xa4\x81\xe0\xa4\xa6\xe0\xa4\xa8\xe0\xa5\x80 " \
+	"\xe0\xa4\x9a\xe0\xa5\x8c\xe0\xa4\x95"
+
+/* Strict UTF-8, as jansson (and the journal's readers) see it. */
+static bool
+valid_utf8(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+/* A line cut short ends on a whole character, in the message and in a field. */
+START_TEST(test_format_cut_utf8)
+{
+	struct log_fields f = { .store = CHANDNI };
+	char buf[64];
+
+	/* "<3>" and 4 bytes of the message: snprintf would end in the first byte of the second character. */
+	ck_assert_uint_eq(log_format_line(buf, 8, LOG_TARGET_PLAIN, LOG_ERR, NULL, 0, CHANDNI), 6);
+	ck_assert_str_eq(buf, "<3>\xe0\xa4\x9a");
+	/* "<6>ok store=" is 12 bytes; 16 leave 4 for the store: one character and a stray byte. */
+	ck_assert_uint_eq(log_format_line(buf, 17, LOG_TARGET_PLAIN, LOG_INFO, &f, 0, "ok"), 15);
+	ck_assert_str_eq(buf, "<6>ok store=\xe0\xa4\x9a");
+	for (size_t len = 1; len <= sizeof buf; len++) {
+		size_t n = log_format_line(buf, len, LOG_TARGET_PLAIN, LOG_INFO, &f, 0, "Worst: " CHANDNI);
+
+		ck_assert_uint_eq(n, strlen(buf));
+		ck_assert_msg(valid_utf8(buf, n), "buffer of %zu: \"%s\" is not UTF-8", len, buf);
+	}
 }
 END_TEST
 
@@ -109,6 +146,38 @@ START_TEST(test_emit_filters_and_splits)
 	ck_assert_int_gt(n, 0);
 	buf[n] = '\0';
 	ck_assert_str_eq(buf, "<3>first\n<3>second\n<7>now shown 7\n");
+	log_free(lg);
+	close(p[0]);
+}
+END_TEST
+
+/* A message longer than the logger keeps is cut between characters, not inside one. */
+START_TEST(test_emit_cut_utf8)
+{
+	static char big[8192 + 64], buf[sizeof big + 64];
+	struct logger *lg;
+	size_t at = 0, got = 0;
+	ssize_t n;
+	int p[2];
+
+	/* 8190 bytes of "x", then 3-byte characters: the 8191-byte limit falls inside the first. */
+	memset(big, 'x', 8190);
+	at = 8190;
+	while (at + sizeof CHANDNI < sizeof big) {
+		memcpy(big + at, CHANDNI, sizeof CHANDNI - 1);
+		at += sizeof CHANDNI - 1;
+	}
+	big[at] = '\0';
+	ck_assert_int_eq(pipe(p), 0);
+	lg = log_new(LOG_TARGET_PLAIN, p[1], LOG_INFO);
+	log_at(lg, LOG_ERR, NULL, "%s", big);
+	close(p[1]);
+	while ((n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	ck_assert_uint_gt(got, 8000);
+	ck_assert_msg(valid_utf8(buf, got), "the line ends in \"%s\"", buf + got - 8);
+	ck_assert_str_eq(buf + got - 4, "xxx\n");
 	log_free(lg);
 	close(p[0]);
 }
@@ -196,6 +265,8 @@ log_suite(void)
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_format_plain);
 	tcase_add_test(tc, test_format_terminal);
+	tcase_add_test(tc, test_format_cut_utf8);
+	tcase_add_test(tc, test_emit_cut_utf8);
 	tcase_add_test(tc, test_detect);
 	tcase_add_test(tc, test_emit_filters_and_splits);
 	suite_add_tcase(s, tc);

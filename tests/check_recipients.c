@@ -2,10 +2,13 @@
  * check_recipients: the recipients file: columns by name in any order,
  * several addresses per row, rows of one store adding up, "*" for the
  * company; bad rows reported by line and left out while the rest load;
- * unusable files refused with the reason.
+ * unusable files refused with the reason; text quoted in a message cut
+ * between characters; the same parse from a buffer.
  */
 #include <check.h>
 #include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +117,77 @@ START_TEST(test_unusable)
 }
 END_TEST
 
+/* "चाँदनी चौक" (Chandni Chowk): 3-byte characters and one space; 28 bytes. */
+#define CHANDNI "\xe0\xa4\x9a\xe0\xa4\xbe\xe0\xa4\x81\xe0\xa4\xa6\xe0\xa4\xa8\xe0\xa5\x80 " \
+	"\xe0\xa4\x9a\xe0\xa5\x8c\xe0\xa4\x95"
+
+/* Strict UTF-8, as jansson (and PostgreSQL) see it. */
+static bool
+valid_utf8(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+/* The header quoted in the message is cut at 80 bytes, between characters. */
+START_TEST(test_header_cut_utf8)
+{
+	char **problems, *cause = NULL;
+	int err;
+
+	/* Byte 80 of the header is the second of a character (the third "चाँदनी चौक" starts at 60). */
+	ck_assert_ptr_null(load("a," CHANDNI "," CHANDNI "," CHANDNI "\nA,a@example.com\n", &problems, &err, &cause));
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_msg(valid_utf8(cause), "not UTF-8: %s", cause);
+	ck_assert_msg(strstr(cause, "(got \"a," CHANDNI "," CHANDNI ",\xe0\xa4\x9a\xe0\xa4\xbe\xe0\xa4\x81"
+	    "\xe0\xa4\xa6\xe0\xa4\xa8\xe0\xa5\x80 \")") != NULL, "%s", cause);
+	free(cause);
+}
+END_TEST
+
+/* recipients_parse reads a buffer (no NUL needed) as recipients_load reads the file. */
+START_TEST(test_parse_buffer)
+{
+	static const char text[] = "store,email,whatsapp\n"
+	    CHANDNI ",cc@example.com," CHANDNI " Partners\n"
+	    "*,boss@example.com,\n"
+	    "B,bad,\n"
+	    CHANDNI ",dd@example.com,\n"
+	    "Trailing,t@example.com,X";
+	char *copy = malloc(sizeof text - 1), **problems = NULL, *cause = NULL, *const *v;
+	struct recipients *r = NULL;
+	size_t n;
+
+	/* Exactly the bytes, so ASan sees a read past them. */
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, text, sizeof text - 1);
+	ck_assert_int_eq(recipients_parse("buffer", copy, sizeof text - 1, &r, &problems, &cause), 0);
+	ck_assert_uint_eq(util_strv_len(problems), 1);
+	ck_assert_str_eq(problems[0], "buffer:4: email \"bad\": not an address (local@domain); row left out");
+	ck_assert_str_eq(recipients_store(r, 0), CHANDNI);
+	ck_assert_str_eq(recipients_store(r, 1), "*");
+	ck_assert_str_eq(recipients_store(r, 2), "Trailing");
+	ck_assert_ptr_null(recipients_store(r, 3));
+	v = recipients_email(r, CHANDNI, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[1], "dd@example.com");
+	v = recipients_whatsapp(r, "Trailing", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0], "X");
+	util_strv_free(problems);
+	recipients_free(r);
+	free(copy);
+
+	ck_assert_int_eq(recipients_parse("empty", "", 0, &r, &problems, &cause), -EBADMSG);
+	ck_assert_ptr_null(r);
+	ck_assert_ptr_null(problems);
+	ck_assert_str_eq(cause, "empty: empty; expected the header store,email,whatsapp");
+	free(cause);
+}
+END_TEST
+
 START_TEST(test_address)
 {
 	static const char *const good[] = { "a@b.c", "first.last+tag@mail.example.co.in", "x_y-z@d-1.example" };
@@ -139,6 +213,8 @@ main(void)
 	tcase_add_test(tc, test_bad_rows);
 	tcase_add_test(tc, test_unusable);
 	tcase_add_test(tc, test_address);
+	tcase_add_test(tc, test_header_cut_utf8);
+	tcase_add_test(tc, test_parse_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
