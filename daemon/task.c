@@ -19,6 +19,7 @@
 
 #include "email.h"
 #include "etl.h"
+#include "exitcode.h"
 #include "numfmt.h"
 #include "period.h"
 #include "render.h"
@@ -84,6 +85,11 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 				task_event("result", msg, 0);
 				code = 1;
 			}
+		} else if (strcmp(steps[i], "exit") == 0) {
+			/* An exit status as a real task would end with it (exitcode.h). */
+			snprintf(msg, sizeof msg, "exits %s on purpose (selftest)", arg);
+			task_event("result", msg, 0);
+			code = (int)strtol(arg, NULL, 10);
 		} else if (strcmp(steps[i], "crash") == 0) {
 			abort();
 		} else if (strcmp(steps[i], "hang") == 0 || strcmp(steps[i], "hang-hard") == 0) {
@@ -168,8 +174,8 @@ etl_task(const struct config *cfg, const struct period *p)
 		if ((r = etl_run_day(cfg, day, task_progress, NULL, &res, &cause)) < 0) {
 			task_event("result", cause ? cause : strerror(-r), 0);
 			free(cause);
-			/* Unreachable servers are worth another try later; bad data is not. */
-			return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+			/* Unreachable servers are worth another try later; bad data is not (exitcode.h). */
+			return exitcode_from_error(r);
 		}
 	}
 	msg = util_printf("%s loaded: %llu lines, %llu rejected", p->first == p->last ? date : "period",
@@ -197,7 +203,7 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 	if ((r = render_report(cfg, p, store, &res, &cause)) < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
-		return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+		return exitcode_from_error(r);
 	}
 	numfmt_money(money, sizeof money, res.sales, g, config_string(cfg, "report", "currency"));
 	msg = util_printf("%s: %s%s; wrote %s and %s", res.files.scope, res.empty ? "no sales in the period" :
@@ -225,9 +231,11 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
-		return r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+		return exitcode_from_error(r);
 	}
-	msg = res.recipients == 0 ? util_printf("no recipient; nothing sent") :
+	msg = res.recipients == 0 ? util_printf("no recipient; nothing sent") : res.unknown ?
+	    util_printf("%zu sent, %zu sent before, %zu unknown (the server's reply was lost; not sent again "
+	    "unless forced)", res.sent, res.skipped, res.unknown) :
 	    util_printf("%zu sent, %zu sent before", res.sent, res.skipped);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
@@ -253,7 +261,7 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
 		/* Nobody scanned the QR code: retrying would only pile up browsers; a person must act. */
-		return res.needs_login ? EX_NOPERM : r == -EAGAIN ? EX_TEMPFAIL : r == -EINVAL ? EX_CONFIG : 1;
+		return res.needs_login ? EX_NOPERM : exitcode_from_error(r);
 	}
 	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
 	    util_printf("%zu sent, %zu sent before", res.sent, res.before);

@@ -76,6 +76,17 @@ dag_kind_name(enum job_kind kind)
 	return "?";
 }
 
+bool
+dag_kind_transient(enum job_kind kind)
+{
+	/*
+	 * E-mail classifies every failure that may heal itself (75) and leaves
+	 * unclassified only what cannot (an SQL error, a bug). The others meet
+	 * local trouble that passes: a full disk, memory, a page that hiccups.
+	 */
+	return kind != JOB_EMAIL;
+}
+
 static int
 kind_parse(const char *s, enum job_kind *kind)
 {
@@ -122,11 +133,18 @@ dag_check_action(const char *action, char **cause)
 			if (arg == NULL || strtoul(arg, &end, 10) == 0 || *end != '\0')
 				r = util_fail(cause, -EINVAL, "step \"fail-until\" needs a positive "
 				    "attempt number (fail-until 2: attempts 1 and 2 fail)");
+		} else if (strcmp(steps[i], "exit") == 0) {
+			char *end = NULL;
+			unsigned long code = arg ? strtoul(arg, &end, 10) : 0;
+
+			if (arg == NULL || end == arg || *end != '\0' || code == 0 || code > 125)
+				r = util_fail(cause, -EINVAL, "step \"exit\" needs an exit status from 1 to 125 "
+				    "(exit 75)");
 		} else if (strcmp(steps[i], "marker") == 0 || strcmp(steps[i], "stamp") == 0) {
 			if (arg == NULL || arg[0] != '/')
 				r = util_fail(cause, -EINVAL, "step \"%s\" needs an absolute path", steps[i]);
 		} else
-			r = util_fail(cause, -EINVAL, "unknown step \"%s\" (succeed, fail, fail-until N, "
+			r = util_fail(cause, -EINVAL, "unknown step \"%s\" (succeed, fail, fail-until N, exit N, "
 			    "crash, hang, hang-hard, sleep DURATION, marker PATH, stamp PATH, grandchild, no-notify-env)", steps[i]);
 	}
 	util_strv_free(steps);

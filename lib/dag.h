@@ -74,9 +74,12 @@ const struct tz *dag_zone(const struct dag *d);
 
 const char *dag_kind_name(enum job_kind kind);
 
+/* Whether an unclassified failure (exit 1) of this kind may heal by itself (exitcode.h). */
+bool dag_kind_transient(enum job_kind kind);
+
 /*
  * Check a selftest action ("sleep 2s, fail-until 2, marker /tmp/m, ...");
- * steps: succeed, fail, fail-until N, crash, hang, hang-hard, sleep DURATION,
+ * steps: succeed, fail, fail-until N, exit N (that exit status), crash, hang, hang-hard, sleep DURATION,
  * marker PATH, stamp PATH (the task's start time, for benchmarks), grandchild,
  * no-notify-env. Returns 0 or -EINVAL with *cause.
  */

@@ -18,7 +18,7 @@ delivery_strdecision(enum delivery_decision d)
 	case DELIVERY_SENT_BEFORE:
 		return "sent before";
 	case DELIVERY_UNKNOWN:
-		return "unknown (the sender died after sending)";
+		return "unknown (it may have gone out: the sender died or lost the server's reply)";
 	}
 	return "?";
 }
@@ -94,6 +94,16 @@ delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *
 	return exec(c, "UPDATE delivery SET state = $6, reply = $7, updated_at = now(), "
 	    "sent_at = CASE WHEN $6 = 'sent' THEN now() END "
 	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 7, p,
+	    NULL, cause);
+}
+
+int
+delivery_finish_unknown(PGconn *c, const struct delivery_key *k, const char *what, char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, what };
+
+	return exec(c, "UPDATE delivery SET state = 'unknown', reply = $6, updated_at = now() "
+	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 6, p,
 	    NULL, cause);
 }
 

@@ -65,4 +65,11 @@ int delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, c
 /* Record the outcome of a send begun with DELIVERY_SEND: sent or failed, with the reply. */
 int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause);
 
+/*
+ * Record that a send begun with DELIVERY_SEND ended without a verdict (the
+ * message went out whole, then the connection was lost before the reply):
+ * "unknown" with what happened, exactly as a crash in that gap leaves it.
+ */
+int delivery_finish_unknown(PGconn *c, const struct delivery_key *k, const char *what, char **cause);
+
 #endif

@@ -282,18 +282,35 @@ send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *re
 		goto out;
 	}
 	mail_send(&m->srv, m->faddr, rcpt, msg, len, &o, &why);
-	if ((e = delivery_finish(c, &dk, o.verdict == MAIL_SENT, o.reply, cause)) < 0)
-		goto out;
-	if (o.verdict == MAIL_SENT)
-		res->sent++;
-	else if (o.verdict == MAIL_TEMPORARY)
-		res->temporary++;
+	/* The whole message went out and its verdict did not come back: it may be there. */
+	if (o.verdict == MAIL_UNKNOWN)
+		e = delivery_finish_unknown(c, &dk, o.reply, cause);
 	else
+		e = delivery_finish(c, &dk, o.verdict == MAIL_SENT, o.verdict == MAIL_CONFIG ? why : o.reply, cause);
+	if (e < 0)
+		goto out;
+	switch (o.verdict) {
+	case MAIL_SENT:
+		res->sent++;
+		say(m->progress, m->arg, false, util_printf("%s: sent %s: %s", rcpt, msgid, o.reply));
+		break;
+	case MAIL_TEMPORARY:
+		res->temporary++;
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_REFUSED:
 		res->refused++;
-	say(m->progress, m->arg, o.verdict != MAIL_SENT, o.verdict == MAIL_SENT ? util_printf("%s: sent %s: %s", rcpt, msgid, o.reply) :
-	    util_printf("%s", why));
-	if (o.verdict == MAIL_CONFIG)
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_UNKNOWN:
+		res->unknown++;
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_CONFIG:
+		/* Every other recipient would meet the same: it stops the task, and is said once, there. */
 		e = util_fail(cause, -EINVAL, "%s", why);
+		break;
+	}
 out:
 	free(msg);
 	free(why);
@@ -414,8 +431,24 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		if (m.srv.allow_plain && strncmp(url, "smtp://", 7) == 0)
 			say(progress, arg, true, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
 			    "the password and the reports cross the network in plain text", url));
-		for (size_t k = 0; k < n && e == 0; k++)
+		size_t k;
+
+		for (k = 0; k < n && e == 0; k++)
 			e = send_one(c, &m, everyone[k], res, cause);
+		/*
+		 * A configuration problem (no STARTTLS, login refused) stops the
+		 * task at the first recipient; the ledger says the same for each
+		 * of the others, none of which was tried.
+		 */
+		for (; e == -EINVAL && k < n; k++) {
+			struct delivery_key dk = { m.report, m.period, m.store, "email", everyone[k] };
+			char *why = util_printf("not tried: %s", *cause), *ignored = NULL;
+
+			if (why == NULL || delivery_fail(c, &dk, why, &ignored) < 0)
+				k = n;
+			free(why);
+			free(ignored);
+		}
 		free(m.toa);
 		free(m.cca);
 		if (e < 0)

@@ -22,6 +22,7 @@ struct email_result {
 	size_t skipped;         /* delivered before (or unknown): not sent again */
 	size_t refused;         /* 5xx for that recipient, recorded */
 	size_t temporary;       /* 4xx, connection, time-out: recorded, worth another run */
+	size_t unknown;         /* sent whole, no reply: recorded as unknown, not sent again unless forced */
 	size_t recipients;      /* all of them */
 };
 

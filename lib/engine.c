@@ -33,6 +33,7 @@
 #include "db.h"
 #include "dbq.h"
 #include "engine.h"
+#include "exitcode.h"
 #include "ledger.h"
 #include "runner.h"
 #include "tz.h"
@@ -601,7 +602,9 @@ engine_log_child(void *arg, int stream, const char *line)
 	if (event != NULL && strcmp(event, "result") == 0) {
 		free(i->message);
 		i->message = util_strdup(msg);
-		log_at(i->e->log, json_is_false(ok) ? LOG_WARNING : LOG_INFO, &f, "%s", msg ? msg : "result");
+		/* A failure's result is said once, in the line that reports the exit. */
+		if (!json_is_false(ok))
+			log_at(i->e->log, LOG_INFO, &f, "%s", msg ? msg : "result");
 	} else
 		/* "warning": something an operator should see (a store without a recipient); "error": must act. */
 		log_at(i->e->log, event != NULL && strcmp(event, "error") == 0 ? LOG_ERR : event != NULL &&
@@ -717,11 +720,14 @@ engine_child_exit(void *arg, const struct runner_result *res)
 	i->task = NULL;
 	i->result = *res;
 	inst_fields(i, &f);
-	/* A task cut short by a stop is retried at once after the restart. */
-	/* EX_NOPERM: the task needs a person (a WhatsApp login); retrying would not help. */
-	i->retry = !ok && (e->stopping || ((unsigned)i->claim.attempt <= j->retries &&
-	    !(res->exit_status == EX_NOPERM && !res->timed_out && !res->term_signal)));
-	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.attempt));
+	/*
+	 * A task cut short by a stop is retried at once after the restart.
+	 * Otherwise the exit code says whether waiting may help (exitcode.h),
+	 * and the retry limit counts the attempts of this round only.
+	 */
+	i->retry = !ok && (e->stopping || ((unsigned)i->claim.round_attempt <= j->retries &&
+	    exitcode_retryable(res->exit_status, res->timed_out, res->term_signal, dag_kind_transient(j->kind))));
+	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.round_attempt));
 	if (!ok) {
 		char when[64] = "";
 
@@ -741,8 +747,14 @@ engine_child_exit(void *arg, const struct runner_result *res)
 			char hint[512];
 
 			rerun_hint(i, hint, sizeof hint);
-			log_at(e->log, LOG_ERR, &f, "%s %s: giving up after %d attempt%s; to try again: %s",
-			    j->name, i->pstr, i->claim.attempt, i->claim.attempt == 1 ? "" : "s", hint);
+			if ((unsigned)i->claim.round_attempt <= j->retries && !e->stopping)
+				log_at(e->log, LOG_ERR, &f, "%s %s: not retried (exit status %d: %s failure, "
+				    "waiting will not fix it); to try again once it is fixed: %s", j->name, i->pstr,
+				    res->exit_status, exitcode_strclass(exitcode_classify(res->exit_status)), hint);
+			else
+				log_at(e->log, LOG_ERR, &f, "%s %s: giving up after %d attempt%s; to try again: %s",
+				    j->name, i->pstr, i->claim.round_attempt, i->claim.round_attempt == 1 ? "" : "s",
+				    hint);
 		}
 	}
 	inst_enter(i, INST_FINISHING);
@@ -846,6 +858,8 @@ claim_done(void *arg, int r, const char *cause)
 	}
 	switch (i->claim_result) {
 	case LEDGER_CLAIMED:
+		/* The force is spent: it started this round; the round's retries are ordinary claims. */
+		i->force = false;
 		if (i->claim.recovered)
 			log_at(e->log, LOG_WARNING, &f, "%s %s: the process running its previous attempt "
 			    "died; marked abandoned", j->name, i->pstr);

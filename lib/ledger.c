@@ -85,11 +85,11 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
     struct ledger_claim *claim, char **cause)
 {
 	const char *key[] = { k->job, k->period, k->store ? k->store : "" };
-	char id[32] = "", attempts[16], pidtext[16], nowtext[32];
+	char id[32] = "", attempts[16], roundtext[16], pidtext[16], nowtext[32];
 	bool locked = false, got;
 	PGresult *res = NULL;
 	struct ledger_claim cl = { 0 };
-	int r, n;
+	int r, n, round_start;
 	char *state = NULL;
 
 	snprintf(pidtext, sizeof pidtext, "%d", pid);
@@ -104,7 +104,7 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	res = query(c, "INSERT INTO task_instance (job, period, store) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (job, period, store) DO UPDATE SET job = EXCLUDED.job "
 	    "RETURNING id, state, attempts, "
-	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0)", 3, key, cause);
+	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0), round_start", 3, key, cause);
 	if (res == NULL) {
 		r = -EIO;
 		goto rollback;
@@ -112,6 +112,7 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
 	state = strdup(PQgetvalue(res, 0, 1));
 	n = atoi(PQgetvalue(res, 0, 2));
+	round_start = atoi(PQgetvalue(res, 0, 4));
 	cl.id = atoll(id);
 	cl.not_before_usec = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
@@ -135,7 +136,7 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 		    "error = 'the process running this attempt died' "
 		    "WHERE instance_id = $1 AND state = 'running'", 1, (const char *[]){ id }, cause)) < 0)
 			goto rollback;
-		if (!force && (unsigned)n > retries) {
+		if (!force && (unsigned)(n - round_start) > retries) {
 			if ((r = run(c, "UPDATE task_instance SET state = 'failed', updated_at = now(), "
 			    "error = 'the process running the last attempt died' WHERE id = $1",
 			    1, (const char *[]){ id }, cause)) < 0)
@@ -167,13 +168,22 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 		}
 		locked = true;
 	}
+	/*
+	 * A forced run is an operator's decision to try again (after fixing
+	 * something): it starts a new round with the job's whole retry budget.
+	 * Every attempt stays in task_attempt, numbered on.
+	 */
+	if (force)
+		round_start = n;
 	cl.attempt = n + 1;
+	cl.round_attempt = cl.attempt - round_start;
 	snprintf(attempts, sizeof attempts, "%d", cl.attempt);
+	snprintf(roundtext, sizeof roundtext, "%d", round_start);
 	if ((r = run(c, "WITH i AS (UPDATE task_instance SET state = 'running', attempts = $2, "
-	    "not_before = NULL, updated_at = now() WHERE id = $1 RETURNING id) "
+	    "round_start = $5, not_before = NULL, updated_at = now() WHERE id = $1 RETURNING id) "
 	    "INSERT INTO task_attempt (instance_id, attempt, state, host, pid) "
-	    "SELECT id, $2, 'running', $3, $4 FROM i", 4,
-	    (const char *[]){ id, attempts, host, pidtext }, cause)) < 0)
+	    "SELECT id, $2, 'running', $3, $4 FROM i", 5,
+	    (const char *[]){ id, attempts, host, pidtext, roundtext }, cause)) < 0)
 		goto rollback;
 	if ((r = run(c, "COMMIT", 0, NULL, cause)) < 0)
 		goto fail;

@@ -36,7 +36,8 @@ enum ledger_claim_result {
 
 struct ledger_claim {
 	long long id;           /* task_instance.id */
-	int attempt;            /* this attempt's number, from 1 */
+	int attempt;            /* this attempt's number, from 1, over the instance's whole life */
+	int round_attempt;      /* its number in the current round (a forced run starts one): what retries count */
 	int64_t not_before_usec;/* LEDGER_NOT_YET: when the retry is due */
 	bool recovered;         /* an abandoned attempt of a dead process was found */
 	bool redo;              /* forced, and it had succeeded: do it again in full (resend) */
@@ -53,7 +54,8 @@ const char *ledger_strclaim(enum ledger_claim_result r);
 /*
  * Try to claim an instance for a new attempt at time now_usec (the caller's
  * clock), recording host and pid. retries is the job's retry limit, used when
- * an abandoned attempt turns out to be the last allowed one. Returns 0 with
+ * an abandoned attempt turns out to be the last allowed one. force runs it
+ * whatever its state and starts a new retry round (claim->round_attempt 1). Returns 0 with
  * *result set (and *claim for LEDGER_CLAIMED / LEDGER_NOT_YET), or -EIO.
  */
 int ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force,

@@ -2,6 +2,7 @@
  * mail: SMTP with libcurl (see mail.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +12,20 @@
 #include "mail.h"
 #include "util.h"
 
-struct upload {
+/* One transaction as libcurl runs it: the message going out, the replies coming in. */
+struct transfer {
 	const char *p;
 	size_t left;
-};
-
-struct transcript {
+	bool body_sent;                 /* every byte of the message handed over: only the verdict is missing */
+	bool verdict_seen;              /* the server replied after the end of DATA */
 	char last[512];                 /* the last line the server sent */
 };
 
 const char *
 mail_strverdict(enum mail_verdict v)
 {
-	static const char *const names[] = { "sent", "temporary failure", "refused", "configuration" };
+	static const char *const names[] = { "sent", "temporary failure", "refused", "configuration problem",
+	    "outcome unknown" };
 
 	return (size_t)v < UTIL_NELEM(names) ? names[v] : "?";
 }
@@ -31,12 +33,21 @@ mail_strverdict(enum mail_verdict v)
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
-	struct upload *u = arg;
-	size_t n = size * nitems < u->left ? size * nitems : u->left;
+	struct transfer *t = arg;
+	size_t n = size * nitems < t->left ? size * nitems : t->left;
 
-	memcpy(buf, u->p, n);
-	u->p += n;
-	u->left -= n;
+	memcpy(buf, t->p, n);
+	t->p += n;
+	t->left -= n;
+	/*
+	 * The last bytes are libcurl's now and the end-of-data mark follows:
+	 * from here on a lost connection may have lost only the server's 250.
+	 * (Early rather than late: calling a message unknown that never
+	 * arrived costs a forced resend; calling one temporary that did
+	 * arrive sends it twice.)
+	 */
+	if (t->left == 0)
+		t->body_sent = true;
 	return n;
 }
 
@@ -48,13 +59,15 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 static int
 debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 {
-	struct transcript *t = arg;
+	struct transfer *t = arg;
 	size_t n;
 
 	(void)c;
 	/* "221 Bye" to our QUIT after a failure is not the reply worth keeping. */
 	if (type != CURLINFO_HEADER_IN || size == 0 || (size >= 3 && memcmp(data, "221", 3) == 0))
 		return 0;
+	if (t->body_sent)
+		t->verdict_seen = true;
 	n = size < sizeof t->last - 1 ? size : sizeof t->last - 1;
 	memcpy(t->last, data, n);
 	while (n > 0 && (t->last[n - 1] == '\r' || t->last[n - 1] == '\n'))
@@ -83,12 +96,44 @@ classify(CURLcode rc, long code)
 	return MAIL_TEMPORARY;
 }
 
+/* The error of a failed send, worded for the operator, with what to do where we know it. */
+static int
+mail_fail(const struct mail_server *s, const char *rcpt, const struct mail_outcome *o, CURLcode rc, char **cause)
+{
+	switch (o->verdict) {
+	case MAIL_UNKNOWN:
+		return util_fail(cause, -EINPROGRESS, "%s: to %s: the whole message was sent but no reply came "
+		    "back (%s): the server may have accepted it; recorded as unknown, not sent again (--force "
+		    "sends it)", s->url, rcpt, o->reply);
+	case MAIL_TEMPORARY:
+		return util_fail(cause, -EAGAIN, "%s: to %s: temporary failure: %s", s->url, rcpt, o->reply);
+	case MAIL_REFUSED:
+		return util_fail(cause, -EPERM, "%s: to %s: refused: %s", s->url, rcpt, o->reply);
+	default:
+		break;
+	}
+	switch (rc) {
+	case CURLE_USE_SSL_FAILED:
+		return util_fail(cause, -EINVAL, "%s: the server does not offer STARTTLS (%s); nothing was sent. "
+		    "Use smtps:// if it speaks TLS from the start, or [smtp] allow_plain = yes on a network "
+		    "you trust", s->url, o->reply);
+	case CURLE_LOGIN_DENIED:
+		return util_fail(cause, -EINVAL, "%s: login refused: %s; check [smtp] username and password",
+		    s->url, o->reply);
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return util_fail(cause, -EINVAL, "%s: the server's certificate is not trusted: %s; [smtp] ca_file "
+		    "adds a CA", s->url, o->reply);
+	default:
+		return util_fail(cause, -EINVAL, "%s: cannot send: %s; check [smtp] url", s->url, o->reply);
+	}
+}
+
 int
 mail_send(const struct mail_server *s, const char *from, const char *rcpt, const char *msg, size_t len,
     struct mail_outcome *out, char **cause)
 {
-	struct upload up = { msg, len };
-	struct transcript tr = { "" };
+	struct transfer tr = { .p = msg, .left = len };
 	struct curl_slist *to = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "", *envfrom = NULL;
 	CURL *c = NULL;
@@ -118,7 +163,7 @@ mail_send(const struct mail_server *s, const char *from, const char *rcpt, const
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, to);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_READDATA, &tr);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)s->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
@@ -135,14 +180,13 @@ mail_send(const struct mail_server *s, const char *from, const char *rcpt, const
 		snprintf(out->reply, sizeof out->reply, "%s", tr.last[0] ? tr.last : "250");
 		goto out;
 	}
-	out->verdict = classify(rc, code);
+	out->verdict = tr.body_sent && !tr.verdict_seen ? MAIL_UNKNOWN : classify(rc, code);
 	/* The server's words when it said no; libcurl's when the line went dead. */
-	if (code >= 400 && tr.last[0] != '\0')
+	if (code >= 400 && tr.last[0] != '\0' && out->verdict != MAIL_UNKNOWN)
 		snprintf(out->reply, sizeof out->reply, "%s", tr.last);
 	else
 		snprintf(out->reply, sizeof out->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	e = util_fail(cause, out->verdict == MAIL_TEMPORARY ? -EAGAIN : out->verdict == MAIL_REFUSED ? -EPERM :
-	    -EINVAL, "%s: %s to %s: %s", s->url, mail_strverdict(out->verdict), rcpt, out->reply);
+	e = mail_fail(s, rcpt, out, rc, cause);
 out:
 	curl_slist_free_all(to);
 	free(envfrom);

@@ -32,6 +32,8 @@ enum mail_verdict {
 	MAIL_TEMPORARY,                 /* 4xx, connection lost, time-out, unreachable: try later */
 	MAIL_REFUSED,                   /* 5xx for this recipient or message: not worth the same try */
 	MAIL_CONFIG,                    /* login refused, TLS not possible or not trusted, bad URL */
+	MAIL_UNKNOWN,                   /* the whole message went out and no verdict came back: the
+	                                   server may have accepted it, so it must not be resent by itself */
 };
 
 struct mail_outcome {
@@ -46,7 +48,12 @@ const char *mail_strverdict(enum mail_verdict v);
  * Send msg (a complete RFC 5322 message with CRLF line ends, from mime.c)
  * from envelope sender from to rcpt. Fills *out; returns 0 when it was sent,
  * otherwise a negative errno (-EAGAIN temporary, -EPERM refused, -EINVAL
- * configuration) with *cause naming the server's reply.
+ * configuration, -EINPROGRESS unknown) with *cause naming the server's reply.
+ *
+ * Once the end of DATA has been handed to the connection, only the server's
+ * reply tells whether it took the message: a connection lost or a time-out
+ * after that point is MAIL_UNKNOWN, never MAIL_TEMPORARY, because a retry
+ * could deliver the message a second time.
  */
 int mail_send(const struct mail_server *s, const char *from, const char *rcpt, const char *msg, size_t len,
     struct mail_outcome *out, char **cause);

@@ -164,6 +164,10 @@ START_TEST(test_actions)
 
 	ck_assert_int_eq(dag_check_action("sleep 2s, fail-until 2, marker /tmp/m, succeed", &cause), 0);
 	ck_assert_int_eq(dag_check_action("crash", NULL), 0);
+	ck_assert_int_eq(dag_check_action("exit 75", NULL), 0);
+	ck_assert_int_eq(dag_check_action("exit 0", NULL), -EINVAL);
+	ck_assert_int_eq(dag_check_action("exit", NULL), -EINVAL);
+	ck_assert_int_eq(dag_check_action("exit 7x", NULL), -EINVAL);
 	ck_assert_int_eq(dag_check_action("hang-hard", NULL), 0);
 	ck_assert_int_eq(dag_check_action("grandchild, hang", NULL), 0);
 	ck_assert_int_eq(dag_check_action("fail-until 0", &cause), -EINVAL);

@@ -259,6 +259,76 @@ START_TEST(test_give_up_and_status)
 }
 END_TEST
 
+/*
+ * A forced run gets the job's whole retry budget again: the first failure
+ * after --force is retried, and the ledger keeps every attempt of both rounds.
+ */
+START_TEST(test_force_gets_full_retries)
+{
+	char *conf = config("[job a]\nkind = selftest\nschedule = 30 1 * * *\nretries = 2\n"
+	    "retry_delay = 20ms\nretry_max_delay = 50ms\naction = fail\n");
+	struct tu_result r;
+	char *v;
+
+	r = salesd(conf, NULL, "run", "a", "--date", "2026-11-23", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "giving up after 3 attempts"), "%s", r.err);
+	tu_result_done(&r);
+	r = salesd(conf, NULL, "run", "a", "--date", "2026-11-23", "--force", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "retrying in"), "a forced run was not retried: %s", r.err);
+	ck_assert_msg(tu_contains(r.err, "giving up after 3 attempts"), "%s", r.err);
+	tu_result_done(&r);
+	v = query("SELECT string_agg(attempt || ':' || state, ',' ORDER BY attempt) FROM salesd.task_attempt");
+	ck_assert_str_eq(v, "1:failed,2:failed,3:failed,4:failed,5:failed,6:failed");
+	free(v);
+	v = query("SELECT attempts || ' ' || round_start || ' ' || state FROM salesd.task_instance");
+	ck_assert_str_eq(v, "6 3 failed");
+	free(v);
+	free(conf);
+}
+END_TEST
+
+/*
+ * One rule for every failure (exitcode.h): 75 is retried; 65, 67, 77 and 78
+ * are not, whatever retries says; 1 is retried where the job kind allows.
+ */
+START_TEST(test_exit_classes)
+{
+	static const struct {
+		const char *status;
+		const char *attempts;
+		int run_status;
+	} cases[] = {
+		{ "75", "3", 75 }, { "78", "1", 1 }, { "65", "1", 1 }, { "67", "1", 1 }, { "77", "1", 1 },
+		{ "1", "3", 1 },
+	};
+
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 30 1 * * *\nretries = 2\n"
+		    "retry_delay = 20ms\nretry_max_delay = 50ms\naction = exit %s\n", cases[k].status);
+		char *conf = config(jobs), *v;
+		struct tu_result r;
+
+		if (k > 0)
+			pgtest_exec(conninfo, "DELETE FROM salesd.task_instance");
+		r = salesd(conf, NULL, "run", "a", "--date", "2026-11-23", NULL);
+		ck_assert_msg(r.status == cases[k].run_status, "exit %s: salesd run exited %d: %s", cases[k].status,
+		    r.status, r.err);
+		if (strcmp(cases[k].attempts, "1") == 0)
+			ck_assert_msg(tu_contains(r.err, "not retried (exit status"), "exit %s: %s", cases[k].status,
+			    r.err);
+		tu_result_done(&r);
+		v = query("SELECT attempts FROM salesd.task_instance");
+		ck_assert_msg(strcmp(v, cases[k].attempts) == 0, "exit %s: %s attempts, not %s", cases[k].status, v,
+		    cases[k].attempts);
+		free(v);
+		free(jobs);
+		free(conf);
+	}
+}
+END_TEST
+
 static bool
 pid_gone(pid_t pid)
 {
@@ -776,6 +846,8 @@ main(void)
 	tcase_add_test(run, test_run_upstream_first);
 	tcase_add_test(run, test_retries_with_backoff);
 	tcase_add_test(run, test_give_up_and_status);
+	tcase_add_test(run, test_force_gets_full_retries);
+	tcase_add_test(run, test_exit_classes);
 	tcase_add_test(run, test_timeout_kills_group);
 	tcase_add_test(run, test_kill_task_child);
 	tcase_add_test(run, test_usage);

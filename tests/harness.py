@@ -5,6 +5,7 @@ day, and the --exit-with-parent check of a fixture server.
 
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM, SALESD_PGHOST.
 """
+import glob
 import json
 import os
 import re
@@ -55,6 +56,20 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def children(pid):
+    """Pids whose parent is pid."""
+    out = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            out.append(int(stat.split("/")[2]))
+    return out
 
 
 def check_exits_with_parent(test, argv):

@@ -7,7 +7,8 @@ recipients, stored as NNNN.eml (the exact bytes sent) and NNNN.json (the
 envelope: sender, recipients, AUTH user, TLS); AUTH and MAIL before STARTTLS
 are refused, and AUTH is not offered; a wrong password gets 535; an untrusted
 certificate does not hurt the server; each fault (--fail-first at DATA and at
-MAIL, --reject-rcpt, --drop-after-data, --slow, --greeting-fail, --max-size);
+MAIL, --reject-rcpt, --drop-after-data, --accept-then-drop, --hold-after-accept,
+--slow, --greeting-fail, --max-size);
 implicit TLS (smtps) with AUTH; plain SMTP without a certificate; --port and
 --port-file; numbering continues in an existing maildir; it stops on SIGTERM
 and SIGINT within 2 s and with --exit-with-parent, with no child left, and
@@ -17,7 +18,6 @@ Environment: SMTP_SERVER may name the script (default: tools/smtp-server next
 to this directory). Needs the openssl command.
 """
 import base64
-import glob
 import json
 import os
 import signal
@@ -31,7 +31,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server as FixtureServer, check_exits_with_parent, make_ca  # noqa: E402
+from harness import Server as FixtureServer, check_exits_with_parent, children, make_ca  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.environ.get("SMTP_SERVER") or os.path.join(HERE, "..", "tools", "smtp-server")
@@ -54,20 +54,6 @@ def message(subject="Daily sales"):
             ".a line that starts with a dot\r\n"
             "..and one with two\r\n"
             "\r\n").encode("utf-8")
-
-
-def children(pid):
-    """Pids whose parent is pid."""
-    out = []
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        try:
-            with open(stat) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.split("/")[2]))
-    return out
 
 
 class Server(FixtureServer):
@@ -304,6 +290,27 @@ class SmtpServerTest(unittest.TestCase):
                 self.assertEqual(sorted(os.listdir(maildir)), ["0001.eml", "0001.json"])
                 with open(os.path.join(maildir, "0001.eml"), "rb") as f:
                     self.assertEqual(f.read(), message("kept"))
+
+    def test_reply_lost_after_accepting(self):
+        # --accept-then-drop: stored, and the 250 never comes; --hold-after-accept:
+        # stored, and nothing comes until the client goes. Then accepted as usual.
+        srv = self.server(*self.tls, *self.auth, "--maildir", self.maildir, "--accept-then-drop", "1",
+                          "--hold-after-accept", "1")
+        with self.assertRaises(smtplib.SMTPServerDisconnected):
+            self.tls_client(srv).sendmail(FROM, TO_ADDRS, message("lost reply"))
+        self.assertEqual(sorted(os.listdir(self.maildir)), ["0001.eml", "0001.json"])
+        c = self.tls_client(srv)
+        c.sock.settimeout(1.5)
+        t = time.monotonic()
+        with self.assertRaises(smtplib.SMTPServerDisconnected) as cm:   # smtplib's word for its time-out
+            c.sendmail(FROM, TO_ADDRS, message("held"))
+        self.assertIn("timed out", str(cm.exception))
+        self.assertGreaterEqual(time.monotonic() - t, 1.4)
+        self.assertEqual(len(os.listdir(self.maildir)), 4, "the held message is stored before the wait")
+        c.close()
+        self.assertEqual(self.tls_client(srv).sendmail(FROM, TO_ADDRS, message("kept")), {})
+        got = [eml for eml, _ in self.stored()]
+        self.assertEqual(got, [message("lost reply"), message("held"), message("kept")])
 
     def test_faults_combined(self):
         # Dropped first, then 451, then accepted; a rejected recipient throughout.
