@@ -34,6 +34,7 @@ struct parse {
 	struct recipients *r;
 	int col[3];             /* store, email, whatsapp; -1: absent */
 	bool header;
+	bool refused;           /* on_row refused the header, with the file name in its message */
 	char **problems;
 	size_t nproblems;
 	size_t dropped;         /* problems beyond the cap */
@@ -148,7 +149,8 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 				free(name);
 			}
 		}
-		if (ps->col[0] < 0 || (ps->col[1] < 0 && ps->col[2] < 0))
+		ps->refused = ps->col[0] < 0 || (ps->col[1] < 0 && ps->col[2] < 0);
+		if (ps->refused)
 			return util_fail(cause, -EBADMSG, "%s:%llu: the header must name the columns store, "
 			    "email and whatsapp (got \"%.*s\")", ps->path, (unsigned long long)row->line,
 			    (int)(row->rawlen > 80 ? util_utf8_prefix(row->raw, 80) : row->rawlen), row->raw);
@@ -203,6 +205,25 @@ parse_start(struct parse *ps, char **cause)
 }
 
 /*
+ * Feed len bytes to the CSV parser, or end its input (len 0, at NULL). The
+ * parser's own refusals ("line 7: a quoted field is still open ...") get the
+ * file name in front, like every other message of this module.
+ */
+static int
+parse_feed(struct parse *ps, const char *at, size_t len, char **cause)
+{
+	int r = at != NULL ? csv_feed(ps->csv, at, len, cause) : csv_finish(ps->csv, cause);
+	char *why;
+
+	if (r == -EBADMSG && !ps->refused && cause != NULL && *cause != NULL &&
+	    (why = util_printf("%s: %s", ps->path, *cause)) != NULL) {
+		free(*cause);
+		*cause = why;
+	}
+	return r;
+}
+
+/*
  * End a parse that has had all its bytes (r is 0) or failed (r < 0): the
  * results of recipients_load into *out and *problems, or everything freed.
  */
@@ -210,7 +231,7 @@ static int
 parse_end(struct parse *ps, int r, struct recipients **out, char ***problems, char **cause)
 {
 	if (r == 0)
-		r = csv_finish(ps->csv, cause);
+		r = parse_feed(ps, NULL, 0, cause);
 	if (r == 0 && !ps->header)
 		r = util_fail(cause, -EBADMSG, "%s: empty; expected the header store,email,whatsapp", ps->path);
 	if (r == 0 && ps->oom)
@@ -246,8 +267,8 @@ recipients_parse(const char *name, const char *text, size_t len, struct recipien
 
 	*out = NULL;
 	*problems = NULL;
-	if ((r = parse_start(&ps, cause)) == 0)
-		r = csv_feed(ps.csv, text, len, cause);
+	if ((r = parse_start(&ps, cause)) == 0 && len > 0)
+		r = parse_feed(&ps, text, len, cause);
 	return parse_end(&ps, r, out, problems, cause);
 }
 
@@ -265,7 +286,7 @@ recipients_load(const char *path, struct recipients **out, char ***problems, cha
 		return util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	r = parse_start(&ps, cause);
 	while (r == 0 && (n = read(fd, buf, sizeof buf)) > 0)
-		r = csv_feed(ps.csv, buf, (size_t)n, cause);
+		r = parse_feed(&ps, buf, (size_t)n, cause);
 	if (r == 0 && n < 0)
 		r = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
 	close(fd);

@@ -110,6 +110,12 @@ START_TEST(test_unusable)
 	    != NULL, "%s", cause);
 	free(cause);
 	cause = NULL;
+	/* The CSV parser's refusal names the file too. */
+	ck_assert_ptr_null(load("store,email,whatsapp\nA,\"a@example.com\n", &problems, &err, &cause));
+	ck_assert_int_eq(err, -EBADMSG);
+	ck_assert_msg(strstr(cause, "recipients.csv: line 2: a quoted field is still open") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
 	ck_assert_int_eq(recipients_load("/nonexistent/recipients.csv", &(struct recipients *){ NULL },
 	    &problems, &cause), -ENOENT);
 	ck_assert_msg(strstr(cause, "/nonexistent/recipients.csv") != NULL, "%s", cause);
