@@ -74,6 +74,19 @@ db_exec(PGconn *c, const char *sql, char **cause)
 	return r;
 }
 
+/*
+ * libpq's default notice processor prints to stderr, and lib/ never prints.
+ * The one warning met in practice is expected: unlocking an advisory lock
+ * that a lost connection took along ("you don't own a lock"); errors come
+ * back as results.
+ */
+static void
+db_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int
 db_connect(PGconn **out, const char *conninfo, const char *schema, char **cause)
 {
@@ -95,6 +108,7 @@ db_connect(PGconn **out, const char *conninfo, const char *schema, char **cause)
 	c = PQconnectdbParams(keys, values, 1);
 	if (c == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
+	PQsetNoticeProcessor(c, db_notice, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		msg = db_error(c, NULL);
 		r = util_fail(cause, -ECONNREFUSED, "cannot connect to PostgreSQL: %s", msg ? msg : "?");

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,40 @@ START_TEST(test_recover_abandoned)
 }
 END_TEST
 
+/*
+ * A claim finished over a new connection (the old one was lost with its
+ * lock): the server warns that the lock is not held, and nothing of it may
+ * reach stderr (libpq's default notice processor prints it there).
+ */
+START_TEST(test_finish_after_reconnect_prints_nothing)
+{
+	PGconn *a = connect_migrated(), *b;
+	enum ledger_claim_result res;
+	struct ledger_claim cl;
+	char *cause = NULL, *path = util_printf("/tmp/salesd-ledger-stderr.%d", (int)getpid()), *err;
+	int saved = dup(2), fd;
+
+	ck_assert_int_eq(ledger_claim(a, &key, 1, false, 0, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(res, LEDGER_CLAIMED);
+	PQfinish(a);
+	b = connect_migrated();
+	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	ck_assert_int_eq(ledger_finish(b, &cl, LEDGER_SUCCEEDED, 0, NULL, false, 0, &cause), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(fd);
+	close(saved);
+	err = tu_read(path);
+	unlink(path);
+	ck_assert_msg(err != NULL && err[0] == '\0', "printed: %s", err ? err : "(unreadable)");
+	free(err);
+	free(path);
+	PQfinish(b);
+}
+END_TEST
+
 START_TEST(test_count_succeeded)
 {
 	PGconn *c = connect_migrated();
@@ -283,6 +318,7 @@ main(void)
 	tcase_add_test(tc, test_claim_finish);
 	tcase_add_test(tc, test_retry_and_give_up);
 	tcase_add_test(tc, test_recover_abandoned);
+	tcase_add_test(tc, test_finish_after_reconnect_prints_nothing);
 	tcase_add_test(tc, test_count_succeeded);
 	tcase_add_test(tc, test_race);
 	suite_add_tcase(s, tc);
