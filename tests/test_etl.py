@@ -15,6 +15,7 @@ middle of its COPY or of its transaction leaves the previous day as it was.
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
 SALESD_PGHOST.
 """
+import base64
 import csv
 import io
 import os
@@ -36,6 +37,26 @@ from harness import generate as _generate  # noqa: E402
 GEN = ["--seed", "11", "--stores", "6", "--products", "80", "--lines", "400"]
 ORDER_TYPES = ["online", "offline"]
 EXCLUDED = "Head Office"
+# Bad source data that waiting cannot fix (-EBADMSG): not retried.
+EX_DATAERR = 65
+EX_TEMPFAIL = 75
+
+
+def csv_field(v):
+    """One CSV field (bytes), quoted only when a comma, quote or LF needs it (a CR alone does not)."""
+    if any(c in v for c in (b",", b'"', b"\n")):
+        return b'"' + v.replace(b'"', b'""') + b'"'
+    return v
+
+
+def csv_line(fields):
+    return b",".join(csv_field(f) for f in fields) + b"\n"
+
+
+def data_rows(text):
+    """The header and data rows of a CSV text, as lists of bytes."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return [[f.encode() for f in r] for r in rows]
 
 
 def generate(day, order_type, extra=()):
@@ -44,12 +65,16 @@ def generate(day, order_type, extra=()):
 
 def reference_kpis(day, extra=()):
     """KPI rows for a day computed here from the CSV, as INTERFACES.md defines them."""
+    return reference_from_texts([generate(day, t, extra).decode("utf-8-sig") for t in ORDER_TYPES])
+
+
+def reference_from_texts(texts):
+    """KPI rows and line count of the given CSV texts (every row valid)."""
     acc = {dim: defaultdict(lambda: {"inv": set(), "sales": Decimal(0), "qty": Decimal(0),
                                      "cost": Decimal(0)})
            for dim in ("store", "category", "brand", "product")}
     nlines = 0
-    for t in ORDER_TYPES:
-        text = generate(day, t, extra).decode("utf-8-sig")
+    for text in texts:
         for row in csv.DictReader(io.StringIO(text, newline="")):
             nlines += 1
             store = row["storeName"].strip()
@@ -154,15 +179,22 @@ class EtlTest(unittest.TestCase):
                                    f"quantity, total, cost_price FROM salesd.sales_line WHERE day = '{day}' "
                                    f"ORDER BY order_type, line")}
 
-    def assert_kpis(self, day, extra=()):
-        want, nlines = reference_kpis(day, extra)
+    def assert_kpis(self, day, extra=(), texts=None, rejected=0):
+        want, nlines = reference_kpis(day, extra) if texts is None else reference_from_texts(texts)
         got = db_kpis(self.db, day)
         for dim in want:
             self.assertEqual(got[dim], want[dim], f"{dim} KPIs of {day}")
         n = psql(self.db, f"SELECT count(*) FROM salesd.sales_line WHERE day = '{day}'")[0][0]
         self.assertEqual(int(n), nlines)
         state = psql(self.db, f"SELECT state, lines, rejected FROM salesd.etl_day WHERE day = '{day}'")
-        self.assertEqual(state, [["loaded", str(nlines), "0"]])
+        self.assertEqual(state, [["loaded", str(nlines), str(rejected)]])
+
+    def file_sim(self, name, data, *options):
+        """A simulator serving data (bytes) for every request."""
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return self.sim("--csv-file", path, *options)
 
     # -- the tests -------------------------------------------------------
 
@@ -256,7 +288,7 @@ class EtlTest(unittest.TestCase):
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.kpi_store_day")[0][0], "0")
 
     def test_missing_columns_write_nothing(self):
-        r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=1)
+        r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=EX_DATAERR)
         self.assertIn("required columns missing: productName, storeName", r.stderr)
         self.assertIn("the header has:", r.stderr)
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
@@ -267,7 +299,7 @@ class EtlTest(unittest.TestCase):
         # The 23rd reads one way only; the 5th of November reads as 11 May too.
         self.run_etl(self.config(sim, date_format="auto"), "2026-11-23")
         self.assert_kpis("2026-11-23", ("--date-format", "dmy-slash"))
-        r = self.run_etl(self.config(sim, date_format="auto"), "2026-11-05", expect=1)
+        r = self.run_etl(self.config(sim, date_format="auto"), "2026-11-05", expect=EX_DATAERR)
         self.assertIn("ambiguous", r.stderr)
         self.assertIn("date_format = dmy-slash or mdy-slash", r.stderr)
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day WHERE day = '2026-11-05'")[0][0], "0")
@@ -291,13 +323,123 @@ class EtlTest(unittest.TestCase):
             self.assertTrue(reason and raw, (field, reason, line))
         # A flood: quarantined, nothing of the day left, the task fails.
         sim2 = self.sim("--bad-rate", "0.05")
-        r = self.run_etl(self.config(sim2), "2026-11-23", "--force", expect=1)
+        r = self.run_etl(self.config(sim2), "2026-11-23", "--force", expect=EX_DATAERR)
         self.assertIn("quarantined", r.stderr)
         self.assertEqual(psql(self.db, "SELECT state FROM salesd.etl_day WHERE day = '2026-11-23'"),
                          [["quarantined"]])
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.sales_line")[0][0], "0")
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.kpi_store_day")[0][0], "0")
         self.assertGreater(int(psql(self.db, "SELECT count(*) FROM salesd.etl_reject")[0][0]), 0)
+
+    # -- bad bytes, limits, unframeable files, a lost database ----------
+
+    def test_bad_bytes_are_rejects_not_a_failed_day(self):
+        """0xff, an overlong form, a UTF-8-encoded surrogate, NUL and a lone CR, in every column:
+        each such row is a reject with its reason and its text stored escaped; the day loads."""
+        day = "2026-11-23"
+        text = generate(day, "online").decode("utf-8-sig")
+        rows = data_rows(text)
+        header, good = rows[0], rows[1]
+        bad = {"0xff": b"\xff", "overlong": b"\xc0\xaf", "surrogate": b"\xed\xa0\x80", "nul": b"\x00",
+               "cr": b"\r"}
+        body = text.encode()
+        line = body.count(b"\n") + 1
+        want = {}
+        for kind, seq in bad.items():
+            for i, name in enumerate(header):
+                fields = list(good)
+                fields[i] = b"X" + seq + b"Y"
+                body += csv_line(fields)
+                want[line] = (kind, name.decode())
+                line += 1
+        sim = self.file_sim("bad-bytes.csv", body)
+        self.run_etl(self.config(sim, order_types="online", reject_threshold="90%"), day)
+        self.assert_kpis(day, texts=[text], rejected=len(want))
+        rejects = {int(r[0]): r[1:] for r in
+                   psql(self.db, "SELECT line, field, reason, replace(raw, chr(13), '<CR>') "
+                                 "FROM salesd.etl_reject ORDER BY line")}
+        self.assertEqual(sorted(rejects), sorted(want))
+        escaped = {"0xff": "X\\xffY", "overlong": "X\\xc0\\xafY", "surrogate": "X\\xed\\xa0\\x80Y",
+                   "nul": "X\\x00Y", "cr": "X<CR>Y"}
+        for ln, (kind, column) in want.items():
+            field, reason, raw = rejects[ln]
+            with self.subTest(line=ln, kind=kind, column=column):
+                self.assertIn(escaped[kind], raw)
+                if kind == "cr":
+                    self.assertIn("a lone CR", reason)
+                elif kind == "nul":
+                    self.assertIn("holds a NUL byte", reason)
+                else:
+                    self.assertIn("is not valid UTF-8 text", reason)
+                if kind != "cr" and field:
+                    self.assertEqual(field.lower(), column.lower())
+
+    def test_records_past_a_limit_are_rejects(self):
+        """More than 1024 fields, more than 1 MiB (unquoted, quoted): each a reject with its line;
+        the records after it load."""
+        day = "2026-11-23"
+        text = generate(day, "online").decode("utf-8-sig")
+        rows = data_rows(text)
+        lines = text.encode().split(b"\n")
+        # Break the file after the header and a few records (at a line that starts a record).
+        cut = next(i for i in range(5, len(lines)) if lines[i].startswith(day.encode()))
+        head, tail = b"\n".join(lines[:cut]) + b"\n", b"\n".join(lines[cut:])
+        wide = b",".join(b"%d" % i for i in range(1500)) + b"\n"
+        long_plain = b"y" * (1024 * 1024 + 100) + b",z\n"
+        long_quoted = b'"' + b"q" * (1024 * 1024 + 100) + b'\nmore",z\n'
+        body = head + wide + long_plain + long_quoted + tail
+        sim = self.file_sim("limits.csv", body)
+        self.run_etl(self.config(sim, order_types="online", reject_threshold="90%"), day)
+        self.assert_kpis(day, texts=[text], rejected=3)
+        rejects = psql(self.db, "SELECT line, reason, length(raw) FROM salesd.etl_reject ORDER BY line")
+        self.assertEqual([int(r[0]) for r in rejects], [cut + 1, cut + 2, cut + 3])
+        self.assertIn(f"line {cut + 1}: more than 1024 fields", rejects[0][1])
+        self.assertIn(f"line {cut + 2}: a record longer than", rejects[1][1])
+        self.assertIn(f"line {cut + 3}: a record longer than", rejects[2][1])
+        self.assertLessEqual(max(int(r[2]) for r in rejects), 2000)
+        self.assertEqual(len(rows) - 1, int(psql(self.db, "SELECT lines FROM salesd.etl_day")[0][0]))
+
+    def test_source_data_errors_exit_65(self):
+        """Invalid base64, a duplicate header column, a quote open at the end: EX_DATAERR, not retried,
+        nothing written."""
+        day = "2026-11-23"
+        text = generate(day, "online")
+        header, rest = text.split(b"\n", 1)
+        encoded = base64.encodebytes(text).replace(b"\n", b"\r\n")
+        cases = {
+            "base64": (encoded[:4000] + b"%" + encoded[4000:], "base64 body: byte"),
+            "duplicate": (header + b",invoice\n" + rest, "the header has column invoice twice"),
+            "open-quote": (text + b'2026-11-23,"never closed\n', "a quoted field is still open"),
+        }
+        for name, (body, message) in cases.items():
+            with self.subTest(case=name):
+                self.forget_runs()
+                sim = self.file_sim(name + ".csv", body)
+                r = self.salesd(self.config(sim, order_types="online"), "run", "etl", "--date", day)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn("trying again", r.stderr)
+                self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
+                self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.sales_line")[0][0], "0")
+                self.assertEqual(r.returncode, EX_DATAERR, r.stderr)
+
+    def test_database_lost_during_copy_is_temporary(self):
+        """PostgreSQL's session ends in the middle of the COPY: EX_TEMPFAIL (try later), not a failure."""
+        slow = self.sim("--slow", "40")
+        conf = self.config(slow, stall_timeout="30s")
+        proc = subprocess.Popen([SALESD, "--config", conf, "run", "etl", "--date", "2026-11-23"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        copy = "query LIKE 'COPY sales_line%'"
+        deadline = time.time() + 30
+        while time.time() < deadline and not psql(self.db, "SELECT 1 FROM pg_stat_activity WHERE "
+                                                            f"datname = current_database() AND {copy}"):
+            time.sleep(0.05)
+        ended = psql(self.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                              f"datname = current_database() AND {copy}")
+        self.assertEqual(ended, [["t"]])
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, EX_TEMPFAIL, err)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
 
     def kill_task_child(self, proc, when):
         """Wait until when() holds, then kill -9 the ETL task child of proc."""
