@@ -951,11 +951,23 @@ engine_may_claim(const struct engine *e, int64_t now)
 }
 
 /* Claim what is wanted, as far as the parallelism limit allows. */
+/* Whether a WhatsApp batch of ours is being claimed, runs or finishes (see engine_pump). */
+static bool
+engine_profile_busy(const struct engine *e)
+{
+	for (const struct inst *i = e->insts; i != NULL; i = i->next)
+		if ((i->state == INST_CLAIMING || i->state == INST_RUNNING || i->state == INST_FINISHING) &&
+		    inst_job(i)->kind == JOB_WHATSAPP)
+			return true;
+	return false;
+}
+
 static void
 engine_pump(struct engine *e)
 {
 	int64_t now = engine_now(e);
 	size_t active, limit;
+	bool profile_busy;
 
 	if (e->stopping) {
 		engine_check_done(e);
@@ -970,10 +982,21 @@ engine_pump(struct engine *e)
 	}
 	active = engine_active(e);
 	limit = (size_t)config_int(e->b->cfg, "salesd", "max_parallel");
+	profile_busy = engine_profile_busy(e);
 	if (engine_may_claim(e, now)) {
 		for (struct inst *i = e->insts; i != NULL && active < limit; i = i->next) {
 			if (i->state != INST_WANTED)
 				continue;
+			/*
+			 * One WhatsApp batch at a time: they share one browser profile,
+			 * which Chromium (and the batch's lock) lets only one hold. The
+			 * others wait here, unclaimed, so waiting costs no attempt.
+			 */
+			if (inst_job(i)->kind == JOB_WHATSAPP) {
+				if (profile_busy)
+					continue;
+				profile_busy = true;
+			}
 			i->now = now;
 			inst_enter(i, INST_CLAIMING);
 			dbq_push(e->dbq, req_claim, claim_done, i);

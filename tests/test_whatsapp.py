@@ -300,6 +300,34 @@ class WhatsAppTest(unittest.TestCase):
         self.assertIn(f"{best / 10:+.1f}%", best_line)
         self.assertIn(f"{worst / 10:+.1f}%", worst_line)
 
+    def test_batches_take_turns(self):
+        # Two days caught up together with max_parallel = 2: two WhatsApp
+        # batches are due at once, but they share one profile. One waits for
+        # the other, unclaimed, instead of failing on the lock and spending an
+        # attempt (retries = 0 here: a lost attempt would fail the run).
+        conf = self.config("turns", chats=("Management",))
+        with open(conf) as f:
+            text = f.read().replace("[salesd]\n", "[salesd]\nmax_parallel = 2\n", 1)
+        with open(conf, "w") as f:
+            f.write(text)
+        r = subprocess.run([SALESD, "--config", conf, "run", "daily-report", "--date", "2026-10-17"],
+                           capture_output=True, text=True, timeout=300, cwd=self.root)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        r = subprocess.run([SALESD, "--config", conf, "backfill", "daily-whatsapp", "--from", "2026-10-17",
+                            "--to", DATE, "--deliver"], capture_output=True, text=True, timeout=600, cwd=self.root)
+        self.assertEqual(r.returncode, 0, r.stderr[-4000:])
+        self.assertNotIn("is locked", r.stderr)
+        self.assertEqual(sorted(u["chat"] for u in self.uploads()), ["Management", "Management"])
+        self.assertEqual(psql(self.db, "SELECT period, attempts, state FROM salesd.task_instance "
+                                       "WHERE job = 'daily-whatsapp' ORDER BY period"),
+                         [["2026-10-17", "1", "succeeded"], [DATE, "1", "succeeded"]])
+        # Never two at once: the second batch started after the first ended.
+        spans = psql(self.db, "SELECT a.started_at, a.finished_at FROM salesd.task_attempt a JOIN "
+                              "salesd.task_instance i ON i.id = a.instance_id WHERE i.job = 'daily-whatsapp' "
+                              "ORDER BY a.started_at")
+        self.assertLessEqual(spans[0][1], spans[1][0], spans)
+
     def test_chat_not_found(self):
         conf = self.config("missing", chats=("Management", "Nobody Here", "Store Partners"))
         r = self.send(conf, expect=1)
