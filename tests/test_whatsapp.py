@@ -10,8 +10,9 @@ a PNG, at error priority, shown by `salesd status`, and without retries;
 whatsapp-login waits for the scan and the profile stays logged in (no QR on
 the next runs); the daily report reaches every chat byte for byte with a
 caption holding the day's sales, growth and best and worst stores (line
-breaks kept); a re-run sends nothing and --force sends again; a chat that is
-not found, a failed upload, a pop-up nobody can close, a slow page and a page
+breaks kept); the evidence stored for a send quotes the message cut between
+characters, never inside one; a re-run sends nothing and --force sends
+again; a chat that is not found, a failed upload, a pop-up nobody can close, a slow page and a page
 that hangs each end in the documented state with a screenshot and the page
 source; a batch cut short re-sends only what is missing; the same batch
 through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
@@ -299,6 +300,27 @@ class WhatsAppTest(unittest.TestCase):
                         (caption, growth))
         self.assertIn(f"{best / 10:+.1f}%", best_line)
         self.assertIn(f"{worst / 10:+.1f}%", worst_line)
+
+    def test_evidence_cut_between_characters(self):
+        """The evidence in delivery.reply quotes the message cut at 200 bytes: a store name in Devanagari
+        across that point loses whole characters, never half of one ("Chandni Chowk ??")."""
+        lead = 'the new message shows "'
+        # Where the caption starts in the message's text (after the file name and size), from a first send.
+        self.send(self.config("utf8-probe", chats=("Management",), caption="PROBE"))
+        reply = self.ledger()["Management"][1]
+        at = len(reply[len(lead):reply.index("PROBE")].encode())
+        self.assertLess(at, 150, reply)
+        # Then a caption whose "च" (3 bytes) starts at byte 199 of the text: byte 200 is inside it.
+        pad = "x" * (199 - at)
+        caption = pad + "चाँदनी चौक"
+        self.send(self.config("utf8", chats=("Management",), caption=caption), "--force")
+        self.assertEqual(self.uploads()[-1]["caption"], caption)
+        state, reply = self.ledger()["Management"]
+        self.assertEqual(state, "sent")
+        quoted = reply[len(lead):reply.index('" and the sent tick')]
+        self.assertNotIn("?", reply, "a character was cut in two")
+        self.assertTrue(quoted.endswith(pad), quoted)
+        self.assertEqual(len(quoted.encode()), 199, quoted)
 
     def test_batches_take_turns(self):
         # Two days caught up together with max_parallel = 2: two WhatsApp
