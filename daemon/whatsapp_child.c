@@ -60,8 +60,9 @@ on_signal(int sig)
 }
 
 /*
- * A JSON string of s; bytes that are not UTF-8 (a message cut inside a
- * character) become '?', so that no field goes missing.
+ * A JSON string of s; bytes that are not UTF-8 become '?', so that no field
+ * goes missing. Our own cuts keep characters whole (util_utf8_cut); this is
+ * for what is not ours, such as a file name in another encoding.
  */
 static json_t *
 utf8_string(const char *s)
