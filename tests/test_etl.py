@@ -11,6 +11,10 @@ retry or a clear failure with the old day intact; missing columns and
 ambiguous dates are refused with nothing written; bad rows go to etl_reject
 and a flood of them quarantines the day; kill -9 of the ETL child in the
 middle of its COPY or of its transaction leaves the previous day as it was.
+Bad bytes (invalid UTF-8, NUL, a lone CR) in any column and records past the
+parser's limits are rejects stored as valid text while the day loads; data
+that waiting cannot fix exits 65 without a retry; a database session lost in
+the middle of the COPY exits 75.
 
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
 SALESD_PGHOST.
