@@ -277,7 +277,7 @@ send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *re
 	if ((e = mime_build(&m->mm, &msg, &len, &why)) < 0) {
 		/* Nothing went out: the row says failed, with why. */
 		delivery_finish(c, &dk, false, why, NULL);
-		/* Bad data (a line break in a store's name), not the configuration: exit 1, not 78. */
+		/* Bad data (a line break in a store's name), not the configuration: exit 65, not 78. */
 		e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why : "cannot build the message");
 		goto out;
 	}
