@@ -167,6 +167,29 @@ retryable_curl(CURLcode rc)
 	}
 }
 
+/* A transfer that failed on what the configuration says (TLS trust, the URL): not the server's mood. */
+static bool
+config_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The errno of a failed transfer: -EAGAIN may heal, -EINVAL is the configuration, -EPROTO the rest. */
+static int
+curl_errno(CURLcode rc)
+{
+	return retryable_curl(rc) ? -EAGAIN : config_curl(rc) ? -EINVAL : -EPROTO;
+}
+
 static void
 pause_ms(long ms)
 {
@@ -211,12 +234,13 @@ login(struct extract *x, char **cause)
 	free(body);
 	curl_slist_free_all(h);
 	if (rc != CURLE_OK) {
-		e = util_fail(cause, retryable_curl(rc) ? -EAGAIN : -EPROTO, "POST %s: %s", url,
+		e = util_fail(cause, curl_errno(rc), "POST %s: %s", url,
 		    curl_why(x, rc));
 		goto out;
 	}
 	if (t.status == 401 || t.status == 403) {
-		e = util_fail(cause, -EACCES, "POST %s: login refused (HTTP %ld: %s); check [source] "
+		/* The configuration's credentials: waiting will not fix them (exit 78). */
+		e = util_fail(cause, -EINVAL, "POST %s: login refused (HTTP %ld: %s); check [source] "
 		    "username and password", url, t.status, error_body(&t));
 		goto out;
 	}
@@ -352,7 +376,7 @@ fetch(struct extract *x, const char *url, const struct extract_sink *sink, int *
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		e = util_fail(cause, retryable_curl(rc) ? -EAGAIN : -EPROTO, "GET %s: %s%s", url,
+		e = util_fail(cause, curl_errno(rc), "GET %s: %s%s", url,
 		    curl_why(x, rc), rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ?
 		    " (the body was cut off)" : rc == CURLE_OPERATION_TIMEDOUT ?
 		    " ([source] connect_timeout, stall_timeout)" : "");

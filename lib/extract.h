@@ -49,8 +49,10 @@ void extract_free(struct extract *x);
 /*
  * Download the CSV of order_type for day ("YYYY-MM-DD") into sink. Returns
  * 0; -EAGAIN when the server stayed unreachable or failing through every
- * retry (try later); -EACCES when the login is refused; -EPROTO for an
- * answer that makes no sense (4xx, no token); -EBADMSG for invalid base64;
+ * retry (try later); -EINVAL when the login is refused or the server's
+ * certificate is not trusted (the configuration); -EACCES when a fresh token
+ * is refused again; -EPROTO for an answer that makes no sense (4xx, no
+ * token); -EBADMSG for invalid base64;
  * or the sink's error, returned as it is and never retried (the sink knows
  * whether waiting helps). *cause names the URL (never the password or token) and the reply.
  * *base64 (may be NULL) tells whether the body came base64-encoded.

@@ -260,7 +260,7 @@ check_days(PGconn *c, const struct report *r, const char *first, const char *las
 			    "the report waits for them (salesd run etl --date %s)", report_kind_name(r->kind),
 			    r->period_name, day, day);
 		else
-			e = util_fail(cause, -EPERM, "%s %s: withheld: %s is quarantined (%s); "
+			e = util_fail(cause, -EBADMSG, "%s %s: withheld: %s is quarantined (%s); "
 			    "fix the data, run salesd run etl --date %s --force, then the report",
 			    report_kind_name(r->kind), r->period_name, day, PQgetvalue(res, 0, 2), day);
 	}

@@ -145,7 +145,7 @@ class EtlTest(unittest.TestCase):
         self.sims.append(s)
         return s
 
-    def config(self, sim, **source):
+    def config(self, sim, retries=0, **source):
         settings = {"base_url": sim.url, "username": "demo", "password": "demo-password",
                     "order_types": ", ".join(ORDER_TYPES), "date_format": "ymd", "request_retries": "2",
                     "request_retry_delay": "20ms", "connect_timeout": "3s", "stall_timeout": "3s",
@@ -155,7 +155,8 @@ class EtlTest(unittest.TestCase):
                  f"state_dir = {self.tmp.name}/state", "[database]",
                  f"conninfo = host={PGHOST} user=salesd_test dbname={self.db}", "[source]"]
         lines += [f"{k} = {v}" for k, v in settings.items()]
-        lines += ["[job etl]", "kind = etl", "schedule = 30 1 * * *", "retries = 0"]
+        lines += ["[job etl]", "kind = etl", "schedule = 30 1 * * *", f"retries = {retries}",
+                  "retry_delay = 20ms"]
         path = os.path.join(self.tmp.name, "salesd.conf")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -262,6 +263,8 @@ class EtlTest(unittest.TestCase):
                 conf = self.config(sim, **source)
                 r = self.run_etl(conf, "2026-11-23", "--force", expect=code)
                 self.assertIn(message, r.stderr)
+                if code == 1:
+                    self.assertIn("exit status 78", r.stderr, "a refused login is the configuration")
                 self.assertNotIn("wrong", r.stderr.replace("password", ""), "the password was logged")
                 self.assertEqual(self.snapshot("2026-11-23"), before)
         # A server that is not there at all.
@@ -277,8 +280,10 @@ class EtlTest(unittest.TestCase):
         sim = self.sim("--tls-cert", cert, "--tls-key", key)
         self.assertTrue(sim.url.startswith("https://"))
         # Not trusted: refused, not retried as if the server were down, nothing loaded.
-        r = self.run_etl(self.config(sim), "2026-11-23", expect=1)
+        r = self.run_etl(self.config(sim, retries=2), "2026-11-23", expect=1)
         self.assertIn("certificate", r.stderr)
+        self.assertIn("exit status 78", r.stderr)
+        self.assertEqual(psql(self.db, "SELECT attempts FROM salesd.task_instance"), [["1"]])
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
         # Trusted through [source] ca_file.
         self.forget_runs()
@@ -292,7 +297,8 @@ class EtlTest(unittest.TestCase):
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.kpi_store_day")[0][0], "0")
 
     def test_missing_columns_write_nothing(self):
-        r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=EX_DATAERR)
+        r = self.run_etl(self.config(self.sim("--wrong-header")), "2026-11-23", expect=1)
+        self.assertIn("exit status 65", r.stderr)
         self.assertIn("required columns missing: productName, storeName", r.stderr)
         self.assertIn("the header has:", r.stderr)
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
@@ -303,7 +309,8 @@ class EtlTest(unittest.TestCase):
         # The 23rd reads one way only; the 5th of November reads as 11 May too.
         self.run_etl(self.config(sim, date_format="auto"), "2026-11-23")
         self.assert_kpis("2026-11-23", ("--date-format", "dmy-slash"))
-        r = self.run_etl(self.config(sim, date_format="auto"), "2026-11-05", expect=EX_DATAERR)
+        r = self.run_etl(self.config(sim, date_format="auto"), "2026-11-05", expect=1)
+        self.assertIn("exit status 65", r.stderr)
         self.assertIn("ambiguous", r.stderr)
         self.assertIn("date_format = dmy-slash or mdy-slash", r.stderr)
         self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day WHERE day = '2026-11-05'")[0][0], "0")
@@ -327,7 +334,8 @@ class EtlTest(unittest.TestCase):
             self.assertTrue(reason and raw, (field, reason, line))
         # A flood: quarantined, nothing of the day left, the task fails.
         sim2 = self.sim("--bad-rate", "0.05")
-        r = self.run_etl(self.config(sim2), "2026-11-23", "--force", expect=EX_DATAERR)
+        r = self.run_etl(self.config(sim2), "2026-11-23", "--force", expect=1)
+        self.assertIn("exit status 65", r.stderr)
         self.assertIn("quarantined", r.stderr)
         self.assertEqual(psql(self.db, "SELECT state FROM salesd.etl_day WHERE day = '2026-11-23'"),
                          [["quarantined"]])
@@ -419,12 +427,17 @@ class EtlTest(unittest.TestCase):
             with self.subTest(case=name):
                 self.forget_runs()
                 sim = self.file_sim(name + ".csv", body)
-                r = self.salesd(self.config(sim, order_types="online"), "run", "etl", "--date", day)
+                r = self.salesd(self.config(sim, order_types="online", retries=2), "run", "etl", "--date", day)
                 self.assertIn(message, r.stderr)
                 self.assertNotIn("trying again", r.stderr)
                 self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.etl_day")[0][0], "0")
                 self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.sales_line")[0][0], "0")
-                self.assertEqual(r.returncode, EX_DATAERR, r.stderr)
+                # The task's 65 is final: no retry (retries = 2 here), and salesd run says 1.
+                self.assertIn(f"exit status {EX_DATAERR}", r.stderr)
+                self.assertIn("not retried", r.stderr)
+                self.assertNotIn("retrying in", r.stderr)
+                self.assertEqual(psql(self.db, "SELECT attempts FROM salesd.task_instance"), [["1"]])
+                self.assertEqual(r.returncode, 1, r.stderr)
 
     def test_database_lost_during_copy_is_temporary(self):
         """PostgreSQL's session ends in the middle of the COPY: EX_TEMPFAIL (try later), not a failure."""

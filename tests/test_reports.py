@@ -426,6 +426,9 @@ class ReportsTest(unittest.TestCase):
                       "AND period = '2026-11-10'")
         r = self.run_job("daily-report", "--date", "2026-11-10", "--force", conf=conf, expect=1)
         self.assertIn("withheld: 2026-11-10 is quarantined", r.stderr)
+        # Bad data does not heal by waiting: exit 65, not retried.
+        self.assertIn("exit status 65", r.stderr)
+        self.assertNotIn("retrying in", r.stderr)
         self.assertFalse(os.path.exists(self.path("daily", "2026-11-10", "company", "pdf")))
 
 if __name__ == "__main__":
