@@ -72,7 +72,7 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 			*arg++ = '\0';
 			util_trim(arg);
 		}
-		snprintf(msg, sizeof msg, "step %s%s%s", steps[i], arg ? " " : "", arg ? arg : "");
+		util_utf8_snprintf(msg, sizeof msg, "step %s%s%s", steps[i], arg ? " " : "", arg ? arg : "");
 		task_event("progress", msg, -1);
 		if (strcmp(steps[i], "succeed") == 0)
 			break;
@@ -108,7 +108,8 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d\n", job->name, a->period,
 			    a->store ? a->store : "-", a->attempt, (int)getpid());
 
-			if (fd < 0 || write(fd, msg, (size_t)len) != len) {
+			/* A line that did not fit is not written half (nor read past the buffer). */
+			if (fd < 0 || len < 0 || (size_t)len >= sizeof msg || write(fd, msg, (size_t)len) != len) {
 				task_event("result", "cannot write the marker file", 0);
 				code = 1;
 			}
@@ -119,7 +120,7 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 			int fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 			int len = snprintf(msg, sizeof msg, "%s %s %lld\n", job->name, a->period, a->started_usec);
 
-			if (fd < 0 || write(fd, msg, (size_t)len) != len) {
+			if (fd < 0 || len < 0 || (size_t)len >= sizeof msg || write(fd, msg, (size_t)len) != len) {
 				task_event("result", "cannot write the stamp file", 0);
 				code = 1;
 			}
@@ -287,7 +288,7 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 		free(cause);
 		return EX_USAGE;
 	}
-	snprintf(msg, sizeof msg, "%s %s%s%s attempt %u", job->name, a->period,
+	util_utf8_snprintf(msg, sizeof msg, "%s %s%s%s attempt %u", job->name, a->period,
 	    a->store ? " store " : "", a->store ? a->store : "", a->attempt);
 	task_event("start", msg, -1);
 	switch (job->kind) {

@@ -130,13 +130,13 @@ split_from(const char *from, char *name, size_t nlen, char *addr, size_t alen)
 	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
 
 	if (lt == NULL || gt == NULL) {
-		snprintf(name, nlen, "%s", "");
-		snprintf(addr, alen, "%s", from);
+		util_utf8_snprintf(name, nlen, "%s", "");
+		util_utf8_snprintf(addr, alen, "%s", from);
 		return;
 	}
-	snprintf(name, nlen, "%.*s", (int)(lt - from), from);
+	util_utf8_snprintf(name, nlen, "%.*s", (int)(lt - from), from);
 	util_trim(name);
-	snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
+	util_utf8_snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
 }
 
 /* The text and HTML bodies: the configured words, then the figures. */
@@ -149,9 +149,9 @@ bodies(const char *intro, const struct report *r, const struct numfmt_headline *
 
 	str_add(&t, intro);
 	str_add(&t, "\n\n");
-	snprintf(line, sizeof line, "Sales:  %s (%s against %s)\n", f->sales, f->growth, f->base);
+	util_utf8_snprintf(line, sizeof line, "Sales:  %s (%s against %s)\n", f->sales, f->growth, f->base);
 	str_add(&t, line);
-	snprintf(line, sizeof line, "Profit: %s\nMargin: %s%s%s%s\n", f->profit, f->margin,
+	util_utf8_snprintf(line, sizeof line, "Profit: %s\nMargin: %s%s%s%s\n", f->profit, f->margin,
 	    f->margin_change[0] ? " (" : "", f->margin_change, f->margin_change[0] ? ")" : "");
 	str_add(&t, line);
 	if (report_is_empty(r))

@@ -501,7 +501,7 @@ engine_db_failed(struct engine *e, int r, const char *cause)
 	if (e->db_backoff > DB_BACKOFF_MAX_USEC)
 		e->db_backoff = DB_BACKOFF_MAX_USEC;
 	e->db_retry_at = now + e->db_backoff;
-	snprintf(e->db_error, sizeof e->db_error, "%s", cause ? cause : strerror(-r));
+	util_utf8_snprintf(e->db_error, sizeof e->db_error, "%s", cause ? cause : strerror(-r));
 	if (!e->db_down_logged || !e->opts.daemon)
 		log_at(e->log, LOG_WARNING, NULL, "database: %s; trying again in %llds",
 		    e->db_error, (long long)(e->db_backoff / USEC_PER_SEC));
@@ -529,25 +529,25 @@ engine_db_ok(struct engine *e)
 static void
 rerun_hint(const struct inst *i, char *buf, size_t len)
 {
-	char date[PERIOD_STRLEN];
-	size_t at;
+	char date[PERIOD_STRLEN], *store = NULL;
+	size_t n = 0;
 
 	period_format_date(i->period.last, date);
-	at = (size_t)snprintf(buf, len, "salesd run %s --date %s", inst_job(i)->name, date);
-	if (i->store != NULL && at < len) {
-		at += (size_t)snprintf(buf + at, len - at, " --store '");
-		for (const char *c = i->store; *c != '\0' && at + 5 < len; c++) {
+	if (i->store != NULL && (store = malloc(strlen(i->store) * 4 + 1)) != NULL) {
+		for (const char *c = i->store; *c != '\0'; c++) {
 			if (*c == '\'') {
-				memcpy(buf + at, "'\\''", 4);
-				at += 4;
+				memcpy(store + n, "'\\''", 4);
+				n += 4;
 			} else {
-				buf[at++] = *c;
+				store[n++] = *c;
 			}
 		}
-		at += (size_t)snprintf(buf + at, len > at ? len - at : 0, "'");
+		store[n] = '\0';
 	}
-	if (at < len)
-		snprintf(buf + at, len - at, " --force");
+	/* A store name too long for the line is cut between characters, never inside one. */
+	util_utf8_snprintf(buf, len, "salesd run %s --date %s%s%s%s --force", inst_job(i)->name, date,
+	    store ? " --store '" : "", store ? store : "", store ? "'" : "");
+	free(store);
 }
 
 /* Success downstream: want what waited for this instance. */

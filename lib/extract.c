@@ -45,6 +45,7 @@ struct transfer {
 	size_t nsniff;
 	char errbody[ERROR_BODY_MAX + 1];
 	size_t nerr;
+	bool errfull;                   /* errbody holds all it will: later bytes are dropped */
 	unsigned char *decoded;
 	int sink_err;                   /* the sink's (or decoder's) error, if it stopped us */
 	char *sink_cause;
@@ -124,9 +125,16 @@ collect(char *ptr, size_t size, size_t n, void *arg)
 	struct transfer *t = arg;
 	size_t len = size * n, room = ERROR_BODY_MAX - t->nerr;
 
+	if (t->errfull)
+		return len;
 	memcpy(t->errbody + t->nerr, ptr, len < room ? len : room);
 	t->nerr += len < room ? len : room;
 	t->errbody[t->nerr] = '\0';
+	/* Full: what is kept ends between characters (it is quoted in messages). */
+	if (len > room) {
+		t->errfull = true;
+		t->nerr = util_utf8_cut(t->errbody, t->nerr);
+	}
 	return len;
 }
 

@@ -120,7 +120,7 @@ safe_text(struct load *l, const char *s, size_t len, bool escape_backslash)
 
 	b->len = 0;
 	while (i < len) {
-		size_t n = salesrow_utf8_prefix(s + i, len - i);
+		size_t n = util_utf8_valid(s + i, len - i);
 
 		if (buf_reserve(b, n * 2 + 4) < 0)
 			return -ENOMEM;

@@ -68,11 +68,11 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 		return 0;
 	if (t->body_sent)
 		t->verdict_seen = true;
-	n = size < sizeof t->last - 1 ? size : sizeof t->last - 1;
-	memcpy(t->last, data, n);
-	while (n > 0 && (t->last[n - 1] == '\r' || t->last[n - 1] == '\n'))
+	n = size;
+	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
 		n--;
-	t->last[n] = '\0';
+	/* A long reply (a server's words may be UTF-8, RFC 6531) cut between characters. */
+	util_utf8_snprintf(t->last, sizeof t->last, "%.*s", (int)n, data);
 	return 0;
 }
 
@@ -177,15 +177,15 @@ mail_send(const struct mail_server *s, const char *from, const char *rcpt, const
 	out->code = (int)code;
 	if (rc == CURLE_OK) {
 		out->verdict = MAIL_SENT;
-		snprintf(out->reply, sizeof out->reply, "%s", tr.last[0] ? tr.last : "250");
+		util_utf8_snprintf(out->reply, sizeof out->reply, "%s", tr.last[0] ? tr.last : "250");
 		goto out;
 	}
 	out->verdict = tr.body_sent && !tr.verdict_seen ? MAIL_UNKNOWN : classify(rc, code);
 	/* The server's words when it said no; libcurl's when the line went dead. */
 	if (code >= 400 && tr.last[0] != '\0' && out->verdict != MAIL_UNKNOWN)
-		snprintf(out->reply, sizeof out->reply, "%s", tr.last);
+		util_utf8_snprintf(out->reply, sizeof out->reply, "%s", tr.last);
 	else
-		snprintf(out->reply, sizeof out->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		util_utf8_snprintf(out->reply, sizeof out->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	e = mail_fail(s, rcpt, out, rc, cause);
 out:
 	curl_slist_free_all(to);

@@ -180,61 +180,10 @@ salesrow_number(const char *s, size_t len, int *sign)
 	return true;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[i] (no overlong forms, no
- * surrogates, nothing above U+10FFFF), 0 when there is none. NUL counts as
- * invalid: PostgreSQL cannot store it in text.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len, size_t i)
-{
-	unsigned char c = s[i];
-	size_t n;
-	unsigned cp;
-
-	if (c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (i + n >= len)
-		return 0;
-	for (size_t k = 1; k <= n; k++) {
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i + k] & 0x3f);
-	}
-	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n + 1;
-}
-
-size_t
-salesrow_utf8_prefix(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len && (n = utf8_seq(u, len, i)) > 0)
-		i += n;
-	return i;
-}
-
 static bool
 utf8_ok(const unsigned char *s, size_t len)
 {
-	return salesrow_utf8_prefix((const char *)s, len) == len;
+	return util_utf8_valid((const char *)s, len) == len;
 }
 
 /* How many of len bytes to quote in a message: at most RAW_NAME_MAX, whole characters only. */
@@ -243,7 +192,7 @@ quoted(const char *s, size_t len)
 {
 	if (len > RAW_NAME_MAX)
 		len = RAW_NAME_MAX;
-	return (int)salesrow_utf8_prefix(s, len);
+	return (int)util_utf8_valid(s, len);
 }
 
 /* Trim ASCII white space: adjusts *s and *len. */
@@ -502,7 +451,7 @@ salesrow_header(struct salesrow_file *f, const struct csv_row *row, char **cause
 		return 0;
 	for (size_t i = 0; i < row->nfields && i < 60; i++) {
 		tmp = util_printf("%s%s%.*s", present ? present : "", present ? ", " : "",
-		    (int)salesrow_utf8_prefix(row->fields[i], row->lens[i] < 60 ? row->lens[i] : 60),
+		    (int)util_utf8_valid(row->fields[i], row->lens[i] < 60 ? row->lens[i] : 60),
 		    row->fields[i]);
 		free(present);
 		present = tmp;
@@ -528,7 +477,7 @@ reject(struct salesrow_reject *rej, const char *field, const char *fmt, ...)
 	vsnprintf(rej->reason, sizeof rej->reason, fmt, ap);
 	va_end(ap);
 	/* A reason cut to fit may end inside a character: it goes into a text column. */
-	rej->reason[salesrow_utf8_prefix(rej->reason, strlen(rej->reason))] = '\0';
+	rej->reason[util_utf8_valid(rej->reason, strlen(rej->reason))] = '\0';
 	return 0;
 }
 
@@ -650,7 +599,7 @@ salesrow_record(struct salesrow_file *f, const struct csv_row *row, struct sales
 	if (row->nfields != f->nheader)
 		return reject(rej, NULL, "%zu fields where the header has %zu", row->nfields, f->nheader);
 	for (size_t i = 0; i < row->nfields; i++) {
-		size_t at = salesrow_utf8_prefix(row->fields[i], row->lens[i]);
+		size_t at = util_utf8_valid(row->fields[i], row->lens[i]);
 		const char *name = NULL;
 
 		if (at == row->lens[i])

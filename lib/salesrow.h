@@ -131,7 +131,4 @@ int32_t salesrow_parse_date(enum salesrow_date_format f, const char *s, size_t l
 /* Is s (len bytes) a number as the rules define it? *sign: -1, 0 (all zero digits) or 1. */
 bool salesrow_number(const char *s, size_t len, int *sign);
 
-/* How many bytes at the start of s are valid UTF-8 without NUL (len when all are). */
-size_t salesrow_utf8_prefix(const char *s, size_t len);
-
 #endif

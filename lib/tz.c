@@ -795,8 +795,8 @@ check_name(const char *name, char **cause)
 	if (name == NULL || name[0] == '\0')
 		return util_fail(cause, -EINVAL, "time zone name is empty");
 	if ((len = strlen(name)) > TZ_NAME_MAX)
-		return util_fail(cause, -EINVAL, "time zone \"%.40s...\": name too long (at most %d characters)",
-		    name, TZ_NAME_MAX);
+		return util_fail(cause, -EINVAL, "time zone \"%.*s...\": name too long (at most %d characters)",
+		    (int)util_utf8_prefix(name, 40), name, TZ_NAME_MAX);
 	if (name[0] == '/')
 		return util_fail(cause, -EINVAL, "time zone \"%s\": invalid name (must not start with '/')",
 		    name);

@@ -353,3 +353,54 @@ util_mkdirs(const char *path, unsigned int mode, char **cause)
 	free(p);
 	return e;
 }
+
+/*
+ * Length of the valid UTF-8 sequence at s[i] (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), 0 when there is none. NUL counts as
+ * invalid: PostgreSQL cannot store it in text.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t len, size_t i)
+{
+	unsigned char c = s[i];
+	size_t n;
+	unsigned cp;
+
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (i + n >= len)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i + k] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n + 1;
+}
+
+size_t
+util_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len && (n = utf8_seq(u, len, i)) > 0)
+		i += n;
+	return i;
+}

@@ -41,6 +41,14 @@ char *util_strdup(const char *s);
  */
 size_t util_utf8_prefix(const char *s, size_t max);
 
+/*
+ * How many bytes at the start of s (len bytes) are valid UTF-8 without NUL
+ * (len when all are): no overlong forms, no surrogates, nothing above
+ * U+10FFFF, and NUL counts as invalid, since PostgreSQL cannot store it in
+ * text. A validator, where util_utf8_prefix only cuts.
+ */
+size_t util_utf8_valid(const char *s, size_t len);
+
 /* Cut s in place to util_utf8_prefix(s, max) bytes; returns the new length. */
 size_t util_utf8_cut(char *s, size_t max);
 

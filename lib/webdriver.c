@@ -130,10 +130,8 @@ first_line(const char *error, const char *message, char *buf, size_t size)
 	message += strspn(message, " ");
 	len = strcspn(message, "\r\n");
 	if (len > MESSAGE_MAX) {
-		len = MESSAGE_MAX;
 		/* Not in the middle of a UTF-8 sequence. */
-		while (len > 0 && ((unsigned char)message[len] & 0xC0) == 0x80)
-			len--;
+		len = util_utf8_prefix(message, MESSAGE_MAX);
 	}
 	if (len >= size)
 		len = size - 1;
@@ -275,7 +273,7 @@ command(struct webdriver *wd, const char *what, const char *method, const char *
 		size_t shown = r.p != NULL ? strcspn(r.p, "\r\n") : 0;
 
 		e = util_fail(cause, -EIO, "%s: HTTP %ld without a WebDriver answer: %.*s", what, code,
-		    (int)(shown < 100 ? shown : 100), r.p != NULL ? r.p : "");
+		    (int)util_utf8_prefix(r.p != NULL ? r.p : "", shown < 100 ? shown : 100), r.p != NULL ? r.p : "");
 		goto out;
 	}
 	if (code != 200 || ((err = json_object_get(v, "error")) != NULL && json_is_string(err))) {
@@ -284,7 +282,7 @@ command(struct webdriver *wd, const char *what, const char *method, const char *
 		char line[MESSAGE_MAX + 8];
 
 		if (error == NULL) {
-			e = util_fail(cause, -EIO, "%s: HTTP %ld: %.100s", what, code, r.p);
+			e = util_fail(cause, -EIO, "%s: HTTP %ld: %.*s", what, code, (int)util_utf8_prefix(r.p, 100), r.p);
 			goto out;
 		}
 		first_line(error, message != NULL ? message : "", line, sizeof line);
@@ -337,7 +335,8 @@ wait_port(struct webdriver *wd, unsigned long long deadline, unsigned long start
 			if (*end != '\0') {
 				port = strtol(at, &stop, 10);
 				if (stop == at || port <= 0 || port > 65535)
-					return util_fail(cause, -EIO, "chromedriver: no port in \"%.200s\"", buf);
+					return util_fail(cause, -EIO, "chromedriver: no port in \"%.*s\"",
+					    (int)util_utf8_prefix(buf, 200), buf);
 				wd->port = (int)port;
 				return 0;
 			}
@@ -348,9 +347,9 @@ wait_port(struct webdriver *wd, unsigned long long deadline, unsigned long start
 			while (last > buf && (last[-1] == '\n' || last[-1] == '\r'))
 				*--last = '\0';
 			last = strrchr(buf, '\n') != NULL ? strrchr(buf, '\n') + 1 : buf;
-			return util_fail(cause, -ECONNRESET, "chromedriver exited (%s %d) before it listened%s%.200s",
+			return util_fail(cause, -ECONNRESET, "chromedriver exited (%s %d) before it listened%s%.*s",
 			    status > 128 ? "signal" : "status", status > 128 ? status - 128 : status,
-			    last[0] ? ": " : "", last);
+			    last[0] ? ": " : "", (int)util_utf8_prefix(last, 200), last);
 		}
 		if (util_now_monotonic_usec() >= deadline)
 			return util_fail(cause, -ETIMEDOUT, "chromedriver did not listen within %lu ms", start_ms);
@@ -787,7 +786,7 @@ int
 webdriver_navigate(struct webdriver *wd, const char *url, char **cause)
 {
 	json_t *in = json_pack("{s:s}", "url", url);
-	char *what = util_printf("navigate to %.200s", url);
+	char *what = util_printf("navigate to %.*s", (int)util_utf8_prefix(url, 200), url);
 	int e;
 
 	if (in == NULL || what == NULL)
@@ -848,8 +847,8 @@ check_element(const char *what, const char *element, char **cause)
 {
 	if (element == NULL || element[0] == '\0' ||
 	    strspn(element, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(element))
-		return util_fail(cause, -EINVAL, "%s: \"%.80s\" is not an element reference", what,
-		    element ? element : "(null)");
+		return util_fail(cause, -EINVAL, "%s: \"%.*s\" is not an element reference", what,
+		    (int)util_utf8_prefix(element ? element : "(null)", 80), element ? element : "(null)");
 	return 0;
 }
 
@@ -883,7 +882,7 @@ find(struct webdriver *wd, const char *what, const char *path, const char *css, 
 int
 webdriver_find(struct webdriver *wd, const char *css, char **element, char **cause)
 {
-	char *what = util_printf("find \"%.100s\"", css);
+	char *what = util_printf("find \"%.*s\"", (int)util_utf8_prefix(css, 100), css);
 	json_t *v = NULL;
 	int e;
 
@@ -900,7 +899,7 @@ webdriver_find(struct webdriver *wd, const char *css, char **element, char **cau
 int
 webdriver_find_in(struct webdriver *wd, const char *element, const char *css, char **child, char **cause)
 {
-	char *what = util_printf("find \"%.100s\" in an element", css), *path = NULL;
+	char *what = util_printf("find \"%.*s\" in an element", (int)util_utf8_prefix(css, 100), css), *path = NULL;
 	json_t *v = NULL;
 	int e;
 
@@ -921,7 +920,7 @@ out:
 int
 webdriver_find_all(struct webdriver *wd, const char *css, char ***elements, size_t *n, char **cause)
 {
-	char *what = util_printf("find all \"%.100s\"", css), **vec = NULL;
+	char *what = util_printf("find all \"%.*s\"", (int)util_utf8_prefix(css, 100), css), **vec = NULL;
 	json_t *v = NULL;
 	size_t count = 0, i;
 	int e;
@@ -1014,7 +1013,7 @@ webdriver_text(struct webdriver *wd, const char *element, char **text, char **ca
 int
 webdriver_attribute(struct webdriver *wd, const char *element, const char *name, char **value, char **cause)
 {
-	char *what = util_printf("attribute \"%.60s\"", name), *escaped = NULL, *action = NULL;
+	char *what = util_printf("attribute \"%.*s\"", (int)util_utf8_prefix(name, 60), name), *escaped = NULL, *action = NULL;
 	json_t *v = NULL;
 	int e;
 

@@ -897,7 +897,12 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		e = util_fail(cause, -EAGAIN, "%zu of %zu sent; %s", res->sent, b.n, b.error ? b.error :
 		    killed ? "the browser was killed after a time-out" : "the browser failed");
 	else if (status == WHATSAPP_EXIT_FAILED || res->failed)
-		e = util_fail(cause, -EPERM, "%zu of %zu sent, %zu failed (see the warnings above)", res->sent, b.n,
+		/*
+		 * Some chats failed (not found, an upload refused, a dialog in the
+		 * way): some heal, some need a person. Not classified (exit 1):
+		 * WhatsApp jobs retry it, and a retry sends only what failed.
+		 */
+		e = util_fail(cause, -EIO, "%zu of %zu sent, %zu failed (see the warnings above)", res->sent, b.n,
 		    res->failed);
 	else if (status != WHATSAPP_EXIT_SENT)
 		e = util_fail(cause, -EIO, "salesd-whatsapp exited with status %d%s%s", status, b.error ? ": " : "",

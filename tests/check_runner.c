@@ -5,6 +5,7 @@
  * failed start, and every loop closing cleanly (uv_loop_close() == 0).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #include "runner.h"
+#include "util.h"
 #include "testutil.h"
 
 struct seen {
@@ -23,6 +25,7 @@ struct seen {
 	struct runner_result result;
 	int exits;
 	size_t longest;
+	bool long_valid;        /* the longest line is valid UTF-8 */
 };
 
 static void
@@ -32,8 +35,10 @@ on_line(void *arg, int stream, const char *line)
 	char *buf = stream == 1 ? s->out : s->err;
 	size_t len = strlen(line);
 
-	if (len > s->longest)
+	if (len > s->longest) {
 		s->longest = len;
+		s->long_valid = util_utf8_valid(line, len) == len;
+	}
 	if (len > 100)
 		line = "(long)";
 	snprintf(buf + strlen(buf), 8192 - strlen(buf), "%s|", line);
@@ -96,6 +101,20 @@ START_TEST(test_long_line_cut)
 	ck_assert_uint_eq(s.longest, RUNNER_MAX_LINE);
 	ck_assert_str_eq(s.out, "(long)|after|");
 	ck_assert_int_eq(s.result.exit_status, 0);
+}
+END_TEST
+
+/* A line cut where a character straddles the limit loses the whole character. */
+START_TEST(test_long_line_cut_utf8)
+{
+	const char *argv[] = { "/bin/sh", "-c", "head -c 65535 /dev/zero | tr '\\0' x; "
+	    "printf '\\340\\244\\232yyy\\n'; echo after", NULL };
+	struct seen s;
+
+	run(argv, 0, &s);
+	ck_assert_uint_eq(s.longest, RUNNER_MAX_LINE - 1);
+	ck_assert(s.long_valid);
+	ck_assert_str_eq(s.out, "(long)|after|");
 }
 END_TEST
 
@@ -207,6 +226,7 @@ main(void)
 
 	tcase_add_test(tc, test_lines_and_status);
 	tcase_add_test(tc, test_long_line_cut);
+	tcase_add_test(tc, test_long_line_cut_utf8);
 	tcase_add_test(tc, test_timeout_term);
 	tcase_add_test(tc, test_timeout_kill_when_term_ignored);
 	tcase_add_test(tc, test_no_orphans);

@@ -266,7 +266,7 @@ START_TEST(test_reasons_are_utf8)
 		snprintf(rec, sizeof rec, "g,S,I,%s,P1,Tea,%s,%s,B,C,online,%s,x", k == 0 ? val : "2026-11-23",
 		    k == 1 ? val : "1", k == 2 ? val : "10", k == 3 ? val : "1");
 		ck_assert_int_eq(one(r, "2026-11-23", rec, &rej, &line), 0);
-		ck_assert_msg(salesrow_utf8_prefix(rej.reason, strlen(rej.reason)) == strlen(rej.reason),
+		ck_assert_msg(util_utf8_valid(rej.reason, strlen(rej.reason)) == strlen(rej.reason),
 		    "%s: the reason is not valid UTF-8: %s", cols[k], rej.reason);
 	}
 	salesrow_rules_free(r);

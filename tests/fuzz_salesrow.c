@@ -23,6 +23,7 @@
 
 #include "csv.h"
 #include "salesrow.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,7 +49,7 @@ check_line(const struct salesrow_line *line)
 	for (int col = 0; col < SR_NCOLS; col++) {
 		if (line->v[col] == NULL)
 			continue;
-		if (salesrow_utf8_prefix(line->v[col], line->len[col]) != line->len[col])
+		if (util_utf8_valid(line->v[col], line->len[col]) != line->len[col])
 			abort();
 	}
 	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
@@ -105,9 +106,9 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 
 		if (n == 0 || n == sizeof rej.reason)
 			abort();
-		if (salesrow_utf8_prefix(rej.reason, n) != n)
+		if (util_utf8_valid(rej.reason, n) != n)
 			abort();
-		if (rej.field != NULL && salesrow_utf8_prefix(rej.field, strlen(rej.field)) != strlen(rej.field))
+		if (rej.field != NULL && util_utf8_valid(rej.field, strlen(rej.field)) != strlen(rej.field))
 			abort();
 	} else if (e != -ENOMEM) {
 		abort();
