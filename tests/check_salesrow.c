@@ -252,7 +252,7 @@ START_TEST(test_reasons_are_utf8)
 {
 	struct salesrow_rules *r = rules(SALESROW_DATE_YMD, false, NULL);
 	const char *cols[] = { "date", "quantity", "total", "cost" };
-	char val[1200], rec[1500];
+	char val[1200], rec[5000];
 
 	/* One ASCII byte, then two-byte characters: the 200th byte is the first half of one. */
 	val[0] = 'x';
