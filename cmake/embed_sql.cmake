@@ -2,7 +2,7 @@
 #   cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed_sql.cmake
 # Each file becomes one NUL-terminated string; the migration's version is the
 # number its file name starts with (001_ledger.sql is version 1).
-set(body "/* Generated from the sql directory by cmake/embed_sql.cmake; do not edit. */\n#include \"migrate.h\"\n\n")
+set(body "/* Generated from the sql directory by cmake/embed_sql.cmake; do not edit. */\n#include \"base/migrate.h\"\n\n")
 set(table "const struct migration migrations[] = {\n")
 set(count 0)
 foreach(f IN LISTS FILES)

@@ -13,12 +13,12 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "cron.h"
-#include "db.h"
-#include "migrate.h"
-#include "tz.h"
-#include "util.h"
-#include "whatsapp.h"
+#include "engine/cron.h"
+#include "base/db.h"
+#include "base/migrate.h"
+#include "base/tz.h"
+#include "base/util.h"
+#include "deliver/whatsapp.h"
 
 /* Connect as the configuration says; prints the reason and returns an exit code on failure. */
 static int

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cron.h"
-#include "tz.h"
-#include "util.h"
+#include "engine/cron.h"
+#include "base/tz.h"
+#include "base/util.h"
 
 #define CALENDAR_DEFAULT_COUNT 5
 #define CALENDAR_MAX_COUNT 1000

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "dag.h"
-#include "log.h"
+#include "base/config.h"
+#include "engine/dag.h"
+#include "base/log.h"
 
 struct cli {
 	const char *config_path;

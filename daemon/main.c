@@ -19,12 +19,12 @@
 #include <curl/curl.h>
 
 #include "cli.h"
-#include "config.h"
-#include "dag.h"
-#include "log.h"
+#include "base/config.h"
+#include "engine/dag.h"
+#include "base/log.h"
 #include "serve.h"
 #include "task.h"
-#include "util.h"
+#include "base/util.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG "/etc/salesd/salesd.conf"

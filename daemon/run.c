@@ -15,9 +15,9 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "engine.h"
-#include "tz.h"
-#include "util.h"
+#include "engine/engine.h"
+#include "base/tz.h"
+#include "base/util.h"
 
 struct fg {
 	uv_loop_t loop;

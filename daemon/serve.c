@@ -23,9 +23,9 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "serve.h"
-#include "util.h"
+#include "base/util.h"
 
 #define STATUS_INTERVAL_MS 1000        /* at most one STATUS= per interval */
 

@@ -7,9 +7,9 @@
 #define SALESD_SERVE_H
 
 #include "cli.h"
-#include "config.h"
-#include "dag.h"
-#include "log.h"
+#include "base/config.h"
+#include "engine/dag.h"
+#include "base/log.h"
 
 /*
  * Run the daemon until it is told to stop. cfg and dag were loaded from src

@@ -17,15 +17,15 @@
 
 #include <jansson.h>
 
-#include "email.h"
-#include "etl.h"
-#include "exitcode.h"
-#include "numfmt.h"
-#include "period.h"
-#include "render.h"
+#include "deliver/email.h"
+#include "etl/etl.h"
+#include "base/exitcode.h"
+#include "report/numfmt.h"
+#include "base/period.h"
+#include "report/render.h"
 #include "task.h"
-#include "util.h"
-#include "whatsapp.h"
+#include "base/util.h"
+#include "deliver/whatsapp.h"
 
 /* One JSON line to the parent. */
 static void

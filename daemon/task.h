@@ -10,8 +10,8 @@
 
 #include <stdbool.h>
 
-#include "config.h"
-#include "dag.h"
+#include "base/config.h"
+#include "engine/dag.h"
 
 struct task_args {
 	const char *job;

@@ -31,10 +31,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "util.h"
-#include "waweb.h"
-#include "webdriver.h"
-#include "whatsapp.h"
+#include "base/util.h"
+#include "deliver/waweb.h"
+#include "deliver/webdriver.h"
+#include "deliver/whatsapp.h"
 
 #define MAX_BATCH (1024 * 1024)
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64.h"
-#include "util.h"
+#include "base/b64.h"
+#include "base/util.h"
 
 /* Decode in chunks of step bytes; returns the error or the length. */
 static long

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *dir;
 

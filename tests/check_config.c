@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *dir;
 

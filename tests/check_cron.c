@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cron.h"
-#include "tz.h"
+#include "engine/cron.h"
+#include "base/tz.h"
 
 #define T2024 INT64_C(1704067200)       /* 2024-01-01 00:00:00Z */
 #define T2030 INT64_C(1893456000)       /* 2030-01-01 00:00:00Z */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "util.h"
+#include "base/csv.h"
+#include "base/util.h"
 
 /* Records as "line:problem|f1|f2|...\n" lines, for comparing. */
 struct out {

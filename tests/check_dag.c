@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "dag.h"
+#include "base/config.h"
+#include "engine/dag.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *dir;
 

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "delivery.h"
-#include "migrate.h"
+#include "base/db.h"
+#include "deliver/delivery.h"
+#include "base/migrate.h"
 #include "pgtest.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *conninfo;
 

@@ -26,7 +26,7 @@
 
 #include "pgtest.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 /* 2026-11-24 12:00 in Asia/Kolkata, and 01:29:58 that night. */
 #define NOON_24 "1795501800"

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "ledger.h"
-#include "migrate.h"
+#include "base/db.h"
+#include "engine/ledger.h"
+#include "base/migrate.h"
 #include "pgtest.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *conninfo;
 

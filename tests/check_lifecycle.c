@@ -21,7 +21,7 @@
 
 #include "pgtest.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SECRET "Pa55w0rd-NEVER-PRINT-9f3a"
 

@@ -22,10 +22,10 @@
 
 #include <openssl/evp.h>
 
-#include "b64.h"
-#include "mime.h"
+#include "base/b64.h"
+#include "deliver/mime.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define PYTHON "/usr/bin/python3"
 #define SUBJECT "दैनिक बिक्री रिपोर्ट — कोरमंगला चौथा ब्लॉक, २३ नवंबर २०२६ (₹ १२,३४,५६७.८९ बिक्री, ३२% मार्जिन)"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "numfmt.h"
-#include "report.h"
+#include "report/numfmt.h"
+#include "report/report.h"
 
 #define RUPEE "\xe2\x82\xb9"
 

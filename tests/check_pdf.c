@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "numfmt.h"
-#include "pdf.h"
+#include "report/numfmt.h"
+#include "report/pdf.h"
 #include "report_sample.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define DEVANAGARI "\xe0\xa4\xb9\xe0\xa4\xb2\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae"
 #define THAI "\xe0\xb8\x81\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x97\xe0\xb8\x9e"    /* no font of pdf.c has it */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "period.h"
+#include "base/period.h"
 
 static void
 period_str(enum period_kind kind, int32_t day, char *buf)

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recipients.h"
+#include "deliver/recipients.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct recipients *
 load(const char *content, char ***problems, int *err, char **cause)

@@ -15,8 +15,8 @@
 
 #include <uv.h>
 
-#include "runner.h"
-#include "util.h"
+#include "base/runner.h"
+#include "base/util.h"
 #include "testutil.h"
 
 struct seen {

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "period.h"
-#include "salesrow.h"
+#include "base/period.h"
+#include "etl/salesrow.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/util.h"
 
 #define HEADER "loyaltyTier,storeName,invoice,orderDate,productId,productName,quantity," \
 	"totalProductPrice,brandName,subCategoryOf,orderType,costPrice,customerName"

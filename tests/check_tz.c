@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tz.h"
+#include "base/tz.h"
 
 #define T1970 INT64_C(0)
 #define T2024 INT64_C(1704067200)

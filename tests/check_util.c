@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* "चाँदनी चौक" (Chandni Chowk): 3-byte characters and one space. */
 #define CHANDNI "\xe0\xa4\x9a\xe0\xa4\xbe\xe0\xa4\x81\xe0\xa4\xa6\xe0\xa4\xa8\xe0\xa5\x80 " \

@@ -45,8 +45,8 @@
 #include <curl/curl.h>
 
 #include "testutil.h"
-#include "util.h"
-#include "webdriver.h"
+#include "base/util.h"
+#include "deliver/webdriver.h"
 
 /* Environment marks: this run (every browser), and one test's browser. */
 #define MARK_RUN "SALESD_WD_RUN"

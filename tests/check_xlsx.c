@@ -20,8 +20,8 @@
 
 #include "report_sample.h"
 #include "testutil.h"
-#include "util.h"
-#include "xlsx.h"
+#include "base/util.h"
+#include "report/xlsx.h"
 
 #define FORMULA "=HYPERLINK(\"http://example.com\",\"click\")"
 #define DEVANAGARI "\xe0\xa4\xb9\xe0\xa4\xb2\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae " \

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cron.h"
-#include "tz.h"
+#include "engine/cron.h"
+#include "base/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recipients.h"
-#include "util.h"
+#include "deliver/recipients.h"
+#include "base/util.h"
 
 #define NAME "fuzz.csv"
 

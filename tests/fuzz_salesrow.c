@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "salesrow.h"
-#include "util.h"
+#include "base/csv.h"
+#include "etl/salesrow.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

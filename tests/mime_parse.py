@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Parse a message built by lib/mime.c the way a mail reader would, with
+"""Parse a message built by lib/deliver/mime.c the way a mail reader would, with
 Python's email package (policy=email.policy.default), and print it as JSON
 for check_mime:
 

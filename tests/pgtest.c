@@ -10,7 +10,7 @@
 #include <libpq-fe.h>
 
 #include "pgtest.h"
-#include "util.h"
+#include "base/util.h"
 
 #define PGTEST_USER "salesd_test"
 

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "report.h"
+#include "report/report.h"
 
 /*
  * A model of kind; store NULL for company-wide. rows: lines per table before

@@ -1,0 +1,1457 @@
+/*
+ * config: load, layer, validate and query the salesd configuration.
+ *
+ * Loading is one pass per layer (main file, FILE.d/\*.conf in lexical order,
+ * --set overrides). Every value is checked against the schema below the
+ * moment it is read, so each error can name the file and line it came from.
+ * Afterwards secrets are resolved (KEY_file, systemd credentials), required
+ * keys are checked, and defaults are filled in as entries of their own, so a
+ * query never has to parse anything.
+ *
+ * inih reads the INI syntax. It does not report line numbers to its handler
+ * in the build Debian ships, so the file is fed to it through our own line
+ * reader, which counts lines, notes section headers, and refuses lines longer
+ * than inih's buffer (inih would silently split them).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <ini.h>
+
+#include "base/config.h"
+#include "base/util.h"
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_LIST,
+	CONFIG_BOOL,
+	CONFIG_INT,
+	CONFIG_DURATION,
+	CONFIG_TIMEZONE,
+	CONFIG_PATH,
+	CONFIG_URL,
+	CONFIG_ENUM,
+};
+
+#define CONFIG_SECRET   0x01 /* never shown; also KEY_file and credentials */
+#define CONFIG_REQUIRED 0x02 /* must be set (in every instance of the section) */
+#define CONFIG_EXISTS   0x04 /* a path that must be readable when set */
+
+struct config_key {
+	const char *section;   /* "job" stands for every [job NAME] */
+	const char *name;
+	enum config_type type;
+	const char *def;       /* default as text, or NULL */
+	unsigned flags;
+	const char *choices;   /* ENUM values / URL schemes, "|"-separated */
+	long long min, max;    /* INT range; DURATION range in ms (max 0: none) */
+	int (*check)(const char *value, char **why);
+};
+
+static int check_identifier(const char *, char **);
+static int check_address(const char *, char **);
+static int check_program(const char *, char **);
+static int check_nonempty(const char *, char **);
+static int check_percent(const char *, char **);
+
+#define MS(s) ((long long)(s) * 1000LL)
+
+/*
+ * The schema: every key salesd knows. Document each in docs/salesd.conf.5 and
+ * etc/salesd.conf when you add it here.
+ */
+static const struct config_key config_keys[] = {
+	{ "salesd", "timezone", CONFIG_TIMEZONE, "UTC", 0, NULL, 0, 0, NULL },
+	{ "salesd", "state_dir", CONFIG_PATH, "/var/lib/salesd", 0, NULL, 0, 0, NULL },
+	{ "salesd", "exclude_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL },
+	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL },
+	{ "salesd", "max_parallel", CONFIG_INT, "2", 0, NULL, 1, 64, NULL },
+	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, 100, MS(600), NULL },
+
+	{ "database", "conninfo", CONFIG_STRING, "dbname=salesd", CONFIG_SECRET, NULL, 0, 0, NULL },
+	{ "database", "schema", CONFIG_STRING, "salesd", 0, NULL, 0, 0, check_identifier },
+
+	{ "source", "base_url", CONFIG_URL, NULL, 0, "http|https", 0, 0, NULL },
+	{ "source", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
+	{ "source", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
+	{ "source", "order_types", CONFIG_LIST, NULL, 0, NULL, 0, 0, NULL },
+	{ "source", "date_format", CONFIG_ENUM, "auto", 0, "auto|ymd|dmy|dmy-slash|mdy-slash|ymd-slash", 0, 0, NULL },
+	{ "source", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "source", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
+	{ "source", "stall_timeout", CONFIG_DURATION, "60s", 0, NULL, MS(1), MS(3600), NULL },
+	{ "source", "request_retries", CONFIG_INT, "3", 0, NULL, 0, 20, NULL },
+	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL },
+	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent },
+	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep|hash", 0, 0, NULL },
+	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
+
+	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL },
+	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
+	{ "smtp", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
+	{ "smtp", "from", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_address },
+	{ "smtp", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "smtp", "cc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "smtp", "bcc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "smtp", "allow_plain", CONFIG_BOOL, "no", 0, NULL, 0, 0, NULL },
+	{ "smtp", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
+	{ "smtp", "timeout", CONFIG_DURATION, "2m", 0, NULL, MS(1), MS(3600), NULL },
+	{ "smtp", "attach_xlsx", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL },
+	{ "smtp", "subject", CONFIG_STRING, "{company}: {report} report {period}, {store}", 0, NULL, 0, 0, NULL },
+	{ "smtp", "body", CONFIG_STRING, "Hello,\\n\\nthe {report} report of {store} for {period} is attached "
+	    "(PDF and Excel).", 0, NULL, 0, 0, NULL },
+
+	{ "whatsapp", "url", CONFIG_URL, "https://web.whatsapp.com/", 0, "http|https", 0, 0, NULL },
+	{ "whatsapp", "chromium", CONFIG_STRING, "chromium", 0, NULL, 0, 0, check_program },
+	{ "whatsapp", "chromedriver", CONFIG_STRING, "chromedriver", 0, NULL, 0, 0, check_program },
+	{ "whatsapp", "headless", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL },
+	{ "whatsapp", "socket", CONFIG_STRING, "", 0, NULL, 0, 0, NULL },
+	{ "whatsapp", "caption", CONFIG_STRING, "{company}: {report} sales {period}\\n"
+	    "Sales {sales} ({growth} vs {baseline})\\nBest: {best}\\nWorst: {worst}", 0, NULL, 0, 0, NULL },
+	{ "whatsapp", "pause_min", CONFIG_DURATION, "5s", 0, NULL, 0, MS(3600), NULL },
+	{ "whatsapp", "pause_max", CONFIG_DURATION, "20s", 0, NULL, 0, MS(3600), NULL },
+	{ "whatsapp", "daily_cap", CONFIG_INT, "50", 0, NULL, 1, 10000, NULL },
+	{ "whatsapp", "load_timeout", CONFIG_DURATION, "90s", 0, NULL, MS(1), MS(3600), NULL },
+	{ "whatsapp", "step_timeout", CONFIG_DURATION, "20s", 0, NULL, MS(1), MS(3600), NULL },
+	{ "whatsapp", "send_timeout", CONFIG_DURATION, "3m", 0, NULL, MS(1), MS(3600), NULL },
+	{ "whatsapp", "batch_timeout", CONFIG_DURATION, "30m", 0, NULL, MS(1), MS(86400), NULL },
+	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL },
+	/* Today's WhatsApp Web; stable attributes (aria-label, title, role, data-icon) over class names. */
+	{ "whatsapp", "selector_qr", CONFIG_STRING, "canvas[aria-label=\"Scan this QR code to link a device!\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_app", CONFIG_STRING, "#pane-side", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_popup_close", CONFIG_STRING, "div[role=\"dialog\"] [role=\"button\"][aria-label=\"Close\"], "
+	    "div[role=\"dialog\"] button[aria-label=\"Close\"]", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_search", CONFIG_STRING, "#side div[role=\"textbox\"][contenteditable=\"true\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_chat", CONFIG_STRING, "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "#main header span[title]", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_attach", CONFIG_STRING, "#main [title=\"Attach\"], #main [aria-label=\"Attach\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_document_input", CONFIG_STRING, "input[type=\"file\"][accept=\"*\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_caption", CONFIG_STRING, "div[role=\"textbox\"][contenteditable=\"true\"]"
+	    "[aria-label=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_send", CONFIG_STRING, "[role=\"button\"][aria-label=\"Send\"], span[data-icon=\"send\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_message_out", CONFIG_STRING, "#main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_sent", CONFIG_STRING, "span[data-icon=\"msg-check\"], span[data-icon=\"msg-dblcheck\"]",
+	    0, NULL, 0, 0, check_nonempty },
+	{ "whatsapp", "selector_failed", CONFIG_STRING, "span[data-icon=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty },
+
+	{ "recipients", "file", CONFIG_PATH, "recipients.csv", CONFIG_EXISTS, NULL, 0, 0, NULL },
+
+	{ "report", "company", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty },
+	{ "report", "currency", CONFIG_STRING, "\xe2\x82\xb9", 0, NULL, 0, 0, NULL },
+	{ "report", "digit_grouping", CONFIG_ENUM, "indian", 0, "indian|western", 0, 0, NULL },
+
+	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL },
+	{ "job", "after", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "job", "schedule", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty },
+	{ "job", "period", CONFIG_ENUM, "day", 0, "day|week|month", 0, 0, NULL },
+	{ "job", "retries", CONFIG_INT, "3", 0, NULL, 0, 100, NULL },
+	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, 10, MS(86400), NULL },
+	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL },
+	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL },
+	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL },
+	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores|both", 0, 0, NULL },
+	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty },
+	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+};
+
+static const char *const config_sections[] = {
+	"salesd", "database", "source", "smtp", "whatsapp", "recipients", "report", "job", NULL,
+};
+
+/*
+ * The standard pipeline (DESIGN.md), used when no file defines any job. It is
+ * parsed through the same code as a file, so it is validated the same way.
+ */
+static const char config_builtin_jobs[] =
+	"[job etl]\n"
+	"kind = etl\n"
+	"schedule = 30 1 * * *\n"
+	"period = day\n"
+	"[job daily-report]\n"
+	"kind = report\n"
+	"after = etl\n"
+	"period = day\n"
+	"[job daily-whatsapp]\n"
+	"kind = whatsapp\n"
+	"after = daily-report\n"
+	"period = day\n"
+	"[job weekly-reports]\n"
+	"kind = report\n"
+	"after = etl\n"
+	"period = week\n"
+	"scope = both\n"
+	"[job weekly-email]\n"
+	"kind = email\n"
+	"after = weekly-reports\n"
+	"period = week\n"
+	"scope = both\n"
+	"[job monthly-reports]\n"
+	"kind = report\n"
+	"after = etl\n"
+	"period = month\n"
+	"scope = both\n"
+	"[job monthly-email]\n"
+	"kind = email\n"
+	"after = monthly-reports\n"
+	"period = month\n"
+	"scope = both\n";
+
+#define ORIGIN_SET     "--set"
+#define ORIGIN_BUILTIN "(built-in)"
+#define MAX_ERRORS     50
+#define MAX_SECRET     65536
+#define MAX_JOB_NAME   40
+
+struct config_entry {
+	const struct config_key *key;
+	char *section;          /* "smtp", "job etl" */
+	char *name;             /* key name as written ("password_file" for a file reference) */
+	bool file_ref;          /* NAME_file of a secret key */
+	char *text;             /* the value (for PATH: resolved) */
+	const char *file;       /* origin, owned by config->files */
+	int line;
+	union {
+		long long i;
+		bool b;
+		unsigned long long ms;
+	} v;
+	char **list;            /* CONFIG_LIST */
+	size_t nlist;
+};
+
+struct config_section {
+	char *name;
+	const char *file;
+	int line;
+};
+
+struct config {
+	int refs;
+	char *path;
+	char **files;           /* every origin name, for entries to point at */
+	size_t nfiles;
+	struct config_entry *entries;
+	size_t nentries, centries;
+	struct config_section *sections;
+	size_t nsections, csections;
+	char **jobs;            /* job names in order of definition */
+	size_t njobs;
+};
+
+/* State of one load: the configuration being built and the errors found. */
+struct loader {
+	struct config *c;
+	const struct config_source *src;
+	char *errors;           /* newline-separated */
+	size_t nerrors;
+	bool oom;
+
+	/* The file being parsed. */
+	const char *file;       /* origin name (config->files) */
+	char *dir;              /* its directory, for relative paths */
+	FILE *fp;
+	char *linebuf;
+	size_t linecap;
+	int lineno;
+	bool indented;          /* the current line starts with white space */
+	char *prev_section, *prev_name;
+	int prev_line;
+};
+
+static void loader_error(struct loader *, const char *, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record one error, prefixed "FILE:LINE: " (or "FILE: " when line is 0). */
+static void
+loader_error(struct loader *ld, const char *file, int line, const char *fmt, ...)
+{
+	char *msg, *prefix, *joined;
+	va_list ap;
+
+	ld->nerrors++;
+	if (ld->nerrors > MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	msg = util_vprintf(fmt, ap);
+	va_end(ap);
+	if (ld->nerrors == MAX_ERRORS)
+		prefix = util_printf("%s: too many errors, stopping", file);
+	else if (line > 0)
+		prefix = util_printf("%s:%d: %s", file, line, msg ? msg : "");
+	else
+		prefix = util_printf("%s: %s", file, msg ? msg : "");
+	free(msg);
+	if (prefix == NULL) {
+		ld->oom = true;
+		return;
+	}
+	if (ld->errors == NULL) {
+		ld->errors = prefix;
+		return;
+	}
+	joined = util_printf("%s\n%s", ld->errors, prefix);
+	free(prefix);
+	if (joined == NULL) {
+		ld->oom = true;
+		return;
+	}
+	free(ld->errors);
+	ld->errors = joined;
+}
+
+/* Keep a copy of an origin name; entries point into config->files. */
+static const char *
+config_intern_file(struct config *c, const char *name)
+{
+	char **files;
+
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i], name) == 0)
+			return c->files[i];
+	if ((files = realloc(c->files, (c->nfiles + 1) * sizeof *files)) == NULL)
+		return NULL;
+	c->files = files;
+	if ((files[c->nfiles] = strdup(name)) == NULL)
+		return NULL;
+	return files[c->nfiles++];
+}
+
+static const struct config_key *
+schema_find(const char *schema_section, const char *name)
+{
+	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
+		if (strcmp(config_keys[i].section, schema_section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/*
+ * The schema section of a section name: "job" for "job NAME", the name
+ * itself when known, else NULL.
+ */
+static const char *
+schema_section(const char *section)
+{
+	if (strncmp(section, "job ", 4) == 0)
+		return "job";
+	for (const char *const *s = config_sections; *s != NULL; s++)
+		if (strcmp(*s, section) == 0 && strcmp(*s, "job") != 0)
+			return *s;
+	return NULL;
+}
+
+static bool
+job_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MAX_JOB_NAME)
+		return false;
+	if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+/*
+ * Check a section name; returns its schema section or NULL after recording
+ * an error with a suggestion.
+ */
+static const char *
+loader_check_section(struct loader *ld, const char *section, const char *file, int line)
+{
+	const char *schema, *hint;
+
+	if ((schema = schema_section(section)) != NULL) {
+		if (strcmp(schema, "job") == 0 && !job_name_valid(section + 4)) {
+			loader_error(ld, file, line, "[%s]: job name \"%s\" must be 1-%d "
+			    "lower-case letters, digits, \"-\" or \"_\", starting with a letter or digit",
+			    section, section + 4, MAX_JOB_NAME);
+			return NULL;
+		}
+		return schema;
+	}
+	if (strcmp(section, "job") == 0) {
+		loader_error(ld, file, line, "[job]: a job section needs a name, e.g. [job etl]");
+		return NULL;
+	}
+	if (strncmp(section, "job", 3) == 0 || strncmp(section, "jobs ", 5) == 0) {
+		loader_error(ld, file, line, "[%s]: unknown section (job sections are written [job NAME])", section);
+		return NULL;
+	}
+	if ((hint = util_suggest(section, config_sections)) != NULL &&
+	    strcmp(hint, "job") != 0)
+		loader_error(ld, file, line, "[%s]: unknown section (did you mean [%s]?)", section, hint);
+	else
+		loader_error(ld, file, line, "[%s]: unknown section", section);
+	return NULL;
+}
+
+static int
+check_identifier(const char *v, char **why)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 63 || !(islower((unsigned char)v[0]) || v[0] == '_'))
+		goto bad;
+	for (const char *p = v; *p != '\0'; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			goto bad;
+	return 0;
+bad:
+	return util_fail(why, -EINVAL, "\"%s\" is not a plain SQL name "
+	    "(1-63 lower-case letters, digits or \"_\", not starting with a digit)", v);
+}
+
+static int
+check_address(const char *v, char **why)
+{
+	const char *addr = v, *lt, *gt, *at;
+	size_t len;
+
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return util_fail(why, -EINVAL, "control characters are not allowed in an address");
+	/* "Name <local@domain>" or a bare "local@domain". */
+	if ((lt = strchr(v, '<')) != NULL) {
+		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0')
+			return util_fail(why, -EINVAL, "\"%s\": unbalanced <...>", v);
+		addr = lt + 1;
+		len = (size_t)(gt - addr);
+	} else
+		len = strlen(v);
+	at = memchr(addr, '@', len);
+	if (at == NULL || at == addr || at == addr + len - 1)
+		return util_fail(why, -EINVAL, "\"%s\" is not an e-mail address (expected local@domain)", v);
+	for (size_t i = 0; i < len; i++)
+		if (isspace((unsigned char)addr[i]) || addr[i] == '<' || addr[i] == '>')
+			return util_fail(why, -EINVAL, "\"%s\" is not an e-mail address (expected local@domain)", v);
+	return 0;
+}
+
+static int
+check_program(const char *v, char **why)
+{
+	if (*v == '\0')
+		return util_fail(why, -EINVAL, "empty program name");
+	if (strchr(v, '/') != NULL && v[0] != '/')
+		return util_fail(why, -EINVAL, "\"%s\": give an absolute path or a bare name to look up in PATH", v);
+	for (const char *p = v; *p != '\0'; p++)
+		if (isspace((unsigned char)*p))
+			return util_fail(why, -EINVAL, "\"%s\": a program, not a command line (no spaces)", v);
+	return 0;
+}
+
+/* A percentage from 0% to 100%, e.g. "1%" or "0.5%". */
+static int
+check_percent(const char *v, char **why)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno != 0 || end == v || strcmp(end, "%") != 0 || !(d >= 0 && d <= 100))
+		return util_fail(why, -EINVAL, "\"%s\" is not a percentage from 0%% to 100%% (e.g. \"1%%\")", v);
+	return 0;
+}
+
+static int
+check_nonempty(const char *v, char **why)
+{
+	return *v == '\0' ? util_fail(why, -EINVAL, "must not be empty") : 0;
+}
+
+/* "a|b|c" as "a, b or c". */
+static char *
+choices_text(const char *choices)
+{
+	char *out = NULL, *tmp, **v;
+	size_t n;
+
+	if ((v = util_split(choices, '|', &n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		tmp = out == NULL ? util_printf("%s", v[i]) :
+		    util_printf("%s%s%s", out, i + 1 == n ? " or " : ", ", v[i]);
+		free(out);
+		if ((out = tmp) == NULL)
+			break;
+	}
+	util_strv_free(v);
+	return out;
+}
+
+static bool
+choices_has(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+
+	for (const char *p = choices; *p != '\0';) {
+		const char *end = strchr(p, '|');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && strncmp(p, value, n) == 0)
+			return true;
+		p += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+int
+config_parse_duration(const char *s, unsigned long long *ms, char **cause)
+{
+	static const struct { const char *unit; unsigned long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 },
+		{ "min", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	};
+	unsigned long long total = 0, n, mult;
+	const char *p = s;
+	char unit[8];
+	size_t ulen;
+
+	if (*p == '\0')
+		return util_fail(cause, -EINVAL, "empty duration (e.g. \"90s\", \"5m\", \"2h\")");
+	while (*p != '\0') {
+		if (!isdigit((unsigned char)*p))
+			return util_fail(cause, -EINVAL, "\"%s\" is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")", s);
+		for (n = 0; isdigit((unsigned char)*p); p++) {
+			if (n > (ULLONG_MAX - 9) / 10)
+				return util_fail(cause, -ERANGE, "\"%s\": duration too large", s);
+			n = n * 10 + (unsigned long long)(*p - '0');
+		}
+		for (ulen = 0; isalpha((unsigned char)*p); p++)
+			if (ulen < sizeof unit - 1)
+				unit[ulen++] = (char)tolower((unsigned char)*p);
+		unit[ulen] = '\0';
+		if (ulen == 0 && *p == '\0')
+			return util_fail(cause, -EINVAL, "\"%s\" has no unit (use ms, s, m, h or d, e.g. \"%llus\")", s, n);
+		if (ulen == 0)
+			return util_fail(cause, -EINVAL, "\"%s\" is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")", s);
+		mult = 0;
+		for (size_t i = 0; i < UTIL_NELEM(units); i++)
+			if (strcmp(units[i].unit, unit) == 0)
+				mult = units[i].ms;
+		if (mult == 0)
+			return util_fail(cause, -EINVAL, "\"%s\": unknown unit \"%s\" (use ms, s, m, h or d)", s, unit);
+		if (n > (ULLONG_MAX - total) / mult)
+			return util_fail(cause, -ERANGE, "\"%s\": duration too large", s);
+		total += n * mult;
+	}
+	*ms = total;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < UTIL_NELEM(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* A time zone is a TZif file below the zoneinfo directory. */
+static int
+check_timezone(const char *name, const char *dir, char **why)
+{
+	char *path, *buf = NULL;
+	size_t len;
+	int r;
+
+	if (*name == '\0' || name[0] == '/' || strstr(name, "..") != NULL || strlen(name) > 128)
+		goto bad;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("/_+-", *p) == NULL)
+			goto bad;
+	if ((path = util_printf("%s/%s", dir, name)) == NULL)
+		return -ENOMEM;
+	r = util_read_file(path, 1 << 20, &buf, &len);
+	free(path);
+	if (r == -ENOENT || r == -EISDIR || r == -ENOTDIR)
+		return util_fail(why, -EINVAL, "unknown time zone \"%s\" (no such zone in %s; "
+		    "use an IANA name such as Asia/Kolkata or Europe/Berlin)", name, dir);
+	if (r < 0)
+		return util_fail(why, r, "time zone \"%s\": cannot read %s/%s: %s", name, dir, name, strerror(-r));
+	r = len >= 4 && memcmp(buf, "TZif", 4) == 0 ? 0 :
+	    util_fail(why, -EINVAL, "time zone \"%s\": %s/%s is not a zone file", name, dir, name);
+	free(buf);
+	return r;
+bad:
+	return util_fail(why, -EINVAL, "\"%s\" is not a time zone name (use an IANA name such as Asia/Kolkata)", name);
+}
+
+static int
+check_url(const char *v, const char *schemes, char **why)
+{
+	char *scheme = NULL, *host = NULL, *user = NULL, *list = NULL;
+	CURLU *u;
+	CURLUcode rc;
+	int r = 0;
+
+	if ((u = curl_url()) == NULL)
+		return -ENOMEM;
+	rc = curl_url_set(u, CURLUPART_URL, v, CURLU_NON_SUPPORT_SCHEME);
+	if (rc != CURLUE_OK) {
+		list = choices_text(schemes);
+		r = util_fail(why, -EINVAL, "\"%s\" is not a URL (%s; expected e.g. %s://host:port)",
+		    v, curl_url_strerror(rc), list ? list : schemes);
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (scheme == NULL || !choices_has(schemes, scheme)) {
+		list = choices_text(schemes);
+		r = util_fail(why, -EINVAL, "unsupported scheme \"%s\" (expected %s)",
+		    scheme ? scheme : "", list ? list : schemes);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL || *host == '\0') {
+		r = util_fail(why, -EINVAL, "\"%s\" has no host", v);
+		goto out;
+	}
+	/* Credentials inside a URL would be logged with it; they have keys of their own. */
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user != NULL)
+		r = util_fail(why, -EINVAL, "credentials in the URL are not allowed; "
+		    "use the username and password keys");
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	free(list);
+	return r;
+}
+
+/* Resolve a relative path against dir; returns a new string. */
+static char *
+resolve_path(const char *dir, const char *path)
+{
+	if (path[0] == '/' || dir == NULL)
+		return strdup(path);
+	return util_printf("%s/%s", dir, path);
+}
+
+/*
+ * Parse and check text as a value of key, filling e. Returns 0, or a negative
+ * error with *why set (never quoting a secret).
+ */
+static int
+entry_parse(struct loader *ld, struct config_entry *e, const char *dir, char **why)
+{
+	const struct config_key *k = e->key;
+	char *list, *tmp;
+	int r;
+
+	if (e->file_ref || k->type == CONFIG_PATH) {
+		if (e->text[0] == '\0')
+			return util_fail(why, -EINVAL, "empty path");
+		if ((tmp = resolve_path(dir, e->text)) == NULL)
+			return -ENOMEM;
+		free(e->text);
+		e->text = tmp;
+		/* A default file need not exist until something uses it. */
+		if ((k->flags & CONFIG_EXISTS) && strcmp(e->file, ORIGIN_BUILTIN) != 0 &&
+		    access(e->text, R_OK) < 0)
+			return util_fail(why, -errno, "cannot read \"%s\": %s", e->text, strerror(errno));
+		return 0;
+	}
+	switch (k->type) {
+	case CONFIG_STRING:
+	case CONFIG_PATH:
+		break;
+	case CONFIG_LIST:
+		if ((e->list = util_split(e->text, ',', &e->nlist)) == NULL)
+			return -ENOMEM;
+		break;
+	case CONFIG_BOOL:
+		if (parse_bool(e->text, &e->v.b) < 0)
+			return util_fail(why, -EINVAL, "\"%s\" is not a boolean (use yes or no)", e->text);
+		break;
+	case CONFIG_INT: {
+		char *end;
+		long long n;
+
+		errno = 0;
+		n = strtoll(e->text, &end, 10);
+		if (e->text[0] == '\0' || *end != '\0' || errno != 0)
+			return util_fail(why, -EINVAL, "\"%s\" is not an integer", e->text);
+		if (n < k->min || n > k->max)
+			return util_fail(why, -ERANGE, "%lld is out of range %lld..%lld", n, k->min, k->max);
+		e->v.i = n;
+		break;
+	}
+	case CONFIG_DURATION:
+		if ((r = config_parse_duration(e->text, &e->v.ms, why)) < 0)
+			return r;
+		if ((long long)e->v.ms < k->min || (k->max > 0 && (long long)e->v.ms > k->max))
+			return util_fail(why, -ERANGE, "\"%s\" is out of range %llds..%llds",
+			    e->text, k->min / 1000, k->max / 1000);
+		break;
+	case CONFIG_TIMEZONE:
+		return check_timezone(e->text, ld->src->zoneinfo_dir ?
+		    ld->src->zoneinfo_dir : "/usr/share/zoneinfo", why);
+	case CONFIG_URL:
+		return check_url(e->text, k->choices, why);
+	case CONFIG_ENUM:
+		if (!choices_has(k->choices, e->text)) {
+			char **v = util_split(k->choices, '|', NULL);
+			const char *hint = v ? util_suggest(e->text, (const char *const *)v) : NULL;
+
+			list = choices_text(k->choices);
+			if (hint != NULL)
+				r = util_fail(why, -EINVAL, "unknown value \"%s\" (did you mean \"%s\"? expected %s)",
+				    e->text, hint, list ? list : k->choices);
+			else
+				r = util_fail(why, -EINVAL, "unknown value \"%s\" (expected %s)",
+				    e->text, list ? list : k->choices);
+			free(list);
+			util_strv_free(v);
+			return r;
+		}
+		break;
+	}
+	if (k->check != NULL && !(k->flags & CONFIG_SECRET))
+		return k->check(e->text, why);
+	return 0;
+}
+
+static void
+entry_done(struct config_entry *e)
+{
+	free(e->section);
+	free(e->name);
+	/* Wipe secrets before their memory goes back to the allocator. */
+	if (e->text != NULL && e->key != NULL && (e->key->flags & CONFIG_SECRET) && !e->file_ref)
+		explicit_bzero(e->text, strlen(e->text));
+	free(e->text);
+	util_strv_free(e->list);
+}
+
+static struct config_entry *
+config_find(const struct config *c, const char *section, const char *name)
+{
+	for (size_t i = 0; i < c->nentries; i++)
+		if (strcmp(c->entries[i].section, section) == 0 &&
+		    strcmp(c->entries[i].name, name) == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+static struct config_section *
+config_find_section(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsections; i++)
+		if (strcmp(c->sections[i].name, name) == 0)
+			return &c->sections[i];
+	return NULL;
+}
+
+/* Note a section (first definition wins as its origin); jobs keep their order. */
+static int
+config_add_section(struct config *c, const char *name, const char *file, int line)
+{
+	struct config_section *s;
+	char **jobs;
+
+	if (config_find_section(c, name) != NULL)
+		return 0;
+	if (c->nsections == c->csections) {
+		size_t n = c->csections ? c->csections * 2 : 16;
+
+		if ((s = realloc(c->sections, n * sizeof *s)) == NULL)
+			return -ENOMEM;
+		c->sections = s;
+		c->csections = n;
+	}
+	s = &c->sections[c->nsections];
+	if ((s->name = strdup(name)) == NULL)
+		return -ENOMEM;
+	s->file = file;
+	s->line = line;
+	c->nsections++;
+	if (strncmp(name, "job ", 4) == 0) {
+		if ((jobs = realloc(c->jobs, (c->njobs + 1) * sizeof *jobs)) == NULL)
+			return -ENOMEM;
+		c->jobs = jobs;
+		if ((jobs[c->njobs] = strdup(name + 4)) == NULL)
+			return -ENOMEM;
+		c->njobs++;
+	}
+	return 0;
+}
+
+/*
+ * Set section.name = value from file:line (the one path for files, --set and
+ * defaults). Errors are recorded in the loader; nothing is returned.
+ */
+static void
+loader_set(struct loader *ld, const char *section, const char *name, const char *value,
+    const char *file, int line, const char *dir)
+{
+	const struct config_key *k;
+	const char *schema, *hint;
+	struct config_entry e = { 0 }, *old;
+	bool file_ref = false;
+	char *why = NULL;
+	int r;
+
+	if ((schema = schema_section(section)) == NULL)
+		return; /* reported with the section header (or by the --set parser) */
+	if ((k = schema_find(schema, name)) == NULL) {
+		size_t nlen = strlen(name);
+
+		if (nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
+			char *base = strndup(name, nlen - 5);
+
+			k = base ? schema_find(schema, base) : NULL;
+			free(base);
+			if (k != NULL && !(k->flags & CONFIG_SECRET)) {
+				loader_error(ld, file, line, "[%s] %s: only secrets can be read from a file "
+				    "(%s is not a secret; set it directly)", section, name, k->name);
+				return;
+			}
+			file_ref = k != NULL;
+		}
+	}
+	if (k == NULL) {
+		const char *names[UTIL_NELEM(config_keys) + 1];
+		size_t n = 0;
+
+		for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
+			if (strcmp(config_keys[i].section, schema) == 0)
+				names[n++] = config_keys[i].name;
+		names[n] = NULL;
+		if ((hint = util_suggest(name, names)) != NULL)
+			loader_error(ld, file, line, "[%s] %s: unknown key (did you mean %s?)", section, name, hint);
+		else
+			loader_error(ld, file, line, "[%s] %s: unknown key", section, name);
+		return;
+	}
+
+	e.key = k;
+	e.file_ref = file_ref;
+	e.file = file;
+	e.line = line;
+	e.section = strdup(section);
+	e.name = strdup(name);
+	e.text = strdup(value);
+	if (e.section == NULL || e.name == NULL || e.text == NULL) {
+		ld->oom = true;
+		entry_done(&e);
+		return;
+	}
+	if ((r = entry_parse(ld, &e, dir, &why)) < 0) {
+		if (r == -ENOMEM) {
+			ld->oom = true;
+			entry_done(&e);
+			return;
+		}
+		if ((k->flags & CONFIG_SECRET) && !file_ref)
+			loader_error(ld, file, line, "[%s] %s: invalid value (not shown: secret)", section, name);
+		else
+			loader_error(ld, file, line, "[%s] %s: %s", section, name, why ? why : "invalid value");
+		free(why);
+		/*
+		 * Keep the bad entry: the load fails anyway, and this way the
+		 * key does not also count as missing ("kind is required").
+		 */
+	}
+
+	if ((old = config_find(ld->c, section, name)) != NULL) {
+		/* Layers override each other; within one file a repeat is a mistake. */
+		if (old->file == file && strcmp(file, ORIGIN_SET) != 0) {
+			loader_error(ld, file, line, "[%s] %s: set twice in this file (first on line %d)",
+			    section, name, old->line);
+			entry_done(&e);
+			return;
+		}
+		entry_done(old);
+		*old = e;
+		return;
+	}
+	if (ld->c->nentries == ld->c->centries) {
+		size_t n = ld->c->centries ? ld->c->centries * 2 : 32;
+		struct config_entry *v = realloc(ld->c->entries, n * sizeof *v);
+
+		if (v == NULL) {
+			ld->oom = true;
+			entry_done(&e);
+			return;
+		}
+		ld->c->entries = v;
+		ld->c->centries = n;
+	}
+	ld->c->entries[ld->c->nentries++] = e;
+}
+
+/* inih reader: one line per call, counted, with headers noted and length checked. */
+static char *
+loader_read_line(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	ssize_t n;
+	size_t len;
+	char *start, *end;
+
+	if ((n = getline(&ld->linebuf, &ld->linecap, ld->fp)) < 0)
+		return NULL;
+	ld->lineno++;
+	len = (size_t)n;
+	while (len > 0 && (ld->linebuf[len - 1] == '\n' || ld->linebuf[len - 1] == '\r'))
+		len--;
+	ld->linebuf[len] = '\0';
+	if (len + 2 > (size_t)num) {
+		loader_error(ld, ld->file, ld->lineno, "line is longer than %d bytes; "
+		    "for a long secret use KEY_file", num - 2);
+		ld->linebuf[0] = '\0';
+		len = 0;
+	}
+	ld->indented = len > 0 && (ld->linebuf[0] == ' ' || ld->linebuf[0] == '\t');
+
+	/* Note section headers with their line, as inih reads them. */
+	start = ld->linebuf;
+	while (isspace((unsigned char)*start))
+		start++;
+	if (*start == '[' && (end = strchr(start, ']')) != NULL) {
+		char *name = strndup(start + 1, (size_t)(end - start - 1));
+
+		if (name == NULL)
+			ld->oom = true;
+		else {
+			if (loader_check_section(ld, name, ld->file, ld->lineno) != NULL &&
+			    config_add_section(ld->c, name, ld->file, ld->lineno) < 0)
+				ld->oom = true;
+			free(name);
+		}
+	}
+	memcpy(str, ld->linebuf, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+static int
+loader_handle(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = user;
+	size_t vlen;
+
+	/* Keys before any section header. */
+	if (*section == '\0') {
+		loader_error(ld, ld->file, ld->lineno, "%s: key outside of any section "
+		    "(put it below a header such as [salesd])", name);
+		return 1;
+	}
+	/*
+	 * inih joins an indented line to the key above it as a second value
+	 * for that key; an operator who merely indented a key would see a
+	 * confusing "set twice". Say what happened instead.
+	 */
+	if (ld->indented && ld->prev_name != NULL && strcmp(ld->prev_name, name) == 0 &&
+	    strcmp(ld->prev_section, section) == 0) {
+		loader_error(ld, ld->file, ld->lineno, "[%s] %s: indented line is read as a "
+		    "continuation of \"%s\" (line %d); values are one line: remove the indentation",
+		    section, name, name, ld->prev_line);
+		return 1;
+	}
+	free(ld->prev_section);
+	free(ld->prev_name);
+	ld->prev_section = strdup(section);
+	ld->prev_name = strdup(name);
+	ld->prev_line = ld->lineno;
+	/* Allow an optional pair of double quotes around a value in a file. */
+	vlen = strlen(value);
+	if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+		char *unquoted = strndup(value + 1, vlen - 2);
+
+		if (unquoted == NULL) {
+			ld->oom = true;
+			return 1;
+		}
+		loader_set(ld, section, name, unquoted, ld->file, ld->lineno, ld->dir);
+		free(unquoted);
+		return 1;
+	}
+	loader_set(ld, section, name, value, ld->file, ld->lineno, ld->dir);
+	return 1;
+}
+
+/* Parse one INI stream under the given origin name. */
+static void
+loader_parse(struct loader *ld, FILE *fp, const char *origin, const char *dir)
+{
+	int r;
+
+	ld->fp = fp;
+	ld->lineno = 0;
+	if ((ld->file = config_intern_file(ld->c, origin)) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	free(ld->dir);
+	ld->dir = util_strdup(dir);
+	free(ld->prev_section);
+	free(ld->prev_name);
+	ld->prev_section = ld->prev_name = NULL;
+	r = ini_parse_stream(loader_read_line, ld, loader_handle, ld);
+	if (r > 0)
+		loader_error(ld, ld->file, r, "syntax error: expected \"[section]\", "
+		    "\"key = value\" or a comment");
+	else if (r < 0)
+		ld->oom = true;
+}
+
+/* Parse a file by path; a missing optional file is not an error. */
+static void
+loader_parse_file(struct loader *ld, const char *path)
+{
+	char *dir, *slash;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		loader_error(ld, path, 0, "cannot read the configuration: %s", strerror(errno));
+		return;
+	}
+	if ((dir = strdup(path)) == NULL) {
+		ld->oom = true;
+		fclose(fp);
+		return;
+	}
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	loader_parse(ld, fp, path, dir);
+	free(dir);
+	fclose(fp);
+}
+
+static int
+conf_name_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".conf") == 0;
+}
+
+static int
+conf_name_compare(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* FILE.d/\*.conf, in byte-wise lexical order. */
+static void
+loader_parse_dropins(struct loader *ld, const char *path)
+{
+	struct dirent **names = NULL;
+	char *dir, *file;
+	int n;
+
+	if ((dir = util_printf("%s.d", path)) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	n = scandir(dir, &names, conf_name_filter, conf_name_compare);
+	if (n < 0 && errno != ENOENT)
+		loader_error(ld, dir, 0, "cannot read the drop-in directory: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if ((file = util_printf("%s/%s", dir, names[i]->d_name)) == NULL)
+			ld->oom = true;
+		else
+			loader_parse_file(ld, file);
+		free(file);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+}
+
+/* One --set SECTION.KEY=VALUE; the key is what follows the last dot before "=". */
+static void
+loader_parse_set(struct loader *ld, const char *arg)
+{
+	const char *eq, *dot = NULL, *origin;
+	char *section, *name, *cwd;
+
+	if ((origin = config_intern_file(ld->c, ORIGIN_SET)) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	if ((eq = strchr(arg, '=')) != NULL)
+		for (const char *p = arg; p < eq; p++)
+			if (*p == '.')
+				dot = p;
+	if (eq == NULL || dot == NULL || dot == arg || dot + 1 == eq) {
+		loader_error(ld, origin, 0, "\"%.*s\": expected SECTION.KEY=VALUE "
+		    "(e.g. --set salesd.timezone=Asia/Kolkata)", (int)(eq ? eq - arg : (int)strlen(arg)), arg);
+		return;
+	}
+	section = strndup(arg, (size_t)(dot - arg));
+	name = strndup(dot + 1, (size_t)(eq - dot - 1));
+	cwd = getcwd(NULL, 0);
+	if (section == NULL || name == NULL) {
+		ld->oom = true;
+	} else if (loader_check_section(ld, section, origin, 0) != NULL) {
+		if (config_add_section(ld->c, section, origin, 0) < 0)
+			ld->oom = true;
+		loader_set(ld, section, name, eq + 1, origin, 0, cwd);
+	}
+	free(section);
+	free(name);
+	free(cwd);
+}
+
+/* Replace KEY_file and credentials by the secret itself. */
+static void
+loader_resolve_secret(struct loader *ld, const char *section, const struct config_key *k)
+{
+	struct config_entry *val, *ref;
+	char *fname, *secret = NULL, *path = NULL;
+	size_t len;
+	int r;
+
+	if ((fname = util_printf("%s_file", k->name)) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	val = config_find(ld->c, section, k->name);
+	ref = config_find(ld->c, section, fname);
+	if (val != NULL && ref != NULL) {
+		loader_error(ld, ref->file, ref->line, "[%s] %s: both %s and %s are set; keep one",
+		    section, fname, k->name, fname);
+		goto out;
+	}
+	if (ref != NULL) {
+		if ((r = util_read_file(ref->text, MAX_SECRET, &secret, &len)) < 0) {
+			loader_error(ld, ref->file, ref->line, "[%s] %s: cannot read \"%s\": %s",
+			    section, fname, ref->text, r == -EFBIG ? "file too large" : strerror(-r));
+			goto out;
+		}
+		/* Files usually end with a newline that is not part of the secret. */
+		while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+			secret[--len] = '\0';
+		if (len == 0 || memchr(secret, '\n', len) != NULL) {
+			loader_error(ld, ref->file, ref->line, "[%s] %s: \"%s\" must hold the secret on one "
+			    "non-empty line", section, fname, ref->text);
+			goto out;
+		}
+		loader_set(ld, section, k->name, secret, ref->file, ref->line, NULL);
+		goto out;
+	}
+	if (val != NULL || ld->src->credentials_dir == NULL)
+		goto out;
+	/* systemd credential named "SECTION.KEY" (LoadCredential=smtp.password:...). */
+	if ((path = util_printf("%s/%s.%s", ld->src->credentials_dir, section, k->name)) == NULL) {
+		ld->oom = true;
+		goto out;
+	}
+	r = util_read_file(path, MAX_SECRET, &secret, &len);
+	if (r == -ENOENT)
+		goto out;
+	if (r < 0) {
+		loader_error(ld, path, 0, "cannot read credential: %s", r == -EFBIG ? "file too large" : strerror(-r));
+		goto out;
+	}
+	while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+		secret[--len] = '\0';
+	{
+		char *origin = util_printf("credential %s.%s", section, k->name);
+		const char *o = origin ? config_intern_file(ld->c, origin) : NULL;
+
+		free(origin);
+		if (o == NULL)
+			ld->oom = true;
+		else
+			loader_set(ld, section, k->name, secret, o, 0, NULL);
+	}
+out:
+	if (secret != NULL)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+	free(path);
+	free(fname);
+}
+
+/* Secrets, required keys and defaults, for one section instance. */
+static void
+loader_finish_section(struct loader *ld, const char *section, const char *schema)
+{
+	const char *builtin = config_intern_file(ld->c, ORIGIN_BUILTIN);
+	const struct config_section *s = config_find_section(ld->c, section);
+
+	if (builtin == NULL) {
+		ld->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->section, schema) != 0)
+			continue;
+		if (k->flags & CONFIG_SECRET)
+			loader_resolve_secret(ld, section, k);
+		if (config_find(ld->c, section, k->name) != NULL)
+			continue;
+		if (k->flags & CONFIG_REQUIRED) {
+			loader_error(ld, s ? s->file : builtin, s ? s->line : 0,
+			    "[%s]: %s is required", section, k->name);
+			continue;
+		}
+		/* Relative default paths are relative to the main file's directory. */
+		if (k->def != NULL) {
+			char *dir = strdup(ld->c->path), *slash;
+
+			if (dir == NULL) {
+				ld->oom = true;
+				return;
+			}
+			if ((slash = strrchr(dir, '/')) != NULL)
+				*(slash == dir ? slash + 1 : slash) = '\0';
+			else
+				strcpy(dir, ".");
+			loader_set(ld, section, k->name, k->def, builtin, 0, dir);
+			free(dir);
+		}
+	}
+}
+
+int
+config_load(struct config **out, const struct config_source *src, char **cause)
+{
+	struct loader ld = { 0 };
+	struct config *c;
+	int r = 0;
+
+	if ((c = calloc(1, sizeof *c)) == NULL || (c->path = strdup(src->path)) == NULL) {
+		free(c);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	c->refs = 1;
+	ld.c = c;
+	ld.src = src;
+
+	loader_parse_file(&ld, src->path);
+	loader_parse_dropins(&ld, src->path);
+	for (const char *const *s = src->sets; s != NULL && *s != NULL; s++)
+		loader_parse_set(&ld, *s);
+
+	/* The standard pipeline, unless the files define their own jobs. */
+	if (c->njobs == 0 && ld.nerrors == 0) {
+		FILE *fp = fmemopen((void *)(uintptr_t)config_builtin_jobs,
+		    sizeof config_builtin_jobs - 1, "r");
+
+		if (fp == NULL)
+			ld.oom = true;
+		else {
+			loader_parse(&ld, fp, ORIGIN_BUILTIN, NULL);
+			fclose(fp);
+		}
+	}
+
+	for (const char *const *s = config_sections; *s != NULL; s++)
+		if (strcmp(*s, "job") != 0)
+			loader_finish_section(&ld, *s, *s);
+	for (size_t i = 0; i < c->njobs; i++) {
+		char *section = util_printf("job %s", c->jobs[i]);
+
+		if (section == NULL)
+			ld.oom = true;
+		else
+			loader_finish_section(&ld, section, "job");
+		free(section);
+	}
+
+	if (ld.oom)
+		r = util_fail(cause, -ENOMEM, "out of memory while loading %s", src->path);
+	else if (ld.nerrors > 0) {
+		r = -EINVAL;
+		if (cause != NULL) {
+			free(*cause);
+			*cause = ld.errors;
+			ld.errors = NULL;
+		}
+	}
+	free(ld.errors);
+	free(ld.dir);
+	free(ld.linebuf);
+	free(ld.prev_section);
+	free(ld.prev_name);
+	if (r < 0) {
+		config_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+struct config *
+config_ref(struct config *c)
+{
+	if (c != NULL)
+		c->refs++;
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	for (size_t i = 0; i < c->nentries; i++)
+		entry_done(&c->entries[i]);
+	free(c->entries);
+	for (size_t i = 0; i < c->nsections; i++)
+		free(c->sections[i].name);
+	free(c->sections);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	for (size_t i = 0; i < c->njobs; i++)
+		free(c->jobs[i]);
+	free(c->jobs);
+	free(c->path);
+	free(c);
+}
+
+/* The entry of a key of the given type, or NULL. */
+static const struct config_entry *
+config_get(const struct config *c, const char *section, const char *key, enum config_type type)
+{
+	const struct config_entry *e = config_find(c, section, key);
+
+	if (e == NULL || e->file_ref || e->key->type != type)
+		return NULL;
+	return e;
+}
+
+const char *
+config_string(const struct config *c, const char *section, const char *key)
+{
+	const struct config_entry *e = config_find(c, section, key);
+
+	if (e == NULL || e->file_ref)
+		return NULL;
+	switch (e->key->type) {
+	case CONFIG_STRING:
+	case CONFIG_PATH:
+	case CONFIG_URL:
+	case CONFIG_ENUM:
+	case CONFIG_TIMEZONE:
+		return e->text;
+	default:
+		return NULL;
+	}
+}
+
+char *const *
+config_list(const struct config *c, const char *section, const char *key, size_t *n)
+{
+	static char *const empty[] = { NULL };
+	const struct config_entry *e = config_get(c, section, key, CONFIG_LIST);
+
+	if (n != NULL)
+		*n = e ? e->nlist : 0;
+	return e ? e->list : empty;
+}
+
+bool
+config_bool(const struct config *c, const char *section, const char *key)
+{
+	const struct config_entry *e = config_get(c, section, key, CONFIG_BOOL);
+
+	return e ? e->v.b : false;
+}
+
+long long
+config_int(const struct config *c, const char *section, const char *key)
+{
+	const struct config_entry *e = config_get(c, section, key, CONFIG_INT);
+
+	return e ? e->v.i : 0;
+}
+
+unsigned long long
+config_duration_ms(const struct config *c, const char *section, const char *key)
+{
+	const struct config_entry *e = config_get(c, section, key, CONFIG_DURATION);
+
+	return e ? e->v.ms : 0;
+}
+
+bool
+config_is_set(const struct config *c, const char *section, const char *key)
+{
+	const struct config_entry *e = config_find(c, section, key);
+
+	return e != NULL && strcmp(e->file, ORIGIN_BUILTIN) != 0;
+}
+
+int
+config_origin(const struct config *c, const char *section, const char *key,
+    const char **file, int *line)
+{
+	if (key != NULL) {
+		const struct config_entry *e = config_find(c, section, key);
+
+		if (e == NULL)
+			return -ENOENT;
+		*file = e->file;
+		*line = e->line;
+		return 0;
+	} else {
+		const struct config_section *s = config_find_section(c, section);
+
+		if (s == NULL)
+			return -ENOENT;
+		*file = s->file;
+		*line = s->line;
+		return 0;
+	}
+}
+
+size_t
+config_njobs(const struct config *c)
+{
+	return c->njobs;
+}
+
+const char *
+config_job(const struct config *c, size_t i)
+{
+	return i < c->njobs ? c->jobs[i] : NULL;
+}
+
+const char *
+config_path(const struct config *c)
+{
+	return c->path;
+}

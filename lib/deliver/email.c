@@ -1,0 +1,472 @@
+/*
+ * email: one e-mail task (see email.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/db.h"
+#include "deliver/delivery.h"
+#include "deliver/email.h"
+#include "deliver/mail.h"
+#include "deliver/mime.h"
+#include "report/numfmt.h"
+#include "deliver/recipients.h"
+#include "report/report.h"
+#include "report/render.h"
+#include "base/util.h"
+
+/* A growing string. */
+struct str {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+str_addn(struct str *s, const char *t, size_t n)
+{
+	if (s->oom)
+		return;
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		char *p;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(s->p, cap)) == NULL) {
+			s->oom = 1;
+			return;
+		}
+		s->p = p;
+		s->cap = cap;
+	}
+	memcpy(s->p + s->len, t, n);
+	s->len += n;
+	s->p[s->len] = '\0';
+}
+
+static void
+str_add(struct str *s, const char *t)
+{
+	str_addn(s, t, strlen(t));
+}
+
+/* Text for HTML: the five characters that matter escaped. */
+static void
+str_html(struct str *s, const char *t)
+{
+	for (; *t != '\0'; t++) {
+		switch (*t) {
+		case '&': str_add(s, "&amp;"); break;
+		case '<': str_add(s, "&lt;"); break;
+		case '>': str_add(s, "&gt;"); break;
+		case '"': str_add(s, "&quot;"); break;
+		case '\'': str_add(s, "&#39;"); break;
+		case '\n': str_add(s, "<br>\n"); break;
+		default: str_addn(s, t, 1); break;
+		}
+	}
+}
+
+int
+email_expand(const char *tmpl, const char *const *names, const char *const *values, size_t n, char **out,
+    char **cause)
+{
+	struct str s = { 0 };
+
+	*out = NULL;
+	for (const char *t = tmpl; *t != '\0'; t++) {
+		const char *end;
+		size_t k;
+
+		/* "\n" in a one-line configuration value is a line break. */
+		if (t[0] == '\\' && t[1] == 'n') {
+			str_add(&s, "\n");
+			t++;
+			continue;
+		}
+		if (*t != '{' || (end = strchr(t, '}')) == NULL) {
+			str_addn(&s, t, 1);
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			if (strlen(names[k]) == (size_t)(end - t - 1) && strncmp(t + 1, names[k], (size_t)(end - t - 1)) == 0)
+				break;
+		if (k == n) {
+			struct str known = { 0 };
+			int e;
+
+			for (k = 0; k < n; k++) {
+				str_add(&known, k ? ", {" : "{");
+				str_add(&known, names[k]);
+				str_add(&known, "}");
+			}
+			free(s.p);
+			e = util_fail(cause, -EINVAL, "unknown placeholder \"%.*s\" (known: %s)", (int)(end - t + 1),
+			    t, known.p ? known.p : "");
+			free(known.p);
+			return e;
+		}
+		str_add(&s, values[k]);
+		t = end;
+	}
+	str_add(&s, "");
+	if (s.oom) {
+		free(s.p);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	*out = s.p;
+	return 0;
+}
+
+/* "Sales Reports <reports@example.com>" -> name and address (into buf). */
+static void
+split_from(const char *from, char *name, size_t nlen, char *addr, size_t alen)
+{
+	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (lt == NULL || gt == NULL) {
+		util_utf8_snprintf(name, nlen, "%s", "");
+		util_utf8_snprintf(addr, alen, "%s", from);
+		return;
+	}
+	util_utf8_snprintf(name, nlen, "%.*s", (int)(lt - from), from);
+	util_trim(name);
+	util_utf8_snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
+}
+
+/* The text and HTML bodies: the configured words, then the figures. */
+static int
+bodies(const char *intro, const struct report *r, const struct numfmt_headline *f, char **text, char **html,
+    char **cause)
+{
+	struct str t = { 0 }, h = { 0 };
+	char line[512];
+
+	str_add(&t, intro);
+	str_add(&t, "\n\n");
+	util_utf8_snprintf(line, sizeof line, "Sales:  %s (%s against %s)\n", f->sales, f->growth, f->base);
+	str_add(&t, line);
+	util_utf8_snprintf(line, sizeof line, "Profit: %s\nMargin: %s%s%s%s\n", f->profit, f->margin,
+	    f->margin_change[0] ? " (" : "", f->margin_change, f->margin_change[0] ? ")" : "");
+	str_add(&t, line);
+	if (report_is_empty(r))
+		str_add(&t, "\nThere were no sales in this period.\n");
+	str_add(&h, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
+	str_html(&h, intro);
+	str_add(&h, "</p>\n<table cellpadding=\"4\">\n<tr><td>Sales</td><td align=\"right\"><b>");
+	str_html(&h, f->sales);
+	str_add(&h, "</b></td><td>");
+	str_html(&h, f->growth);
+	str_add(&h, " against ");
+	str_html(&h, f->base);
+	str_add(&h, "</td></tr>\n<tr><td>Profit</td><td align=\"right\"><b>");
+	str_html(&h, f->profit);
+	str_add(&h, "</b></td><td></td></tr>\n<tr><td>Margin</td><td align=\"right\"><b>");
+	str_html(&h, f->margin);
+	str_add(&h, "</b></td><td>");
+	str_html(&h, f->margin_change);
+	str_add(&h, "</td></tr>\n</table>\n");
+	if (report_is_empty(r))
+		str_add(&h, "<p>There were no sales in this period.</p>\n");
+	str_add(&h, "</body></html>\n");
+	if (t.oom || h.oom) {
+		free(t.p);
+		free(h.p);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	*text = t.p;
+	*html = h.p;
+	return 0;
+}
+
+static void
+say(email_progress_fn progress, void *arg, bool warning, char *msg)
+{
+	if (progress != NULL && msg != NULL)
+		progress(arg, warning, msg);
+	free(msg);
+}
+
+/* Every recipient once: the store's, then [smtp] cc, then bcc. */
+static char **
+all_recipients(char *const *to, size_t nto, char *const *cc, size_t ncc, char *const *bcc, size_t nbcc,
+    size_t *n)
+{
+	char **v = calloc(nto + ncc + nbcc + 1, sizeof *v);
+	char *const *lists[] = { to, cc, bcc };
+	size_t lens[] = { nto, ncc, nbcc };
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	for (size_t l = 0; l < 3; l++) {
+		for (size_t k = 0; k < lens[l]; k++) {
+			bool dup = false;
+
+			for (size_t m = 0; m < *n; m++)
+				dup = dup || strcmp(v[m], lists[l][k]) == 0;
+			if (!dup)
+				v[(*n)++] = lists[l][k];
+		}
+	}
+	return v;
+}
+
+/* What every recipient's message shares. */
+struct message {
+	struct mail_server srv;
+	const char *report, *period, *store, *faddr;
+	bool force;
+	email_progress_fn progress;
+	void *arg;
+	struct mime_message mm;         /* key and date set per recipient */
+	struct mime_address *toa, *cca;
+};
+
+/* The To and Cc headers: the store's addresses and [smtp] cc (To: cc when the store has none). */
+static int
+addresses(struct message *m, char *const *to, size_t nto, char *const *cc, size_t ncc, char **cause)
+{
+	if ((m->toa = calloc(nto + 1, sizeof *m->toa)) == NULL || (m->cca = calloc(ncc + 1, sizeof *m->cca)) == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	for (size_t k = 0; k < nto; k++)
+		m->toa[k].addr = to[k];
+	for (size_t k = 0; k < ncc; k++)
+		m->cca[k].addr = cc[k];
+	m->mm.to = nto ? m->toa : m->cca;
+	m->mm.nto = nto ? nto : ncc;
+	m->mm.cc = m->cca;
+	m->mm.ncc = nto ? ncc : 0;
+	return 0;
+}
+
+/*
+ * One recipient: look the delivery up, record "sending", send, record the
+ * server's answer. Returns 0 whatever the server said (the counters and
+ * the ledger hold it), or an error that stops the task: the database, a
+ * message that cannot be built, a configuration problem (login, TLS) that
+ * every other recipient would meet too.
+ */
+static int
+send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *res, char **cause)
+{
+	struct delivery_key dk = { m->report, m->period, m->store, "email", rcpt };
+	enum delivery_decision d;
+	struct mail_outcome o;
+	char msgid[MIME_MSGID_LEN], *key = delivery_key_string(&dk), *msg = NULL, *why = NULL;
+	size_t len;
+	int e;
+
+	if (key == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	m->mm.key = key;
+	if ((e = mime_message_id(key, m->faddr, msgid, sizeof msgid, cause)) < 0 ||
+	    (e = delivery_begin(c, &dk, msgid, m->force, &d, cause)) < 0)
+		goto out;
+	if (d != DELIVERY_SEND) {
+		res->skipped++;
+		say(m->progress, m->arg, d == DELIVERY_UNKNOWN, util_printf("%s: %s; not sent again (--force sends it)", rcpt,
+		    delivery_strdecision(d)));
+		goto out;
+	}
+	if ((e = mime_build(&m->mm, &msg, &len, &why)) < 0) {
+		/* Nothing went out: the row says failed, with why. */
+		delivery_finish(c, &dk, false, why, NULL);
+		/* Bad data (a line break in a store's name), not the configuration: exit 65, not 78. */
+		e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why : "cannot build the message");
+		goto out;
+	}
+	mail_send(&m->srv, m->faddr, rcpt, msg, len, &o, &why);
+	/* The whole message went out and its verdict did not come back: it may be there. */
+	if (o.verdict == MAIL_UNKNOWN)
+		e = delivery_finish_unknown(c, &dk, o.reply, cause);
+	else
+		e = delivery_finish(c, &dk, o.verdict == MAIL_SENT, o.verdict == MAIL_CONFIG ? why : o.reply, cause);
+	if (e < 0)
+		goto out;
+	switch (o.verdict) {
+	case MAIL_SENT:
+		res->sent++;
+		say(m->progress, m->arg, false, util_printf("%s: sent %s: %s", rcpt, msgid, o.reply));
+		break;
+	case MAIL_TEMPORARY:
+		res->temporary++;
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_REFUSED:
+		res->refused++;
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_UNKNOWN:
+		res->unknown++;
+		say(m->progress, m->arg, true, util_printf("%s", why));
+		break;
+	case MAIL_CONFIG:
+		/* Every other recipient would meet the same: it stops the task, and is said once, there. */
+		e = util_fail(cause, -EINVAL, "%s", why);
+		break;
+	}
+out:
+	free(msg);
+	free(why);
+	free(key);
+	return e;
+}
+
+int
+email_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+    email_progress_fn progress, void *arg, struct email_result *res, char **cause)
+{
+	enum report_kind kind = report_kind_of(p->kind);
+	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
+	const char *key_store = company ? RECIPIENTS_COMPANY : store;
+	const char *from = config_string(cfg, "smtp", "from"), *url = config_string(cfg, "smtp", "url");
+	const char *rfile = config_string(cfg, "recipients", "file");
+	struct recipients *rcp = NULL;
+	struct report *r = NULL;
+	struct numfmt_headline f;
+	PGconn *c = NULL;
+	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
+	struct render_files files;
+	char pdfname[256], xlsxname[256], fname[256], faddr[256];
+	char *const *to, *const *cc, *const *bcc;
+	size_t nto, ncc, nbcc, n, natt = 0;
+	struct mime_attachment att[2];
+	int e;
+
+	memset(res, 0, sizeof *res);
+	if (url == NULL || from == NULL)
+		return util_fail(cause, -EINVAL, "[smtp] %s is not set; e-mail cannot be sent", url == NULL ? "url" :
+		    "from");
+	split_from(from, fname, sizeof fname, faddr, sizeof faddr);
+	cc = config_list(cfg, "smtp", "cc", &ncc);
+	bcc = config_list(cfg, "smtp", "bcc", &nbcc);
+	for (size_t k = 0; k < ncc + nbcc; k++) {
+		const char *a = k < ncc ? cc[k] : bcc[k - ncc];
+
+		if (recipients_check_address(a) < 0)
+			return util_fail(cause, -EINVAL, "[smtp] %s: \"%s\" is not an address (local@domain)",
+			    k < ncc ? "cc" : "bcc", a);
+	}
+	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
+		return e == -ENOMEM ? e : -EINVAL;
+	for (size_t k = 0; problems != NULL && problems[k] != NULL; k++)
+		say(progress, arg, true, util_printf("recipients: %s", problems[k]));
+	to = recipients_email(rcp, key_store, &nto);
+	if ((everyone = all_recipients(to, nto, cc, ncc, bcc, nbcc, &n)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	res->recipients = n;
+	if (nto == 0)
+		say(progress, arg, true, util_printf("%s has no e-mail recipient in %s%s", company ?
+		    "the company (store \"*\")" : key_store, rfile, n ? "; only [smtp] cc and bcc get it" :
+		    "; nothing sent"));
+	if (n == 0) {
+		e = 0;
+		goto out;
+	}
+	if ((e = db_connect(&c, config_string(cfg, "database", "conninfo"),
+	    config_string(cfg, "database", "schema"), cause)) < 0) {
+		e = e == -ECONNREFUSED ? -EAGAIN : e;
+		goto out;
+	}
+	/* The figures (and the same withholding rules as the report). */
+	if ((e = report_build(c, cfg, kind, p, company ? NULL : store, &r, cause)) < 0)
+		goto out;
+	if ((e = render_files(c, cfg, kind, r->period_name, company ? NULL : store, &files, cause)) < 0)
+		goto out;
+	if (access(files.pdf, R_OK) < 0) {
+		e = util_fail(cause, -ENOENT, "%s: %s; the report job renders it first", files.pdf, strerror(errno));
+		goto out;
+	}
+	snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name,
+	    files.scope);
+	snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", report_kind_name(kind), r->period_name,
+	    files.scope);
+	att[natt++] = (struct mime_attachment){ files.pdf, pdfname, "application/pdf" };
+	if (config_bool(cfg, "smtp", "attach_xlsx"))
+		att[natt++] = (struct mime_attachment){ files.xlsx, xlsxname,
+		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+	numfmt_headline(r, &f);
+	{
+		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
+		const char *values[] = { r->company, r->store ? r->store : "All stores", report_kind_name(kind),
+		    r->period_name, f.sales, f.growth, f.profit, f.margin };
+
+		if ((e = email_expand(config_string(cfg, "smtp", "subject"), names, values, UTIL_NELEM(names),
+		    &subject, cause)) < 0 || (e = email_expand(config_string(cfg, "smtp", "body"), names, values,
+		    UTIL_NELEM(names), &intro, cause)) < 0) {
+			char *why = util_printf("[smtp] %s: %s", subject == NULL ? "subject" : "body", *cause);
+
+			free(*cause);
+			*cause = why;
+			goto out;
+		}
+	}
+	if ((e = bodies(intro, r, &f, &text, &html, cause)) < 0)
+		goto out;
+	{
+		struct mime_address from_a = { fname[0] ? fname : NULL, faddr };
+		struct message m = {
+			.srv = {
+				url, config_string(cfg, "smtp", "username"), config_string(cfg, "smtp", "password"),
+				config_string(cfg, "smtp", "ca_file"), config_bool(cfg, "smtp", "allow_plain"),
+				(unsigned long)config_duration_ms(cfg, "smtp", "connect_timeout"),
+				(unsigned long)config_duration_ms(cfg, "smtp", "timeout"),
+			},
+			.report = report_kind_name(kind), .period = r->period_name, .store = key_store,
+			.faddr = faddr, .force = force, .progress = progress, .arg = arg,
+			.mm = { .from = from_a, .subject = subject, .text = text, .html = html, .att = att,
+			    .natt = natt, .date = time(NULL) },
+		};
+
+		if ((e = addresses(&m, to, nto, cc, ncc, cause)) < 0)
+			goto out;
+		if (m.srv.allow_plain && strncmp(url, "smtp://", 7) == 0)
+			say(progress, arg, true, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
+			    "the password and the reports cross the network in plain text", url));
+		size_t k;
+
+		for (k = 0; k < n && e == 0; k++)
+			e = send_one(c, &m, everyone[k], res, cause);
+		/*
+		 * A configuration problem (no STARTTLS, login refused) stops the
+		 * task at the first recipient; the ledger says the same for each
+		 * of the others, none of which was tried.
+		 */
+		for (; e == -EINVAL && k < n; k++) {
+			struct delivery_key dk = { m.report, m.period, m.store, "email", everyone[k] };
+			char *why = util_printf("not tried: %s", *cause), *ignored = NULL;
+
+			if (why == NULL || delivery_fail(c, &dk, why, &ignored) < 0)
+				k = n;
+			free(why);
+			free(ignored);
+		}
+		free(m.toa);
+		free(m.cca);
+		if (e < 0)
+			goto out;
+	}
+	e = res->refused ? util_fail(cause, -EPERM, "%zu of %zu recipients refused the message", res->refused, n) :
+	    res->temporary ? util_fail(cause, -EAGAIN, "%zu of %zu recipients could not be reached; the next run "
+	    "sends to them", res->temporary, n) : 0;
+out:
+	if (c != NULL)
+		PQfinish(c);
+	report_free(r);
+	recipients_free(rcp);
+	util_strv_free(problems);
+	free(everyone);
+	free(subject);
+	free(intro);
+	free(text);
+	free(html);
+	return e;
+}

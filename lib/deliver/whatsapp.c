@@ -1,0 +1,1006 @@
+/*
+ * whatsapp: WhatsApp tasks and the login, on top of the salesd-whatsapp
+ * child (see whatsapp.h, docs/whatsapp.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "base/db.h"
+#include "deliver/delivery.h"
+#include "deliver/email.h"
+#include "report/numfmt.h"
+#include "deliver/recipients.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "base/util.h"
+#include "deliver/whatsapp.h"
+
+#ifndef SALESD_LIBEXECDIR
+#define SALESD_LIBEXECDIR "/usr/libexec/salesd"
+#endif
+
+/* ---- paths, state, lock --------------------------------------------------- */
+
+char *
+whatsapp_path(const struct config *cfg, const char *name)
+{
+	return util_printf("%s/whatsapp/%s", config_string(cfg, "salesd", "state_dir"), name);
+}
+
+/* The child: next to this executable (a build tree, /usr/bin), else the installed libexec one. */
+static char *
+child_path(void)
+{
+	char self[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if ((p = util_printf("%s/salesd-whatsapp", self)) != NULL && access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return util_strdup(SALESD_LIBEXECDIR "/salesd-whatsapp");
+}
+
+/* Write text to path atomically (aside, then renamed). */
+static int
+write_atomic(const char *path, const char *text, size_t len, char **cause)
+{
+	char *tmp = util_printf("%s.tmp", path);
+	int fd, e = 0;
+
+	if (tmp == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		e = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+	}
+	free(tmp);
+	return e;
+}
+
+/* Remember the login state for `salesd status`: one JSON object in {state_dir}/whatsapp/state. */
+static void
+state_write(const struct config *cfg, bool logged_in, const char *qr)
+{
+	char *path = whatsapp_path(cfg, "state"), *text;
+	json_t *o = json_pack("{s:s, s:I}", "state", logged_in ? "logged-in" : "needs-login",
+	    "at", (json_int_t)time(NULL));
+
+	if (o != NULL && qr != NULL)
+		json_object_set_new(o, "qr", json_string(qr));
+	if (path != NULL && o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL) {
+		write_atomic(path, text, strlen(text), NULL);
+		free(text);
+	}
+	json_decref(o);
+	free(path);
+}
+
+char *
+whatsapp_state(const struct config *cfg)
+{
+	char *path = whatsapp_path(cfg, "state"), *text = NULL, when[64] = "?", *out = NULL;
+	size_t len;
+	json_t *o = NULL;
+
+	if (path != NULL && util_read_file(path, 65536, &text, &len) == 0 && (o = json_loads(text, 0, NULL)) != NULL) {
+		const char *state = json_string_value(json_object_get(o, "state"));
+		const char *qr = json_string_value(json_object_get(o, "qr"));
+		time_t at = (time_t)json_integer_value(json_object_get(o, "at"));
+		struct tm tm;
+
+		if (gmtime_r(&at, &tm) != NULL)
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+		if (state != NULL && strcmp(state, "logged-in") == 0)
+			out = util_printf("logged in (checked %s)", when);
+		else
+			out = util_printf("NEEDS LOGIN since %s: nothing is sent until someone scans the QR code%s%s; "
+			    "run `salesd whatsapp-login`", when, qr ? " in " : "", qr ? qr : "");
+	}
+	json_decref(o);
+	free(text);
+	free(path);
+	return out;
+}
+
+/*
+ * One batch at a time: Chromium refuses a profile another browser holds, and
+ * two batches would share the daily cap. The lock is released with the fd.
+ */
+static int
+lock_profile(const struct config *cfg, int *fd, char **cause)
+{
+	char *dir = whatsapp_path(cfg, ""), *path = whatsapp_path(cfg, "lock");
+	int e = 0;
+
+	*fd = -1;
+	if (dir == NULL || path == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	else if ((e = util_mkdirs(dir, 0700, cause)) == 0) {
+		if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+			e = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
+		else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+			e = util_fail(cause, -EAGAIN, "another WhatsApp batch (or whatsapp-login) is using the browser "
+			    "profile (%s is locked); this one waits for its retry", path);
+			close(*fd);
+			*fd = -1;
+		}
+	}
+	free(dir);
+	free(path);
+	return e;
+}
+
+/* ---- the batch handed to the child ---------------------------------------- */
+
+static json_t *
+batch_new(const struct config *cfg, const char *mode, const char *diagnostics)
+{
+	static const char *const sel[] = {
+		"qr", "app", "popup_close", "search", "chat", "chat_title", "attach", "document_input", "caption",
+		"send", "message_out", "sent", "failed",
+	};
+	char *profile = whatsapp_path(cfg, "profile"), *qr = whatsapp_path(cfg, "qr.png");
+	json_t *b = NULL, *s = json_object();
+
+	if (profile == NULL || qr == NULL || s == NULL)
+		goto out;
+	for (size_t i = 0; i < UTIL_NELEM(sel); i++) {
+		char key[64];
+
+		snprintf(key, sizeof key, "selector_%s", sel[i]);
+		json_object_set_new(s, sel[i], json_string(config_string(cfg, "whatsapp", key)));
+	}
+	b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:O, s:[]}",
+	    "mode", mode,
+	    "url", config_string(cfg, "whatsapp", "url"),
+	    "chromium", config_string(cfg, "whatsapp", "chromium"),
+	    "chromedriver", config_string(cfg, "whatsapp", "chromedriver"),
+	    "profile", profile,
+	    "diagnostics", diagnostics,
+	    "qr", qr,
+	    "headless", config_bool(cfg, "whatsapp", "headless"),
+	    "pause_min_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "pause_min"),
+	    "pause_max_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "pause_max"),
+	    "login_timeout_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "login_timeout"),
+	    "timeouts",
+	    "load_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "load_timeout"),
+	    "step_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "step_timeout"),
+	    "send_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "send_timeout"),
+	    "selectors", s,
+	    "sends");
+out:
+	json_decref(s);
+	free(profile);
+	free(qr);
+	return b;
+}
+
+/* {state_dir}/whatsapp/diagnostics/WHAT-YYYYmmddTHHMMSS: where a failing step leaves its screenshot. */
+static char *
+diagnostics_dir(const struct config *cfg, const char *what)
+{
+	char stamp[32], *name, *path;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	name = util_printf("diagnostics/%s-%s", what, stamp);
+	path = name ? whatsapp_path(cfg, name) : NULL;
+	free(name);
+	return path;
+}
+
+/* ---- running the child ----------------------------------------------------- */
+
+typedef int (*event_fn)(void *arg, json_t *ev, char **reply);
+
+struct child {
+	uv_loop_t loop;
+	uv_process_t proc;
+	uv_pipe_t in, out;              /* spawned: its stdin and stdout; by socket: out is the connection */
+	uv_connect_t connect;
+	uv_shutdown_t shutdown;
+	bool shut;                      /* by socket: our side shut down (being stopped) */
+	bool spawned;                   /* a process of ours (else a connection to salesd-whatsapp.socket) */
+	int exit_event;                 /* by socket: the status its "exit" event gave, -1 none */
+	char *connect_error;
+	uv_timer_t silence, whole, grace;
+	uv_signal_t term;
+	char *buf;
+	size_t len;
+	int pid;
+	int64_t exit_status;
+	int term_signal;
+	bool exited, eof;
+	const char *timed_out;          /* "send", "batch", "stop": why it was killed */
+	unsigned long silence_ms, whole_ms, grace_ms;
+	event_fn on_event;
+	void *arg;
+};
+
+struct write_req {
+	uv_write_t req;
+	char data[];
+};
+
+static void
+write_done(uv_write_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+static void
+child_write(struct child *ch, const char *line)
+{
+	size_t n = strlen(line);
+	struct write_req *w = malloc(sizeof *w + n + 1);
+	uv_stream_t *to = ch->spawned ? (uv_stream_t *)&ch->in : (uv_stream_t *)&ch->out;
+	uv_buf_t b;
+
+	if (w == NULL)
+		return;
+	memcpy(w->data, line, n);
+	w->data[n] = '\n';
+	b = uv_buf_init(w->data, (unsigned)(n + 1));
+	if (uv_write(&w->req, to, &b, 1, write_done) < 0)
+		free(w);
+}
+
+static void on_grace(uv_timer_t *t);
+
+/* Stop the child's whole group: SIGTERM now (it ends its browser session), SIGKILL after the grace. */
+static void close_all(struct child *ch);
+
+static void
+child_kill(struct child *ch, const char *why)
+{
+	if (ch->timed_out == NULL)
+		ch->timed_out = why;
+	if (ch->exited) {
+		/* Gone, but something of its group still holds the output open: stop waiting for it. */
+		if (!ch->eof) {
+			ch->eof = true;
+			close_all(ch);
+		}
+		return;
+	}
+	if (!ch->spawned) {
+		/*
+		 * Shutting our side down stops the child (it watches for the
+		 * hang-up) and its unit's end takes the browser with it; what it
+		 * said until then is still read. After the grace, or when the
+		 * shutdown is impossible (still connecting), the connection closes.
+		 */
+		if (!ch->shut && uv_is_writable((uv_stream_t *)&ch->out) &&
+		    uv_shutdown(&ch->shutdown, (uv_stream_t *)&ch->out, NULL) == 0)
+			ch->shut = true;
+		else if (!ch->shut) {
+			ch->exited = ch->eof = true;
+			close_all(ch);
+			return;
+		}
+		if (!uv_is_active((uv_handle_t *)&ch->grace))
+			uv_timer_start(&ch->grace, on_grace, ch->grace_ms, 0);
+		return;
+	}
+	kill(-ch->pid, SIGTERM);
+	if (!uv_is_active((uv_handle_t *)&ch->grace))
+		uv_timer_start(&ch->grace, on_grace, ch->grace_ms, 0);
+}
+
+static void
+on_grace(uv_timer_t *t)
+{
+	struct child *ch = t->data;
+
+	if (!ch->spawned) {
+		ch->exited = ch->eof = true;
+		close_all(ch);
+	} else if (!ch->exited)
+		kill(-ch->pid, SIGKILL);
+}
+
+static void
+on_silence(uv_timer_t *t)
+{
+	child_kill(t->data, "send");
+}
+
+static void
+on_whole(uv_timer_t *t)
+{
+	child_kill(t->data, "batch");
+}
+
+static void
+on_term(uv_signal_t *s, int sig)
+{
+	(void)sig;
+	child_kill(s->data, "stop");
+}
+
+static void
+child_line(struct child *ch, char *line)
+{
+	json_t *ev = json_loads(line, 0, NULL);
+	char *reply = NULL;
+
+	if (ev == NULL || !json_is_object(ev)) {
+		json_decref(ev);
+		return;
+	}
+	/* Over a socket the exit status comes as the last event. */
+	if (json_is_integer(json_object_get(ev, "status")) &&
+	    strcmp(json_string_value(json_object_get(ev, "event")) ? json_string_value(json_object_get(ev, "event")) :
+	    "", "exit") == 0)
+		ch->exit_event = (int)json_integer_value(json_object_get(ev, "status"));
+	/* Any event is a sign of life: the per-send limit starts again. */
+	uv_timer_again(&ch->silence);
+	if (ch->timed_out != NULL && json_is_string(json_object_get(ev, "key")) &&
+	    strcmp(json_string_value(json_object_get(ev, "event")) ? json_string_value(json_object_get(ev, "event")) :
+	    "", "ready") == 0) {
+		/* Being stopped: nothing more goes out, and the ledger is not told it might. */
+		json_t *o = json_pack("{s:O}", "skip", json_object_get(ev, "key"));
+
+		reply = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+	} else
+		ch->on_event(ch->arg, ev, &reply);
+	if (reply != NULL && !ch->exited)
+		child_write(ch, reply);
+	free(reply);
+	json_decref(ev);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	(void)h;
+	b->base = malloc(hint);
+	b->len = b->base ? hint : 0;
+}
+
+static void
+close_all(struct child *ch)
+{
+	uv_handle_t *h[] = { (uv_handle_t *)&ch->in, (uv_handle_t *)&ch->out, (uv_handle_t *)&ch->silence,
+	    (uv_handle_t *)&ch->whole, (uv_handle_t *)&ch->grace, (uv_handle_t *)&ch->term,
+	    (uv_handle_t *)&ch->proc };
+
+	for (size_t i = 0; i < UTIL_NELEM(h); i++)
+		if ((h[i] != (uv_handle_t *)&ch->proc || ch->spawned) && !uv_is_closing(h[i]))
+			uv_close(h[i], NULL);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct child *ch = s->data;
+
+	if (n > 0) {
+		char *p = realloc(ch->buf, ch->len + (size_t)n + 1), *nl, *start;
+
+		if (p != NULL) {
+			ch->buf = p;
+			memcpy(ch->buf + ch->len, b->base, (size_t)n);
+			ch->len += (size_t)n;
+			ch->buf[ch->len] = '\0';
+			start = ch->buf;
+			while ((nl = strchr(start, '\n')) != NULL) {
+				*nl = '\0';
+				child_line(ch, start);
+				start = nl + 1;
+			}
+			ch->len -= (size_t)(start - ch->buf);
+			memmove(ch->buf, start, ch->len + 1);
+		}
+	} else if (n < 0) {
+		ch->eof = true;
+		uv_read_stop(s);
+		if (!ch->spawned)
+			ch->exited = true;
+		if (ch->exited)
+			close_all(ch);
+	}
+	free(b->base);
+}
+
+static void
+child_exited(uv_process_t *p, int64_t status, int sig)
+{
+	struct child *ch = p->data;
+
+	ch->exited = true;
+	ch->exit_status = status;
+	ch->term_signal = sig;
+	/* Whatever of its group is left (a browser process that did not follow) goes now. */
+	kill(-ch->pid, SIGKILL);
+	if (ch->eof)
+		close_all(ch);
+}
+
+/*
+ * Run salesd-whatsapp with batch; events go to on_event, whose reply (if
+ * any) is written back. Returns 0 with the child's exit status (or 128+signal)
+ * in *status, or -errno when it cannot start.
+ */
+static void
+connected(uv_connect_t *req, int status)
+{
+	struct child *ch = req->data;
+
+	if (status == UV_ECANCELED || ch->timed_out != NULL)
+		return;         /* stopped while connecting: close_all has run */
+	if (status < 0) {
+		ch->connect_error = util_strdup(uv_strerror(status));
+		ch->exited = ch->eof = true;
+		close_all(ch);
+		return;
+	}
+	/* The batch waited in buf; from now on buf assembles the child's lines. */
+	child_write(ch, ch->buf);
+	free(ch->buf);
+	ch->buf = NULL;
+	uv_read_start((uv_stream_t *)&ch->out, on_alloc, on_read);
+}
+
+static int
+child_run(json_t *batch, const char *socket, unsigned long silence_ms, unsigned long whole_ms, event_fn on_event,
+    void *arg, int *status, const char **killed, char **cause)
+{
+	struct child ch = { 0 };
+	uv_process_options_t o = { 0 };
+	uv_stdio_container_t io[3];
+	char *path = child_path(), *line = json_dumps(batch, JSON_COMPACT);
+	char *args[] = { path, NULL };
+	int e;
+
+	*killed = NULL;
+	/* A child gone while a reply is on its way must not take the task with it. */
+	signal(SIGPIPE, SIG_IGN);
+	if (path == NULL || line == NULL) {
+		free(path);
+		free(line);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	ch.silence_ms = silence_ms;
+	ch.whole_ms = whole_ms;
+	ch.grace_ms = 5000;
+	ch.on_event = on_event;
+	ch.arg = arg;
+	uv_loop_init(&ch.loop);
+	uv_pipe_init(&ch.loop, &ch.in, 0);
+	uv_pipe_init(&ch.loop, &ch.out, 0);
+	uv_timer_init(&ch.loop, &ch.silence);
+	uv_timer_init(&ch.loop, &ch.whole);
+	uv_timer_init(&ch.loop, &ch.grace);
+	uv_signal_init(&ch.loop, &ch.term);
+	ch.in.data = ch.out.data = ch.silence.data = ch.whole.data = ch.grace.data = ch.term.data = ch.proc.data = &ch;
+	ch.connect.data = &ch;
+	ch.exit_event = -1;
+	if (socket != NULL && socket[0] != '\0') {
+		/* salesd-whatsapp.socket: systemd starts the child in a unit of its own (docs/systemd.md). */
+		ch.buf = line;
+		line = NULL;
+		uv_pipe_connect(&ch.connect, &ch.out, socket, connected);
+		uv_signal_start(&ch.term, on_term, SIGTERM);
+		uv_timer_start(&ch.silence, on_silence, silence_ms, silence_ms);
+		uv_timer_start(&ch.whole, on_whole, whole_ms, 0);
+		uv_run(&ch.loop, UV_RUN_DEFAULT);
+		if (ch.connect_error != NULL) {
+			e = util_fail(cause, -ECONNREFUSED, "%s: %s; is salesd-whatsapp.socket running (systemctl status "
+			    "salesd-whatsapp.socket)?", socket, ch.connect_error);
+			goto out;
+		}
+		*status = ch.exit_event >= 0 ? ch.exit_event : WHATSAPP_EXIT_BROWSER;
+		*killed = ch.timed_out;
+		e = 0;
+		goto out;
+	}
+	ch.spawned = true;
+	io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	io[0].data.stream = (uv_stream_t *)&ch.in;
+	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[1].data.stream = (uv_stream_t *)&ch.out;
+	io[2].flags = UV_INHERIT_FD;
+	io[2].data.fd = STDERR_FILENO;
+	o.file = path;
+	o.args = args;
+	o.stdio = io;
+	o.stdio_count = 3;
+	o.exit_cb = child_exited;
+	/* A session and process group of its own: chromedriver and Chromium join it, one kill ends them all. */
+	o.flags = UV_PROCESS_DETACHED;
+	if ((e = uv_spawn(&ch.loop, &ch.proc, &o)) < 0) {
+		e = util_fail(cause, e, "%s: %s", path, uv_strerror(e));
+		uv_close((uv_handle_t *)&ch.proc, NULL);
+		close_all(&ch);
+		uv_run(&ch.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
+	ch.pid = ch.proc.pid;
+	uv_signal_start(&ch.term, on_term, SIGTERM);
+	uv_timer_start(&ch.silence, on_silence, silence_ms, silence_ms);
+	uv_timer_start(&ch.whole, on_whole, whole_ms, 0);
+	uv_read_start((uv_stream_t *)&ch.out, on_alloc, on_read);
+	child_write(&ch, line);
+	uv_run(&ch.loop, UV_RUN_DEFAULT);
+	*status = ch.term_signal ? 128 + ch.term_signal : (int)ch.exit_status;
+	*killed = ch.timed_out;
+	e = 0;
+out:
+	uv_loop_close(&ch.loop);
+	free(ch.connect_error);
+	free(ch.buf);
+	free(path);
+	free(line);
+	return e;
+}
+
+/* ---- the caption ------------------------------------------------------------ */
+
+/* "Name (+12.3%)" of the store with the highest (best) or lowest growth against its baseline. */
+static void
+extreme_store(const struct report *r, bool best, char *buf, size_t len)
+{
+	const struct report_table *t = &r->tables[REPORT_STORES];
+	const struct report_row *pick = NULL;
+	int64_t pick_tenths = 0;
+	char g[NUMFMT_LEN];
+
+	snprintf(buf, len, "n/a");
+	if (!t->present)
+		return;
+	/* Rows come by sales, descending: on equal growth the bigger store wins "best", the smaller "worst". */
+	for (size_t i = 0; i < t->n; i++) {
+		int64_t tenths;
+
+		if (report_growth(t->rows[i].sales, t->rows[i].b_sales, r->base_windows, &tenths) != REPORT_GROWTH_PCT)
+			continue;
+		if (pick == NULL || (best ? tenths > pick_tenths : tenths <= pick_tenths)) {
+			pick = &t->rows[i];
+			pick_tenths = tenths;
+		}
+	}
+	if (pick != NULL) {
+		numfmt_growth(g, sizeof g, REPORT_GROWTH_PCT, pick_tenths);
+		/* A store name too long for buf ends on a whole character. */
+		util_utf8_snprintf(buf, len, "%s (%s)", pick->name, g);
+	}
+}
+
+static int
+caption_of(const struct config *cfg, const struct report *r, char **caption, char **cause)
+{
+	struct numfmt_headline h;
+	char best[512], worst[512], *why;
+	const char *base = r->kind == REPORT_DAILY ? "7-day average" : r->kind == REPORT_WEEKLY ?
+	    "2-week average" : "2-month average";
+	const char *names[] = { "company", "store", "report", "period", "sales", "growth", "baseline", "profit",
+	    "margin", "best", "worst" };
+	const char *values[] = { r->company, r->store ? r->store : "All stores", report_kind_name(r->kind),
+	    r->period_name, h.sales, h.growth, base, h.profit, h.margin, best, worst };
+	int e;
+
+	numfmt_headline(r, &h);
+	extreme_store(r, true, best, sizeof best);
+	extreme_store(r, false, worst, sizeof worst);
+	if ((e = email_expand(config_string(cfg, "whatsapp", "caption"), names, values, UTIL_NELEM(names), caption,
+	    cause)) < 0) {
+		why = util_printf("[whatsapp] caption: %s", *cause);
+		free(*cause);
+		*cause = why;
+	}
+	return e;
+}
+
+/* ---- the task ----------------------------------------------------------------- */
+
+struct send {
+	struct delivery_key k;
+	char *keystr;
+	bool begun, done;
+};
+
+struct batch_ctx {
+	const struct config *cfg;
+	PGconn *c;
+	whatsapp_progress_fn progress;
+	void *arg;
+	struct whatsapp_result *res;
+	struct send *sends;
+	size_t n;
+	bool force;
+	char *error;            /* the first batch-level failure or database error */
+};
+
+static void
+say(whatsapp_progress_fn progress, void *arg, int priority, char *msg)
+{
+	if (progress != NULL && msg != NULL)
+		progress(arg, priority, msg);
+	free(msg);
+}
+
+static struct send *
+find_send(struct batch_ctx *b, const char *key)
+{
+	for (size_t i = 0; key != NULL && i < b->n; i++)
+		if (strcmp(b->sends[i].keystr, key) == 0)
+			return &b->sends[i];
+	return NULL;
+}
+
+static void
+note_error(struct batch_ctx *b, char *why)
+{
+	if (b->error == NULL)
+		b->error = why;
+	else
+		free(why);
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int
+batch_event(void *arg, json_t *ev, char **reply)
+{
+	struct batch_ctx *b = arg;
+	const char *event = jstr(ev, "event"), *key = jstr(ev, "key");
+	struct send *s = find_send(b, key);
+	char *cause = NULL;
+
+	if (event == NULL)
+		return 0;
+	if (strcmp(event, "started") == 0)
+		say(b->progress, b->arg, LOG_INFO, util_printf("Chromium %s started (sandbox %s)",
+		    jstr(ev, "browser") ? jstr(ev, "browser") : "?", jstr(ev, "sandbox") ? jstr(ev, "sandbox") : "?"));
+	else if (strcmp(event, "logged-in") == 0)
+		state_write(b->cfg, true, NULL);
+	else if (strcmp(event, "needs-login") == 0) {
+		b->res->needs_login = true;
+		state_write(b->cfg, false, jstr(ev, "qr"));
+		say(b->progress, b->arg, LOG_ERR, util_printf("WhatsApp needs a login: nothing is sent until someone "
+		    "scans the QR code saved in %s with the phone (WhatsApp > Linked devices); run `salesd "
+		    "whatsapp-login` to do it", jstr(ev, "qr") ? jstr(ev, "qr") : "?"));
+	} else if (strcmp(event, "progress") == 0 && jstr(ev, "chat") != NULL)
+		say(b->progress, b->arg, LOG_INFO, util_printf("sending to \"%s\"", jstr(ev, "chat")));
+	else if (strcmp(event, "ready") == 0 && s != NULL) {
+		enum delivery_decision d = DELIVERY_UNKNOWN;
+		json_t *o;
+
+		/*
+		 * The ledger says "sending" before the message can go: a crash
+		 * from now on leaves "unknown", never a second message. When the
+		 * ledger cannot be written, nothing is sent.
+		 */
+		if (delivery_begin(b->c, &s->k, NULL, b->force, &d, &cause) < 0)
+			note_error(b, cause);
+		else if (d != DELIVERY_SEND)
+			b->res->before++;
+		s->begun = d == DELIVERY_SEND;
+		if ((o = json_pack("{s:s}", s->begun ? "go" : "skip", key)) != NULL)
+			*reply = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	} else if (strcmp(event, "sent") == 0 && s != NULL) {
+		s->done = true;
+		b->res->sent++;
+		if (delivery_finish(b->c, &s->k, true, jstr(ev, "evidence"), &cause) < 0)
+			note_error(b, cause);
+		say(b->progress, b->arg, LOG_NOTICE, util_printf("sent to \"%s\": %s", s->k.recipient,
+		    jstr(ev, "evidence") ? jstr(ev, "evidence") : "confirmed"));
+	} else if (strcmp(event, "failed") == 0 && s != NULL) {
+		const char *reason = jstr(ev, "reason") ? jstr(ev, "reason") : "failed";
+
+		s->done = true;
+		b->res->failed++;
+		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
+		if ((s->begun ? delivery_finish(b->c, &s->k, false, reason, &cause) :
+		    delivery_fail(b->c, &s->k, reason, &cause)) < 0)
+			note_error(b, cause);
+		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s%s%s", s->k.recipient, reason,
+		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
+		    jstr(ev, "source") ? ", page source " : "", jstr(ev, "source") ? jstr(ev, "source") : ""));
+	} else if (strcmp(event, "unsure") == 0 && s != NULL) {
+		/* Send was pressed and then something failed: the row stays "sending" (unknown from now on). */
+		s->done = true;
+		b->res->failed++;
+		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s; Send was pressed, so whether the "
+		    "message went is unknown: it is not sent again unless forced%s%s", s->k.recipient,
+		    jstr(ev, "reason") ? jstr(ev, "reason") : "failed after Send",
+		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : ""));
+	} else if (strcmp(event, "error") == 0) {
+		char *why = util_printf("%s%s%s%s", jstr(ev, "reason") ? jstr(ev, "reason") : "the browser failed",
+		    jstr(ev, "screenshot") ? " (screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
+		    jstr(ev, "screenshot") ? ")" : "");
+
+		say(b->progress, b->arg, LOG_ERR, util_strdup(why));
+		note_error(b, why);
+	}
+	return 0;
+}
+
+/* The file the chat receives, named for people: "daily-report-2026-11-24-company.pdf". */
+static int
+outbox_copy(const struct config *cfg, const char *pdf, const char *name, char **out, char **cause)
+{
+	char *dir = whatsapp_path(cfg, "outbox"), *data = NULL;
+	size_t len;
+	int e;
+
+	*out = NULL;
+	if (dir == NULL || (*out = util_printf("%s/%s", dir, name)) == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	else if ((e = util_mkdirs(dir, 0700, cause)) == 0) {
+		if ((e = util_read_file(pdf, 512u << 20, &data, &len)) < 0)
+			e = util_fail(cause, e, "%s: %s; the report job renders it first", pdf, strerror(-e));
+		else
+			e = write_atomic(*out, data, len, cause);
+	}
+	free(data);
+	free(dir);
+	return e;
+}
+
+int
+whatsapp_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+    whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause)
+{
+	enum report_kind kind = report_kind_of(p->kind);
+	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
+	const char *key_store = company ? RECIPIENTS_COMPANY : store;
+	const char *rfile = config_string(cfg, "recipients", "file");
+	struct batch_ctx b = { .cfg = cfg, .progress = progress, .arg = arg, .res = res, .force = force };
+	struct recipients *rcp = NULL;
+	struct report *r = NULL;
+	struct render_files files;
+	char **problems = NULL, *caption = NULL, *file = NULL, *diag = NULL, *what = NULL, name[256];
+	char *const *chats;
+	json_t *batch = NULL;
+	const char *killed = NULL;
+	long long today = 0, cap = config_int(cfg, "whatsapp", "daily_cap");
+	int lock = -1, status = 0, e;
+	size_t n;
+
+	memset(res, 0, sizeof *res);
+	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
+		return e == -ENOMEM ? e : -EINVAL;
+	for (size_t k = 0; problems != NULL && problems[k] != NULL; k++)
+		say(progress, arg, LOG_WARNING, util_printf("recipients: %s", problems[k]));
+	chats = recipients_whatsapp(rcp, key_store, &n);
+	res->chats = n;
+	if (n == 0) {
+		say(progress, arg, LOG_WARNING, util_printf("%s has no WhatsApp chat in %s; nothing sent", company ?
+		    "the company (store \"*\")" : key_store, rfile));
+		e = 0;
+		goto out;
+	}
+	if ((e = db_connect(&b.c, config_string(cfg, "database", "conninfo"),
+	    config_string(cfg, "database", "schema"), cause)) < 0) {
+		e = e == -ECONNREFUSED ? -EAGAIN : e;
+		goto out;
+	}
+	/* The caption's figures, under the report's own withholding rules. */
+	if ((e = report_build(b.c, cfg, kind, p, company ? NULL : store, &r, cause)) < 0 ||
+	    (e = render_files(b.c, cfg, kind, r->period_name, company ? NULL : store, &files, cause)) < 0 ||
+	    (e = caption_of(cfg, r, &caption, cause)) < 0)
+		goto out;
+	snprintf(name, sizeof name, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name, files.scope);
+	if ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, files.pdf, name, &file, cause)) < 0)
+		goto out;
+
+	/* Which chats still need it, and how many the account may send today. */
+	if ((b.sends = calloc(n, sizeof *b.sends)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = delivery_count_today(b.c, "whatsapp", config_string(cfg, "salesd", "timezone"), &today, cause)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct delivery_key k = { report_kind_name(kind), r->period_name, key_store, "whatsapp", chats[i] };
+		enum delivery_decision d;
+
+		if ((e = delivery_lookup(b.c, &k, force, &d, cause)) < 0)
+			goto out;
+		if (d != DELIVERY_SEND) {
+			res->before++;
+			say(progress, arg, d == DELIVERY_UNKNOWN ? LOG_WARNING : LOG_INFO, util_printf("\"%s\": %s", chats[i],
+			    d == DELIVERY_UNKNOWN ? "an earlier batch stopped after pressing Send, so it may have gone; "
+			    "not sent again (--force sends it)" : "sent before"));
+			continue;
+		}
+		if (today + (long long)b.n >= cap) {
+			res->capped++;
+			continue;
+		}
+		b.sends[b.n].k = k;
+		if ((b.sends[b.n].keystr = delivery_key_string(&k)) == NULL) {
+			e = util_fail(cause, -ENOMEM, "out of memory");
+			goto out;
+		}
+		b.n++;
+	}
+	if (res->capped)
+		say(progress, arg, LOG_WARNING, util_printf("the daily cap of %lld WhatsApp messages ([whatsapp] daily_cap) "
+		    "is reached (%lld sent today); %zu chat%s wait for tomorrow", cap, today + (long long)b.n, res->capped,
+		    res->capped == 1 ? "" : "s"));
+	if (b.n == 0) {
+		e = res->capped ? util_fail(cause, -EAGAIN, "daily cap reached; %zu chat%s still to send", res->capped,
+		    res->capped == 1 ? "" : "s") : 0;
+		goto out;
+	}
+
+	if ((what = util_printf("%s-%s-%s", report_kind_name(kind), r->period_name, files.scope)) == NULL ||
+	    (diag = diagnostics_dir(cfg, what)) == NULL || (batch = batch_new(cfg, "send", diag)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		json_array_append_new(json_object_get(batch, "sends"), json_pack("{s:s, s:s, s:s, s:s}",
+		    "key", b.sends[i].keystr, "chat", b.sends[i].k.recipient, "file", file, "caption", caption));
+	{
+		/* The longest a send may go without a word from the child: every step, the upload and a pause. */
+		unsigned long step = (unsigned long)config_duration_ms(cfg, "whatsapp", "step_timeout");
+		unsigned long silence = (unsigned long)config_duration_ms(cfg, "whatsapp", "load_timeout") + 10 * step +
+		    (unsigned long)config_duration_ms(cfg, "whatsapp", "send_timeout") +
+		    (unsigned long)config_duration_ms(cfg, "whatsapp", "pause_max") + 60000;
+
+		if ((e = child_run(batch, config_string(cfg, "whatsapp", "socket"), silence, (unsigned long)config_duration_ms(cfg, "whatsapp", "batch_timeout"),
+		    batch_event, &b, &status, &killed, cause)) < 0) {
+			e = -EAGAIN;
+			goto out;
+		}
+		if (killed != NULL)
+			say(progress, arg, LOG_ERR, util_printf("%s; the browser's process group was killed", strcmp(killed,
+			    "send") == 0 ? "a send took longer than the step, load and send time-outs allow" :
+			    strcmp(killed, "batch") == 0 ? "the batch took longer than [whatsapp] batch_timeout" :
+			    "stopped"));
+	}
+	for (size_t i = 0; i < b.n; i++)
+		if (b.sends[i].begun && !b.sends[i].done)
+			say(progress, arg, LOG_WARNING, util_printf("\"%s\": the browser stopped after Send was pressed; "
+			    "whether the message went is unknown, so it is not sent again unless forced",
+			    b.sends[i].k.recipient));
+
+	if (res->needs_login)
+		e = util_fail(cause, -EACCES, "WhatsApp needs a login (QR code); run `salesd whatsapp-login`");
+	else if (killed != NULL || status == WHATSAPP_EXIT_BROWSER || status >= 128)
+		e = util_fail(cause, -EAGAIN, "%zu of %zu sent; %s", res->sent, b.n, b.error ? b.error :
+		    killed ? "the browser was killed after a time-out" : "the browser failed");
+	else if (status == WHATSAPP_EXIT_FAILED || res->failed)
+		/*
+		 * Some chats failed (not found, an upload refused, a dialog in the
+		 * way): some heal, some need a person. Not classified (exit 1):
+		 * WhatsApp jobs retry it, and a retry sends only what failed.
+		 */
+		e = util_fail(cause, -EIO, "%zu of %zu sent, %zu failed (see the warnings above)", res->sent, b.n,
+		    res->failed);
+	else if (status != WHATSAPP_EXIT_SENT)
+		e = util_fail(cause, -EIO, "salesd-whatsapp exited with status %d%s%s", status, b.error ? ": " : "",
+		    b.error ? b.error : "");
+	else if (b.error != NULL)
+		e = util_fail(cause, -EAGAIN, "%s", b.error);
+	else if (res->capped)
+		e = util_fail(cause, -EAGAIN, "%zu sent; daily cap reached, %zu chat%s still to send", res->sent,
+		    res->capped, res->capped == 1 ? "" : "s");
+	else
+		e = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	for (size_t i = 0; b.sends != NULL && i < b.n; i++)
+		free(b.sends[i].keystr);
+	free(b.sends);
+	free(b.error);
+	if (b.c != NULL)
+		PQfinish(b.c);
+	json_decref(batch);
+	report_free(r);
+	recipients_free(rcp);
+	util_strv_free(problems);
+	free(caption);
+	free(file);
+	free(diag);
+	free(what);
+	return e;
+}
+
+/* ---- the login ---------------------------------------------------------------- */
+
+struct login_ctx {
+	const struct config *cfg;
+	whatsapp_progress_fn progress;
+	void *arg;
+	bool logged_in;
+	char *error;
+};
+
+static int
+login_event(void *arg, json_t *ev, char **reply)
+{
+	struct login_ctx *l = arg;
+	const char *event = jstr(ev, "event");
+
+	(void)reply;
+	if (event == NULL)
+		return 0;
+	if (strcmp(event, "needs-login") == 0) {
+		state_write(l->cfg, false, jstr(ev, "qr"));
+		say(l->progress, l->arg, LOG_NOTICE, util_printf("QR code saved in %s: open WhatsApp on the phone, "
+		    "Settings > Linked devices > Link a device, and scan it (the file is renewed as the code changes)",
+		    jstr(ev, "qr") ? jstr(ev, "qr") : "?"));
+	} else if (strcmp(event, "logged-in") == 0) {
+		l->logged_in = true;
+		state_write(l->cfg, true, NULL);
+		say(l->progress, l->arg, LOG_NOTICE, util_strdup("logged in"));
+	} else if (strcmp(event, "error") == 0 && l->error == NULL)
+		l->error = util_strdup(jstr(ev, "reason"));
+	return 0;
+}
+
+int
+whatsapp_login(const struct config *cfg, whatsapp_progress_fn progress, void *arg, char **cause)
+{
+	struct login_ctx l = { .cfg = cfg, .progress = progress, .arg = arg };
+	char *diag = diagnostics_dir(cfg, "login");
+	json_t *batch = NULL;
+	const char *killed = NULL;
+	unsigned long wait = (unsigned long)config_duration_ms(cfg, "whatsapp", "login_timeout") +
+	    (unsigned long)config_duration_ms(cfg, "whatsapp", "load_timeout") + 60000;
+	int lock = -1, status = 0, e;
+
+	if (diag == NULL || (batch = batch_new(cfg, "login", diag)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = lock_profile(cfg, &lock, cause)) < 0)
+		goto out;
+	if ((e = child_run(batch, config_string(cfg, "whatsapp", "socket"), wait, wait, login_event, &l, &status,
+	    &killed, cause)) < 0) {
+		e = e == -ENOMEM ? e : -EAGAIN;
+		goto out;
+	}
+	if (l.logged_in && status == WHATSAPP_EXIT_SENT)
+		e = 0;
+	else if (status == WHATSAPP_EXIT_LOGIN)
+		e = util_fail(cause, -ETIME, "%s", l.error ? l.error : "nobody scanned the QR code in time");
+	else
+		e = util_fail(cause, -EAGAIN, "%s", l.error ? l.error : killed ? "the browser was killed after a "
+		    "time-out" : "the browser failed");
+out:
+	if (lock >= 0)
+		close(lock);
+	json_decref(batch);
+	free(l.error);
+	free(diag);
+	return e;
+}

@@ -1,0 +1,55 @@
+/*
+ * render: one report task: build the model of a report (report.c) for a
+ * period and scope, and write its PDF (pdf.c) and workbook (xlsx.c) to
+ * {state_dir}/reports/{daily|weekly|monthly}/{period}/{scope}.pdf and .xlsx
+ * (INTERFACES.md). Each file is written aside and renamed into place, so a
+ * reader sees the old file or the new one, never half of one.
+ *
+ * Blocking: for task children ("salesd task ..."), never the daemon loop.
+ */
+#ifndef SALESD_RENDER_H
+#define SALESD_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "base/config.h"
+#include "base/period.h"
+#include "report/report.h"
+#include "report/slug.h"
+
+/* Where a report's files live. */
+struct render_files {
+	char dir[4096];         /* {state_dir}/reports/KIND/PERIOD */
+	char scope[SLUG_LEN];   /* "company" or the store's slug */
+	char pdf[4200];         /* dir/scope.pdf */
+	char xlsx[4200];        /* dir/scope.xlsx */
+};
+
+struct render_result {
+	struct render_files files;
+	bool empty;             /* nothing sold in the period */
+	int64_t sales;          /* the scope's sales, minor units */
+};
+
+/*
+ * The files of the report of kind and period (its name, "2026-W47") for
+ * store (NULL: the company's). A store's slug is assigned on first use
+ * (slug_assign), so the report job and the jobs that send its files agree.
+ * 0, or a negative errno with *cause.
+ */
+int render_files(PGconn *c, const struct config *cfg, enum report_kind kind, const char *period,
+    const char *store, struct render_files *out, char **cause);
+
+/*
+ * Render the report of period p (its kind gives daily, weekly or monthly)
+ * for store (NULL: company-wide). 0, or a negative errno with *cause:
+ * -EAGAIN (a day not loaded yet, the database unreachable), -EPERM (withheld:
+ * a day is quarantined), -EINVAL (a daily report for a store), -EIO.
+ */
+int render_report(const struct config *cfg, const struct period *p, const char *store,
+    struct render_result *res, char **cause);
+
+#endif
