@@ -21,6 +21,7 @@ SALESD_PGHOST, SMTP_SERVER.
 import email
 import email.policy
 import glob
+import hashlib
 import json
 import os
 import subprocess
@@ -214,6 +215,72 @@ class EmailTest(unittest.TestCase):
             self.assertEqual(m["Message-ID"], ledger[("Indiranagar", env["rcpt_tos"][0])][1])
         status = subprocess.run([SALESD, "--config", conf, "status"], capture_output=True, text=True).stdout
         self.assertIn("partner@indira.example.in", status)
+
+    def hide_sales(self):
+        """Empty the sales and KPI tables until the test ends (restored by its cleanup)."""
+        tables = ["sales_line", "kpi_store_day", "kpi_category_day", "kpi_brand_day", "kpi_product_day"]
+        for t in tables:
+            psql(self.db, f"CREATE TABLE salesd.keep_{t} AS SELECT * FROM salesd.{t}; TRUNCATE salesd.{t}")
+
+        def restore():
+            for t in tables:
+                psql(self.db, f"TRUNCATE salesd.{t}; INSERT INTO salesd.{t} SELECT * FROM salesd.keep_{t}; "
+                              f"DROP TABLE salesd.keep_{t}")
+        self.addCleanup(restore)
+
+    def manifest(self, scope):
+        with open(os.path.join(self.tmp.name, "state", "reports", "weekly", WEEK, scope + ".json")) as f:
+            return json.load(f)
+
+    def test_sends_what_was_rendered(self):
+        # Delivery reads the rendered report's manifest, never the KPI tables:
+        # with them emptied after rendering, the body still carries the
+        # figures of the attached PDF.
+        self.hide_sales()
+        s = self.server()
+        self.send(self.config(s.url), "--store", "*")
+        got = self.received()
+        self.assertEqual(len(got), len([k for k in self.expected() if k[0] == "*"]))
+        m = self.manifest("company")
+        self.assertEqual((m["report"], m["period"], m["scope"], m["store"]), ("weekly", WEEK, "company", None))
+        with open(os.path.join(self.tmp.name, "state", "reports", "weekly", WEEK, "company.pdf"), "rb") as f:
+            pdf = f.read()
+        self.assertEqual((m["files"]["pdf"]["size"], m["files"]["pdf"]["sha256"]),
+                         (len(pdf), hashlib.sha256(pdf).hexdigest()))
+        self.assertTrue(m["figures"]["sales"].startswith("₹"), m["figures"])
+        for _, msg, _ in got:
+            body = msg.get_body(("plain",)).get_content()
+            self.assertIn(m["figures"]["sales"], body)
+            self.assertIn(m["figures"]["profit"], body)
+            self.assertNotIn("no sales in this period", body)
+            self.assertIn(m["figures"]["margin"], body)
+            atts = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
+            self.assertEqual(atts[f"weekly-report-{WEEK}-company.pdf"], pdf)
+
+    def test_manifest_that_does_not_match_is_refused(self):
+        # A PDF that is not the one its manifest describes is never sent: exit
+        # 65 (not retried), nothing sent, and the message says what to do.
+        s = self.server()
+        conf = self.config(s.url, retries=2)
+        base = os.path.join(self.tmp.name, "state", "reports", "weekly", WEEK, "company")
+        with open(base + ".pdf", "rb") as f:
+            kept = f.read()
+        self.addCleanup(lambda: open(base + ".pdf", "wb").write(kept))
+        with open(base + ".pdf", "r+b") as f:
+            f.seek(len(kept) // 2)
+            f.write(b"X")
+        r = self.send(conf, "--store", "*", expect=1)
+        self.assertIn("is not the file its manifest describes", r.stderr)
+        self.assertIn("exit status 65", r.stderr)
+        self.assertNotIn("retrying in", r.stderr)
+        self.assertEqual(self.received(), [])
+        # No manifest (the report not rendered yet): worth waiting for, 75.
+        os.rename(base + ".json", base + ".json.kept")
+        self.addCleanup(os.rename, base + ".json.kept", base + ".json")
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
+        r = self.send(self.config(s.url), "--store", "*", expect=75)
+        self.assertIn("has not been rendered yet", r.stderr)
+        self.assertEqual(self.received(), [])
 
     def test_451_is_retried_and_sends_only_what_is_missing(self):
         s = self.server("--fail-first", "1")

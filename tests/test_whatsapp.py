@@ -274,6 +274,42 @@ class WhatsAppTest(unittest.TestCase):
         self.send(conf, "--force")
         self.assertEqual(len(self.uploads()), 4)
 
+    def test_caption_from_the_rendered_report(self):
+        # The caption's figures come from the rendered report's manifest, not
+        # the KPI tables: emptied after rendering, the caption still says what
+        # the PDF says; a PDF that is not the rendered one is never sent.
+        with open(os.path.join(self.root, "state", "reports", "daily", DATE, "company.json")) as f:
+            m = json.load(f)
+        tables = ["sales_line", "kpi_store_day", "kpi_category_day", "kpi_brand_day", "kpi_product_day"]
+        for t in tables:
+            psql(self.db, f"CREATE TABLE salesd.keep_{t} AS SELECT * FROM salesd.{t}; TRUNCATE salesd.{t}")
+        try:
+            conf = self.config("manifest", chats=("Management",))
+            self.send(conf)
+            [up] = self.uploads()
+            fig = m["figures"]
+            self.assertEqual(up["caption"], f"{COMPANY}: daily sales {DATE}\nSales {fig['sales']} ({fig['growth']} "
+                                            f"vs 7-day average)\nBest: {fig['best']}\nWorst: {fig['worst']}")
+            self.assertEqual(up["sha256"], m["files"]["pdf"]["sha256"])
+            # One byte of the PDF changed: refused (65), not uploaded.
+            with open(self.pdf, "rb") as f:
+                kept = f.read()
+            try:
+                with open(self.pdf, "r+b") as f:
+                    f.seek(len(kept) // 2)
+                    f.write(b"X" if kept[len(kept) // 2:len(kept) // 2 + 1] != b"X" else b"Y")
+                r = self.send(conf, "--force", expect=1)
+                self.assertIn("is not the file its manifest describes", r.stderr)
+                self.assertIn("exit status 65", r.stderr)
+                self.assertEqual(len(self.uploads()), 1)
+            finally:
+                with open(self.pdf, "wb") as f:
+                    f.write(kept)
+        finally:
+            for t in tables:
+                psql(self.db, f"TRUNCATE salesd.{t}; INSERT INTO salesd.{t} SELECT * FROM salesd.keep_{t}; "
+                              f"DROP TABLE salesd.keep_{t}")
+
     def test_best_and_worst_stores(self):
         conf = self.config("caption", chats=("Management",))
         self.send(conf)

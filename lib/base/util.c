@@ -404,3 +404,82 @@ util_utf8_valid(const char *s, size_t len)
 		i += n;
 	return i;
 }
+
+/* Flush the directory that holds path, so that a rename in it survives a crash. */
+static int
+sync_dir_of(const char *path, char **cause)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? util_strdup(".") : slash == path ? util_strdup("/") :
+	    util_printf("%.*s", (int)(slash - path), path);
+	int fd, e = 0;
+
+	if (dir == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		e = util_fail(cause, -errno, "cannot flush %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return e;
+}
+
+int
+util_commit_file(const char *tmp, const char *path, char **cause)
+{
+	int fd = open(tmp, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		e = util_fail(cause, -errno, "cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (e == 0 && rename(tmp, path) < 0)
+		e = util_fail(cause, -errno, "cannot rename into %s: %s", path, strerror(errno));
+	if (e == 0)
+		e = sync_dir_of(path, cause);
+	return e;
+}
+
+int
+util_write_atomic(const char *path, const void *data, size_t len, unsigned int mode, char **cause)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char *tmp = util_printf("%.*s.%s.%d.tmp", (int)(name - path), path, name, (int)getpid());
+	const char *p = data;
+	size_t left = len;
+	int fd = -1, e = 0;
+
+	if (tmp == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode)) < 0) {
+		e = util_fail(cause, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = util_fail(cause, n < 0 ? -errno : -EIO, "cannot write %s: %s", path,
+			    n < 0 ? strerror(errno) : "short write");
+			goto out;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		e = util_fail(cause, -errno, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	e = util_commit_file(tmp, path, cause);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (e < 0)
+		unlink(tmp);
+	free(tmp);
+	return e;
+}

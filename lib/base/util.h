@@ -91,6 +91,20 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len);
 /* mkdir -p path, new directories with mode; 0 or -errno with the directory in *cause. */
 int util_mkdirs(const char *path, unsigned int mode, char **cause);
 
+/*
+ * The one way salesd replaces a file, so that a reader sees the old file or
+ * the new one, never half of one, and a crash leaves one of the two:
+ *
+ * util_commit_file: tmp, written completely by someone else (a renderer),
+ * is flushed to disk, renamed over path, and the rename flushed with the
+ * directory. 0 or -errno with *cause.
+ *
+ * util_write_atomic: len bytes of data become path the same way, through a
+ * hidden temporary file beside it (".NAME.PID.tmp") created with mode.
+ */
+int util_commit_file(const char *tmp, const char *path, char **cause);
+int util_write_atomic(const char *path, const void *data, size_t len, unsigned int mode, char **cause);
+
 /* Monotonic and real-time clocks in microseconds. */
 unsigned long long util_now_monotonic_usec(void);
 long long util_now_realtime_usec(void);

@@ -13,10 +13,8 @@
 #include "deliver/email.h"
 #include "deliver/mail.h"
 #include "deliver/mime.h"
-#include "report/numfmt.h"
 #include "deliver/recipients.h"
-#include "report/report.h"
-#include "report/render.h"
+#include "report/manifest.h"
 #include "base/util.h"
 
 /* A growing string. */
@@ -139,12 +137,24 @@ split_from(const char *from, char *name, size_t nlen, char *addr, size_t alen)
 	util_utf8_snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
 }
 
-/* The text and HTML bodies: the configured words, then the figures. */
+/* A figure of the manifest, "" when it has none (a manifest of an older salesd). */
+static const char *
+figure(const struct manifest *m, const char *name)
+{
+	const char *v = manifest_figure(m, name);
+
+	return v ? v : "";
+}
+
+/* The text and HTML bodies: the configured words, then the figures as rendered. */
 static int
-bodies(const char *intro, const struct report *r, const struct numfmt_headline *f, char **text, char **html,
-    char **cause)
+bodies(const char *intro, const struct manifest *m, char **text, char **html, char **cause)
 {
 	struct str t = { 0 }, h = { 0 };
+	struct {
+		const char *sales, *growth, *base, *profit, *margin, *margin_change;
+	} fig = { figure(m, "sales"), figure(m, "growth"), figure(m, "base"), figure(m, "profit"),
+	    figure(m, "margin"), figure(m, "margin_change") }, *f = &fig;
 	char line[512];
 
 	str_add(&t, intro);
@@ -154,7 +164,7 @@ bodies(const char *intro, const struct report *r, const struct numfmt_headline *
 	util_utf8_snprintf(line, sizeof line, "Profit: %s\nMargin: %s%s%s%s\n", f->profit, f->margin,
 	    f->margin_change[0] ? " (" : "", f->margin_change, f->margin_change[0] ? ")" : "");
 	str_add(&t, line);
-	if (report_is_empty(r))
+	if (m->empty)
 		str_add(&t, "\nThere were no sales in this period.\n");
 	str_add(&h, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
 	str_html(&h, intro);
@@ -171,7 +181,7 @@ bodies(const char *intro, const struct report *r, const struct numfmt_headline *
 	str_add(&h, "</b></td><td>");
 	str_html(&h, f->margin_change);
 	str_add(&h, "</td></tr>\n</table>\n");
-	if (report_is_empty(r))
+	if (m->empty)
 		str_add(&h, "<p>There were no sales in this period.</p>\n");
 	str_add(&h, "</body></html>\n");
 	if (t.oom || h.oom) {
@@ -322,18 +332,15 @@ int
 email_task(const struct config *cfg, const struct period *p, const char *store, bool force,
     email_progress_fn progress, void *arg, struct email_result *res, char **cause)
 {
-	enum report_kind kind = report_kind_of(p->kind);
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
 	const char *from = config_string(cfg, "smtp", "from"), *url = config_string(cfg, "smtp", "url");
 	const char *rfile = config_string(cfg, "recipients", "file");
 	struct recipients *rcp = NULL;
-	struct report *r = NULL;
-	struct numfmt_headline f;
+	struct manifest *rep = NULL;
 	PGconn *c = NULL;
 	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
-	struct render_files files;
-	char pdfname[256], xlsxname[256], fname[256], faddr[256];
+	char *pdfpath = NULL, *xlsxpath = NULL, pdfname[256], xlsxname[256], fname[256], faddr[256];
 	char *const *to, *const *cc, *const *bcc;
 	size_t nto, ncc, nbcc, n, natt = 0;
 	struct mime_attachment att[2];
@@ -376,28 +383,29 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
-	/* The figures (and the same withholding rules as the report). */
-	if ((e = report_build(c, cfg, kind, p, company ? NULL : store, &r, cause)) < 0)
+	/*
+	 * What was rendered, and only that: the figures in the message are the
+	 * ones in the attached PDF, whatever the KPI tables say by now.
+	 */
+	if ((e = manifest_open(c, cfg, p, company ? NULL : store, &rep, cause)) < 0)
 		goto out;
-	if ((e = render_files(c, cfg, kind, r->period_name, company ? NULL : store, &files, cause)) < 0)
-		goto out;
-	if (access(files.pdf, R_OK) < 0) {
-		e = util_fail(cause, -ENOENT, "%s: %s; the report job renders it first", files.pdf, strerror(errno));
+	if ((pdfpath = manifest_path_of(rep, &rep->pdf)) == NULL ||
+	    (xlsxpath = manifest_path_of(rep, &rep->xlsx)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name,
-	    files.scope);
-	snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", report_kind_name(kind), r->period_name,
-	    files.scope);
-	att[natt++] = (struct mime_attachment){ files.pdf, pdfname, "application/pdf" };
+	util_utf8_snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
+	util_utf8_snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period, rep->scope);
+	att[natt++] = (struct mime_attachment){ pdfpath, pdfname, "application/pdf" };
 	if (config_bool(cfg, "smtp", "attach_xlsx"))
-		att[natt++] = (struct mime_attachment){ files.xlsx, xlsxname,
+		att[natt++] = (struct mime_attachment){ xlsxpath, xlsxname,
 		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-	numfmt_headline(r, &f);
 	{
 		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
-		const char *values[] = { r->company, r->store ? r->store : "All stores", report_kind_name(kind),
-		    r->period_name, f.sales, f.growth, f.profit, f.margin };
+		const char *values[UTIL_NELEM(names)];
+
+		for (size_t k = 0; k < UTIL_NELEM(names); k++)
+			values[k] = figure(rep, names[k]);
 
 		if ((e = email_expand(config_string(cfg, "smtp", "subject"), names, values, UTIL_NELEM(names),
 		    &subject, cause)) < 0 || (e = email_expand(config_string(cfg, "smtp", "body"), names, values,
@@ -409,10 +417,11 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 			goto out;
 		}
 	}
-	if ((e = bodies(intro, r, &f, &text, &html, cause)) < 0)
+	if ((e = bodies(intro, rep, &text, &html, cause)) < 0)
 		goto out;
 	{
 		struct mime_address from_a = { fname[0] ? fname : NULL, faddr };
+		size_t k;
 		struct message m = {
 			.srv = {
 				url, config_string(cfg, "smtp", "username"), config_string(cfg, "smtp", "password"),
@@ -420,7 +429,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 				(unsigned long)config_duration_ms(cfg, "smtp", "connect_timeout"),
 				(unsigned long)config_duration_ms(cfg, "smtp", "timeout"),
 			},
-			.report = report_kind_name(kind), .period = r->period_name, .store = key_store,
+			.report = rep->report, .period = rep->period, .store = key_store,
 			.faddr = faddr, .force = force, .progress = progress, .arg = arg,
 			.mm = { .from = from_a, .subject = subject, .text = text, .html = html, .att = att,
 			    .natt = natt, .date = time(NULL) },
@@ -431,8 +440,6 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		if (m.srv.allow_plain && strncmp(url, "smtp://", 7) == 0)
 			say(progress, arg, true, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
 			    "the password and the reports cross the network in plain text", url));
-		size_t k;
-
 		for (k = 0; k < n && e == 0; k++)
 			e = send_one(c, &m, everyone[k], res, cause);
 		/*
@@ -460,7 +467,9 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 out:
 	if (c != NULL)
 		PQfinish(c);
-	report_free(r);
+	manifest_free(rep);
+	free(pdfpath);
+	free(xlsxpath);
 	recipients_free(rcp);
 	util_strv_free(problems);
 	free(everyone);

@@ -21,10 +21,8 @@
 #include "base/db.h"
 #include "deliver/delivery.h"
 #include "deliver/email.h"
-#include "report/numfmt.h"
 #include "deliver/recipients.h"
-#include "report/render.h"
-#include "report/report.h"
+#include "report/manifest.h"
 #include "base/util.h"
 #include "deliver/whatsapp.h"
 
@@ -59,27 +57,6 @@ child_path(void)
 	return util_strdup(SALESD_LIBEXECDIR "/salesd-whatsapp");
 }
 
-/* Write text to path atomically (aside, then renamed). */
-static int
-write_atomic(const char *path, const char *text, size_t len, char **cause)
-{
-	char *tmp = util_printf("%s.tmp", path);
-	int fd, e = 0;
-
-	if (tmp == NULL)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		e = util_fail(cause, -errno, "%s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-	}
-	free(tmp);
-	return e;
-}
-
 /* Remember the login state for `salesd status`: one JSON object in {state_dir}/whatsapp/state. */
 static void
 state_write(const struct config *cfg, bool logged_in, const char *qr)
@@ -91,7 +68,7 @@ state_write(const struct config *cfg, bool logged_in, const char *qr)
 	if (o != NULL && qr != NULL)
 		json_object_set_new(o, "qr", json_string(qr));
 	if (path != NULL && o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL) {
-		write_atomic(path, text, strlen(text), NULL);
+		util_write_atomic(path, text, strlen(text), 0600, NULL);
 		free(text);
 	}
 	json_decref(o);
@@ -564,52 +541,18 @@ out:
 
 /* ---- the caption ------------------------------------------------------------ */
 
-/* "Name (+12.3%)" of the store with the highest (best) or lowest growth against its baseline. */
-static void
-extreme_store(const struct report *r, bool best, char *buf, size_t len)
-{
-	const struct report_table *t = &r->tables[REPORT_STORES];
-	const struct report_row *pick = NULL;
-	int64_t pick_tenths = 0;
-	char g[NUMFMT_LEN];
-
-	snprintf(buf, len, "n/a");
-	if (!t->present)
-		return;
-	/* Rows come by sales, descending: on equal growth the bigger store wins "best", the smaller "worst". */
-	for (size_t i = 0; i < t->n; i++) {
-		int64_t tenths;
-
-		if (report_growth(t->rows[i].sales, t->rows[i].b_sales, r->base_windows, &tenths) != REPORT_GROWTH_PCT)
-			continue;
-		if (pick == NULL || (best ? tenths > pick_tenths : tenths <= pick_tenths)) {
-			pick = &t->rows[i];
-			pick_tenths = tenths;
-		}
-	}
-	if (pick != NULL) {
-		numfmt_growth(g, sizeof g, REPORT_GROWTH_PCT, pick_tenths);
-		/* A store name too long for buf ends on a whole character. */
-		util_utf8_snprintf(buf, len, "%s (%s)", pick->name, g);
-	}
-}
-
+/* The caption from the manifest's figures: the numbers of the PDF it goes with. */
 static int
-caption_of(const struct config *cfg, const struct report *r, char **caption, char **cause)
+caption_of(const struct config *cfg, const struct manifest *m, char **caption, char **cause)
 {
-	struct numfmt_headline h;
-	char best[512], worst[512], *why;
-	const char *base = r->kind == REPORT_DAILY ? "7-day average" : r->kind == REPORT_WEEKLY ?
-	    "2-week average" : "2-month average";
 	const char *names[] = { "company", "store", "report", "period", "sales", "growth", "baseline", "profit",
 	    "margin", "best", "worst" };
-	const char *values[] = { r->company, r->store ? r->store : "All stores", report_kind_name(r->kind),
-	    r->period_name, h.sales, h.growth, base, h.profit, h.margin, best, worst };
+	const char *values[UTIL_NELEM(names)];
+	char *why;
 	int e;
 
-	numfmt_headline(r, &h);
-	extreme_store(r, true, best, sizeof best);
-	extreme_store(r, false, worst, sizeof worst);
+	for (size_t k = 0; k < UTIL_NELEM(names); k++)
+		values[k] = manifest_figure(m, names[k]) ? manifest_figure(m, names[k]) : "";
 	if ((e = email_expand(config_string(cfg, "whatsapp", "caption"), names, values, UTIL_NELEM(names), caption,
 	    cause)) < 0) {
 		why = util_printf("[whatsapp] caption: %s", *cause);
@@ -749,24 +692,33 @@ batch_event(void *arg, json_t *ev, char **reply)
 	return 0;
 }
 
-/* The file the chat receives, named for people: "daily-report-2026-11-24-company.pdf". */
+/*
+ * The file the chat receives, named for people: "daily-report-2026-11-24-company.pdf",
+ * a copy of the rendered PDF checked once more against its manifest as it is
+ * copied, so the bytes uploaded are the bytes the caption describes.
+ */
 static int
-outbox_copy(const struct config *cfg, const char *pdf, const char *name, char **out, char **cause)
+outbox_copy(const struct config *cfg, const struct manifest *m, const char *name, char **out, char **cause)
 {
-	char *dir = whatsapp_path(cfg, "outbox"), *data = NULL;
+	char *dir = whatsapp_path(cfg, "outbox"), *pdf = manifest_path_of(m, &m->pdf), *data = NULL;
+	struct manifest_file copy = { 0 };
 	size_t len;
 	int e;
 
 	*out = NULL;
-	if (dir == NULL || (*out = util_printf("%s/%s", dir, name)) == NULL)
+	if (dir == NULL || pdf == NULL || (*out = util_printf("%s/%s", dir, name)) == NULL)
 		e = util_fail(cause, -ENOMEM, "out of memory");
 	else if ((e = util_mkdirs(dir, 0700, cause)) == 0) {
 		if ((e = util_read_file(pdf, 512u << 20, &data, &len)) < 0)
 			e = util_fail(cause, e, "%s: %s; the report job renders it first", pdf, strerror(-e));
-		else
-			e = write_atomic(*out, data, len, cause);
+		else if ((e = util_write_atomic(*out, data, len, 0600, cause)) == 0 &&
+		    (e = manifest_digest(*out, &copy, cause)) == 0 &&
+		    (copy.size != m->pdf.size || strcmp(copy.sha256, m->pdf.sha256) != 0))
+			e = util_fail(cause, -EBADMSG, "%s changed while it was copied for WhatsApp; render the report "
+			    "again", pdf);
 	}
 	free(data);
+	free(pdf);
 	free(dir);
 	return e;
 }
@@ -775,14 +727,12 @@ int
 whatsapp_task(const struct config *cfg, const struct period *p, const char *store, bool force,
     whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause)
 {
-	enum report_kind kind = report_kind_of(p->kind);
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
 	const char *rfile = config_string(cfg, "recipients", "file");
 	struct batch_ctx b = { .cfg = cfg, .progress = progress, .arg = arg, .res = res, .force = force };
 	struct recipients *rcp = NULL;
-	struct report *r = NULL;
-	struct render_files files;
+	struct manifest *rep = NULL;
 	char **problems = NULL, *caption = NULL, *file = NULL, *diag = NULL, *what = NULL, name[256];
 	char *const *chats;
 	json_t *batch = NULL;
@@ -809,13 +759,12 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
-	/* The caption's figures, under the report's own withholding rules. */
-	if ((e = report_build(b.c, cfg, kind, p, company ? NULL : store, &r, cause)) < 0 ||
-	    (e = render_files(b.c, cfg, kind, r->period_name, company ? NULL : store, &files, cause)) < 0 ||
-	    (e = caption_of(cfg, r, &caption, cause)) < 0)
+	/* What was rendered, and only that: the caption's figures are the PDF's. */
+	if ((e = manifest_open(b.c, cfg, p, company ? NULL : store, &rep, cause)) < 0 ||
+	    (e = caption_of(cfg, rep, &caption, cause)) < 0)
 		goto out;
-	snprintf(name, sizeof name, "%s-report-%s-%s.pdf", report_kind_name(kind), r->period_name, files.scope);
-	if ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, files.pdf, name, &file, cause)) < 0)
+	util_utf8_snprintf(name, sizeof name, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
+	if ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, rep, name, &file, cause)) < 0)
 		goto out;
 
 	/* Which chats still need it, and how many the account may send today. */
@@ -826,7 +775,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	if ((e = delivery_count_today(b.c, "whatsapp", config_string(cfg, "salesd", "timezone"), &today, cause)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct delivery_key k = { report_kind_name(kind), r->period_name, key_store, "whatsapp", chats[i] };
+		struct delivery_key k = { rep->report, rep->period, key_store, "whatsapp", chats[i] };
 		enum delivery_decision d;
 
 		if ((e = delivery_lookup(b.c, &k, force, &d, cause)) < 0)
@@ -859,7 +808,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		goto out;
 	}
 
-	if ((what = util_printf("%s-%s-%s", report_kind_name(kind), r->period_name, files.scope)) == NULL ||
+	if ((what = util_printf("%s-%s-%s", rep->report, rep->period, rep->scope)) == NULL ||
 	    (diag = diagnostics_dir(cfg, what)) == NULL || (batch = batch_new(cfg, "send", diag)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
@@ -924,7 +873,7 @@ out:
 	if (b.c != NULL)
 		PQfinish(b.c);
 	json_decref(batch);
-	report_free(r);
+	manifest_free(rep);
 	recipients_free(rcp);
 	util_strv_free(problems);
 	free(caption);

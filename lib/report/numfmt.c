@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "report/numfmt.h"
 
 /*
@@ -141,4 +142,33 @@ numfmt_headline(const struct report *r, struct numfmt_headline *f)
 		numfmt_points(f->margin_change, sizeof f->margin_change, m);
 	snprintf(f->base, sizeof f->base, "the average of the %u %s before", r->base_windows,
 	    r->kind == REPORT_DAILY ? "days" : r->kind == REPORT_WEEKLY ? "weeks" : "months");
+}
+
+void
+numfmt_extreme_store(const struct report *r, bool best, char *buf, size_t len)
+{
+	const struct report_table *t = &r->tables[REPORT_STORES];
+	const struct report_row *pick = NULL;
+	int64_t pick_tenths = 0;
+	char g[NUMFMT_LEN];
+
+	snprintf(buf, len, "n/a");
+	if (!t->present)
+		return;
+	/* Rows come by sales, descending: on equal growth the bigger store wins "best", the smaller "worst". */
+	for (size_t i = 0; i < t->n; i++) {
+		int64_t tenths;
+
+		if (report_growth(t->rows[i].sales, t->rows[i].b_sales, r->base_windows, &tenths) != REPORT_GROWTH_PCT)
+			continue;
+		if (pick == NULL || (best ? tenths > pick_tenths : tenths <= pick_tenths)) {
+			pick = &t->rows[i];
+			pick_tenths = tenths;
+		}
+	}
+	if (pick != NULL) {
+		numfmt_growth(g, sizeof g, REPORT_GROWTH_PCT, pick_tenths);
+		/* A store name too long for buf ends on a whole character. */
+		util_utf8_snprintf(buf, len, "%s (%s)", pick->name, g);
+	}
 }

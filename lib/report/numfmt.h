@@ -8,6 +8,7 @@
 #ifndef SALESD_NUMFMT_H
 #define SALESD_NUMFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,12 @@ struct numfmt_headline {
 };
 
 void numfmt_headline(const struct report *r, struct numfmt_headline *h);
+
+/*
+ * "Name (+12.3%)" of the store with the highest (best) or lowest growth
+ * against its baseline, "n/a" when no store has a growth; cut between
+ * characters to fit len.
+ */
+void numfmt_extreme_store(const struct report *r, bool best, char *buf, size_t len);
 
 #endif

@@ -2,8 +2,11 @@
  * render: one report task: build the model of a report (report.c) for a
  * period and scope, and write its PDF (pdf.c) and workbook (xlsx.c) to
  * {state_dir}/reports/{daily|weekly|monthly}/{period}/{scope}.pdf and .xlsx
- * (INTERFACES.md). Each file is written aside and renamed into place, so a
- * reader sees the old file or the new one, never half of one.
+ * (INTERFACES.md), and then their manifest (report/manifest.h), scope.json,
+ * which is what delivery reads. Each file is written aside and renamed into
+ * place, so a reader sees the old file or the new one, never half of one;
+ * the manifest is removed before the files are replaced and written after,
+ * so it always describes the files beside it.
  *
  * Blocking: for task children ("salesd task ..."), never the daemon loop.
  */
@@ -26,6 +29,7 @@ struct render_files {
 	char scope[SLUG_LEN];   /* "company" or the store's slug */
 	char pdf[4200];         /* dir/scope.pdf */
 	char xlsx[4200];        /* dir/scope.xlsx */
+	char manifest[4200];    /* dir/scope.json (report/manifest.h) */
 };
 
 struct render_result {
@@ -46,8 +50,9 @@ int render_files(PGconn *c, const struct config *cfg, enum report_kind kind, con
 /*
  * Render the report of period p (its kind gives daily, weekly or monthly)
  * for store (NULL: company-wide). 0, or a negative errno with *cause:
- * -EAGAIN (a day not loaded yet, the database unreachable), -EPERM (withheld:
- * a day is quarantined), -EINVAL (a daily report for a store), -EIO.
+ * -EAGAIN (a day not loaded yet, the database unreachable), -EBADMSG
+ * (withheld: a day is quarantined; the manifest of an earlier rendering is
+ * removed), -EINVAL (a daily report for a store), -EIO.
  */
 int render_report(const struct config *cfg, const struct period *p, const char *store,
     struct render_result *res, char **cause);

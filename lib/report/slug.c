@@ -85,6 +85,23 @@ slug_pick(PGconn *c, const char *base, char out[SLUG_LEN], char **cause)
 }
 
 int
+slug_find(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
+{
+	const char *p[1] = { store };
+	PGresult *res = PQexecParams(c, "SELECT slug FROM store_slug WHERE store = $1", 1, NULL, p, NULL, NULL, 0);
+	int e = -ENOENT;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return fail_db(c, res, "store_slug", cause);
+	if (PQntuples(res) == 1) {
+		snprintf(out, SLUG_LEN, "%s", PQgetvalue(res, 0, 0));
+		e = 0;
+	}
+	PQclear(res);
+	return e;
+}
+
+int
 slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
 {
 	const char *p[2] = { store, out };

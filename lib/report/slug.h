@@ -29,4 +29,7 @@ void slug_base(const char *name, char out[SLUG_LEN]);
  */
 int slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause);
 
+/* The store's slug if it has one (no lock, nothing assigned): 0, -ENOENT, or -EIO with *cause. */
+int slug_find(PGconn *c, const char *store, char out[SLUG_LEN], char **cause);
+
 #endif
