@@ -20,7 +20,9 @@ SALESD_PGHOST, SALESD_ARTIFACTS.
 """
 import csv
 import datetime as dt
+import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -339,11 +341,23 @@ class ReportsTest(unittest.TestCase):
         self.assertLessEqual(sold, set(slugs), "a report for each store that sold in the week")
         week_dir = os.path.dirname(self.path("weekly", "2026-W42", "company", "pdf"))
         self.assertEqual(sorted(os.listdir(week_dir)),
-                         sorted([f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx")] +
-                                ["company.pdf", "company.xlsx"]))
+                         sorted([f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx", "json")] +
+                                ["company.pdf", "company.xlsx", "company.json"]))
         for store in sold:
             self.assertRegex(slugs[store], r"^[a-z0-9]+(-[a-z0-9]+)*$")
             self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)
+            # The manifest beside the pair: the store, the files as they are, its sales as the PDF shows them.
+            with open(os.path.join(week_dir, slugs[store] + ".json")) as f:
+                m = json.load(f)
+            self.assertEqual((m["report"], m["period"], m["scope"], m["store"]), ("weekly", "2026-W42",
+                                                                                  slugs[store], store))
+            for ext in ("pdf", "xlsx"):
+                with open(os.path.join(week_dir, f"{slugs[store]}.{ext}"), "rb") as f:
+                    data = f.read()
+                self.assertEqual((m["files"][ext]["size"], m["files"][ext]["sha256"]),
+                                 (len(data), hashlib.sha256(data).hexdigest()))
+            sales = self.ref.agg("store", first, last, store)[store][1]
+            self.assertEqual(m["figures"]["sales"], money(sales))
         self.assertEqual(slugs["Koramangala, Bengaluru"], "koramangala-bengaluru")
         # The formula-like product name is text in the workbook, as it is.
         names = [g["Name"] for g in sheet_rows(book, "Products")[0]]
@@ -374,8 +388,8 @@ class ReportsTest(unittest.TestCase):
         self.assertGreater(len(sold), 3)
         slugs = dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))
         files = set(os.listdir(os.path.dirname(self.path("weekly", "2026-W47", "company", "pdf"))))
-        self.assertEqual(files, {f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx")} |
-                         {"company.pdf", "company.xlsx"}, r.stderr[-2000:])
+        self.assertEqual(files, {f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx", "json")} |
+                         {"company.pdf", "company.xlsx", "company.json"}, r.stderr[-2000:])
 
     def test_empty_week_and_slugs(self):
         # A POS that answers every day with a header and no lines: loaded days without sales.
