@@ -292,8 +292,8 @@ START_TEST(test_message_id)
 	ck_assert_int_eq(mime_message_id(KEY, "reports@mail.example.in", b, sizeof b, NULL), 0);
 	ck_assert(strcmp(strchr(b, '@'), "@mail.example.in>") == 0 && strncmp(a, b, 33) == 0);
 	/* SHA-256("abc") starts ba7816bf8f01cfea414140de5dae2223. */
-	ck_assert_int_eq(mime_message_id("abc", "x@y", b, sizeof b, NULL), 0);
-	ck_assert_str_eq(b, "<ba7816bf8f01cfea414140de5dae2223@y>");
+	ck_assert_int_eq(mime_message_id("abc", "x@y.in", b, sizeof b, NULL), 0);
+	ck_assert_str_eq(b, "<ba7816bf8f01cfea414140de5dae2223@y.in>");
 	ck_assert_int_eq(mime_message_id(KEY, "reports@example.in", small, sizeof small, &cause), -ERANGE);
 	free(cause);
 	cause = NULL;
@@ -484,10 +484,11 @@ START_TEST(test_bad_fields)
 		{ "a b@example.in", "contains a space" },
 		{ "<a@example.in>", "contains '<'" },
 		{ "Asha <a@example.in>", "contains a space" },
-		{ "a@b@example.in", "is not local@domain" },
-		{ "example.in", "is not local@domain" },
-		{ "@example.in", "is not local@domain" },
-		{ "a@", "is not local@domain" },
+		{ "a@b@example.in", "is not an e-mail address (local@domain)" },
+		{ "example.in", "is not an e-mail address (local@domain)" },
+		{ "@example.in", "is not an e-mail address (local@domain)" },
+		{ "a@", "is not an e-mail address (local@domain)" },
+		{ "a@example", "is not a full domain name" },
 		{ "आशा@example.in", "is not ASCII" },
 		{ "a,b@example.in", "contains ','" },
 		{ "a\tb@example.in", "control character" },
@@ -500,7 +501,7 @@ START_TEST(test_bad_fields)
 	m.to = to;
 	for (size_t i = 0; i < UTIL_NELEM(bad); i++) {
 		char *want = util_printf("to #1 address%s", bad[i][0][0] == '\0' || strchr(bad[i][0], '\t') ?
-		    "" : " \"");
+		    "" : ": \"");
 
 		to[0].addr = bad[i][0];
 		assert_fails(&m, -EINVAL, want);

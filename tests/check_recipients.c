@@ -77,7 +77,7 @@ START_TEST(test_bad_rows)
 	ck_assert_msg(err == 0, "%s", cause ? cause : "");
 	ck_assert_ptr_nonnull(problems);
 	ck_assert_uint_eq(util_strv_len(problems), 5);
-	ck_assert_msg(strstr(problems[0], "recipients.csv:3: email \"not-an-address\": not an address") != NULL,
+	ck_assert_msg(strstr(problems[0], "recipients.csv:3: email: \"not-an-address\" is not an e-mail address") != NULL,
 	    "%s", problems[0]);
 	ck_assert_msg(strstr(problems[1], ":4: store is empty") != NULL, "%s", problems[1]);
 	ck_assert_msg(strstr(problems[2], "recipients.csv: line 5: a quote inside an unquoted field") != NULL,
@@ -171,7 +171,7 @@ START_TEST(test_parse_buffer)
 	memcpy(copy, text, sizeof text - 1);
 	ck_assert_int_eq(recipients_parse("buffer", copy, sizeof text - 1, &r, &problems, &cause), 0);
 	ck_assert_uint_eq(util_strv_len(problems), 1);
-	ck_assert_str_eq(problems[0], "buffer:4: email \"bad\": not an address (local@domain); row left out");
+	ck_assert_str_eq(problems[0], "buffer:4: email: \"bad\" is not an e-mail address (local@domain); row left out");
 	ck_assert_str_eq(recipients_store(r, 0), CHANDNI);
 	ck_assert_str_eq(recipients_store(r, 1), "*");
 	ck_assert_str_eq(recipients_store(r, 2), "Trailing");
@@ -194,18 +194,6 @@ START_TEST(test_parse_buffer)
 }
 END_TEST
 
-START_TEST(test_address)
-{
-	static const char *const good[] = { "a@b.c", "first.last+tag@mail.example.co.in", "x_y-z@d-1.example" };
-	static const char *const bad[] = { "", "@b.c", "a@", "a@b", "a b@c.d", "a@b.c\r\nBcc: e@f.g", "<a@b.c>",
-	    "a@b@c.d", "\xe0\xa4\xb9@b.c", "a@b.c.", "a,b@c.d" };
-
-	for (size_t k = 0; k < sizeof good / sizeof good[0]; k++)
-		ck_assert_msg(recipients_check_address(good[k]) == 0, "%s", good[k]);
-	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
-		ck_assert_msg(recipients_check_address(bad[k]) == -EINVAL, "%s", bad[k]);
-}
-END_TEST
 
 int
 main(void)
@@ -218,7 +206,6 @@ main(void)
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_bad_rows);
 	tcase_add_test(tc, test_unusable);
-	tcase_add_test(tc, test_address);
 	tcase_add_test(tc, test_header_cut_utf8);
 	tcase_add_test(tc, test_parse_buffer);
 	suite_add_tcase(s, tc);

@@ -4,7 +4,7 @@
  * crash, no leak", every outcome must keep the module's promises:
  *
  * - a refusal comes with a message and leaves *out and *problems NULL;
- * - every address that loads passes recipients_check_address, every store
+ * - every address that loads passes addr_check, every store
  *   and chat is non-empty and trimmed, no store or address comes twice, and
  *   the counts match the NULL-terminated vectors;
  * - every problem names the file and a line that exists ("NAME:LINE: ...",
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr.h"
 #include "deliver/recipients.h"
 #include "base/util.h"
 
@@ -63,7 +64,7 @@ check_vector(char *const *v, size_t n, bool address)
 		check(v[i] != NULL, "vector shorter than its count", NULL);
 		check(trimmed(v[i]), "item not trimmed or empty", v[i]);
 		if (address)
-			check(recipients_check_address(v[i]) == 0, "an address that does not pass the check", v[i]);
+			check(addr_check(v[i], NULL) == 0, "an address that does not pass the check", v[i]);
 		for (size_t k = 0; k < i; k++)
 			check(strcmp(v[k], v[i]) != 0, "an item twice", v[i]);
 	}

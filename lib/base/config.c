@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 #include <ini.h>
 
+#include "base/addr.h"
 #include "base/config.h"
 #include "base/util.h"
 
@@ -424,27 +425,10 @@ bad:
 static int
 check_address(const char *v, char **why)
 {
-	const char *addr = v, *lt, *gt, *at;
-	size_t len;
+	char name[256], addr[ADDR_MAX + 1];
 
-	for (const char *p = v; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return util_fail(why, -EINVAL, "control characters are not allowed in an address");
-	/* "Name <local@domain>" or a bare "local@domain". */
-	if ((lt = strchr(v, '<')) != NULL) {
-		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0')
-			return util_fail(why, -EINVAL, "\"%s\": unbalanced <...>", v);
-		addr = lt + 1;
-		len = (size_t)(gt - addr);
-	} else
-		len = strlen(v);
-	at = memchr(addr, '@', len);
-	if (at == NULL || at == addr || at == addr + len - 1)
-		return util_fail(why, -EINVAL, "\"%s\" is not an e-mail address (expected local@domain)", v);
-	for (size_t i = 0; i < len; i++)
-		if (isspace((unsigned char)addr[i]) || addr[i] == '<' || addr[i] == '>')
-			return util_fail(why, -EINVAL, "\"%s\" is not an e-mail address (expected local@domain)", v);
-	return 0;
+	/* "Name <local@domain>" or a bare "local@domain", by the one rule (base/addr.h). */
+	return addr_split(v, name, sizeof name, addr, sizeof addr, why);
 }
 
 static int

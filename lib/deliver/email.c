@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/addr.h"
 #include "base/db.h"
 #include "deliver/delivery.h"
 #include "deliver/email.h"
@@ -119,22 +120,6 @@ email_expand(const char *tmpl, const char *const *names, const char *const *valu
 	}
 	*out = s.p;
 	return 0;
-}
-
-/* "Sales Reports <reports@example.com>" -> name and address (into buf). */
-static void
-split_from(const char *from, char *name, size_t nlen, char *addr, size_t alen)
-{
-	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-
-	if (lt == NULL || gt == NULL) {
-		util_utf8_snprintf(name, nlen, "%s", "");
-		util_utf8_snprintf(addr, alen, "%s", from);
-		return;
-	}
-	util_utf8_snprintf(name, nlen, "%.*s", (int)(lt - from), from);
-	util_trim(name);
-	util_utf8_snprintf(addr, alen, "%.*s", (int)(gt - lt - 1), lt + 1);
 }
 
 /* A figure of the manifest, "" when it has none (a manifest of an older salesd). */
@@ -350,15 +335,18 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	if (url == NULL || from == NULL)
 		return util_fail(cause, -EINVAL, "[smtp] %s is not set; e-mail cannot be sent", url == NULL ? "url" :
 		    "from");
-	split_from(from, fname, sizeof fname, faddr, sizeof faddr);
+	if ((e = addr_split(from, fname, sizeof fname, faddr, sizeof faddr, cause)) < 0)
+		return e;
 	cc = config_list(cfg, "smtp", "cc", &ncc);
 	bcc = config_list(cfg, "smtp", "bcc", &nbcc);
 	for (size_t k = 0; k < ncc + nbcc; k++) {
-		const char *a = k < ncc ? cc[k] : bcc[k - ncc];
+		char *why = NULL;
 
-		if (recipients_check_address(a) < 0)
-			return util_fail(cause, -EINVAL, "[smtp] %s: \"%s\" is not an address (local@domain)",
-			    k < ncc ? "cc" : "bcc", a);
+		if (addr_check(k < ncc ? cc[k] : bcc[k - ncc], &why) < 0) {
+			e = util_fail(cause, -EINVAL, "[smtp] %s: %s", k < ncc ? "cc" : "bcc", why ? why : "");
+			free(why);
+			return e;
+		}
 	}
 	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
 		return e == -ENOMEM ? e : -EINVAL;

@@ -25,13 +25,13 @@
 
 #include <openssl/evp.h>
 
+#include "base/addr.h"
 #include "deliver/mime.h"
 #include "base/util.h"
 
 #define MIME_LINE 76                    /* longest line written, CRLF not counted (RFC 2045, 2047) */
 #define MIME_B64_LINE 57                /* bytes in one base64 line of 76 characters */
 #define MIME_CHUNK (MIME_B64_LINE * 1024) /* attachment bytes read at a time: whole lines */
-#define MIME_ADDR_MAX 254               /* RFC 5321's longest path, less its brackets */
 #define MIME_WORD_MAX 70                /* longest word written as it is rather than encoded */
 #define MIME_EW_FIXED 12                /* "=?UTF-8?B?" and "?=" around an encoded-word's text */
 #define MIME_HASH_HEX 32                /* hex digits of the key's hash in the Message-ID */
@@ -263,38 +263,22 @@ check_text(const char *field, const char *s, bool header, char **cause)
 	return 0;
 }
 
-/* A plain ASCII local@domain that cannot break out of an address header. */
+/* An address that cannot break out of its header: the one rule (base/addr.h), named by field. */
 static int
 check_address(const char *field, const char *a, char **cause)
 {
-	const char *at;
-	size_t n;
+	char *why = NULL;
 	int e;
 
 	if (a == NULL || *a == '\0')
 		return util_fail(cause, -EINVAL, "%s is empty", field);
-	n = strlen(a);
-	if ((e = mime_header_safe(field, a, n, cause)) < 0)
+	if ((e = mime_header_safe(field, a, strlen(a), cause)) < 0)
 		return e;
-	for (const unsigned char *p = (const unsigned char *)a; *p != '\0'; p++) {
-		if (*p >= 0x80)
-			return util_fail(cause, -EINVAL, "%s \"%s\" is not ASCII; only ASCII addresses "
-			    "(local@domain) are supported", field, a);
-		if (*p < 0x20 || *p == 0x7f)
-			return util_fail(cause, -EINVAL, "%s contains a control character", field);
-		if (*p == ' ')
-			return util_fail(cause, -EINVAL, "%s \"%s\" contains a space; an address is local@domain",
-			    field, a);
-		if (strchr("<>()[]\\,;:\"", *p) != NULL)
-			return util_fail(cause, -EINVAL, "%s \"%s\" contains '%c'; an address is local@domain "
-			    "alone, the display name goes apart", field, a, *p);
+	if ((e = addr_check(a, &why)) < 0) {
+		e = util_fail(cause, e, "%s: %s", field, why ? why : "not an address");
+		free(why);
 	}
-	if (n > MIME_ADDR_MAX)
-		return util_fail(cause, -EINVAL, "%s is longer than %d bytes", field, MIME_ADDR_MAX);
-	at = strchr(a, '@');
-	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL)
-		return util_fail(cause, -EINVAL, "%s \"%s\" is not local@domain", field, a);
-	return 0;
+	return e;
 }
 
 /* "type/subtype", each an RFC 2045 token. */
@@ -552,7 +536,7 @@ hdr_phrase(struct hdr *h, const char *s)
 static void
 hdr_mailboxes(struct hdr *h, const struct mime_address *a, size_t n)
 {
-	char tok[MIME_ADDR_MAX + 4];
+	char tok[ADDR_MAX + 4];
 
 	for (size_t i = 0; i < n; i++) {
 		bool named = a[i].name != NULL && *a[i].name != '\0';

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/csv.h"
+#include "base/addr.h"
 #include "deliver/recipients.h"
 #include "base/util.h"
 
@@ -40,20 +41,6 @@ struct parse {
 	size_t dropped;         /* problems beyond the cap */
 	int oom;
 };
-
-int
-recipients_check_address(const char *s)
-{
-	const char *at = strchr(s, '@');
-
-	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    strchr(at + 1, '.') == NULL || at[strlen(at) - 1] == '.')
-		return -EINVAL;
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p <= ' ' || *p >= 0x7f || strchr("<>()[]\\,;:\"", *p) != NULL)
-			return -EINVAL;
-	return 0;
-}
 
 /* Keep msg (ours to free), prefixed with FILE:LINE (line 0: none). */
 static void
@@ -174,9 +161,11 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 		goto out;
 	}
 	for (size_t k = 0; k < ne; k++) {
-		if (recipients_check_address(emails[k]) < 0) {
-			problem(ps, row->line, util_printf("email \"%s\": not an address (local@domain); "
-			    "row left out", emails[k]));
+		char *why = NULL;
+
+		if (addr_check(emails[k], &why) < 0) {
+			problem(ps, row->line, util_printf("email: %s; row left out", why ? why : "not an address"));
+			free(why);
 			goto out;
 		}
 	}

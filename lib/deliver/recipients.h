@@ -36,7 +36,4 @@ char *const *recipients_email(const struct recipients *r, const char *store, siz
 /* The WhatsApp chats of store, NULL-terminated; NULL when none. */
 char *const *recipients_whatsapp(const struct recipients *r, const char *store, size_t *n);
 
-/* 0 if s looks like an address (local@domain, ASCII, no spaces or brackets), else -EINVAL. */
-int recipients_check_address(const char *s);
-
 #endif
