@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "base/util.h"
+#include "deliver/waproto.h"
 #include "deliver/waweb.h"
 #include "deliver/webdriver.h"
 #include "deliver/whatsapp.h"
@@ -252,14 +253,16 @@ await_go(const char *key)
 	size_t cap = 0;
 	int r = -1;
 
-	while (!stopping && getline(&line, &cap, stdin) > 0) {
-		json_t *o = json_loads(line, 0, NULL);
+	ssize_t n;
 
-		if (str(o, "go") != NULL && strcmp(str(o, "go"), key) == 0)
-			r = 1;
-		else if (str(o, "skip") != NULL && strcmp(str(o, "skip"), key) == 0)
-			r = 0;
-		json_decref(o);
+	while (!stopping && (n = getline(&line, &cap, stdin)) > 0) {
+		char *got = NULL;
+		bool go = false;
+
+		/* Only an answer for this key counts (deliver/waproto.h); anything else is passed over. */
+		if (waproto_parse_reply(line, (size_t)n, &go, &got, NULL) == 0 && strcmp(got, key) == 0)
+			r = go ? 1 : 0;
+		free(got);
 		if (r >= 0)
 			break;
 	}

@@ -484,7 +484,10 @@ class WhatsAppTest(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 45)
         self.assertIn("batch_timeout", r.stderr)
         self.assertIn("whether the message went is unknown", r.stderr)
-        self.assertEqual(self.ledger()["Management"][0], "sending")
+        # Recorded as unknown at once, with why (it used to stay "sending" until the next run).
+        state, reply = self.ledger()["Management"]
+        self.assertEqual(state, "unknown")
+        self.assertTrue(reply, "no reason recorded")
         # Send was pressed: it may have gone, so the retry does not send it again by itself.
         self.web.fault(upload="ok")
         r = self.send(conf, "--force")
@@ -512,7 +515,7 @@ class WhatsAppTest(unittest.TestCase):
                               send_timeout="60s")
         r = self.send(stalled, expect=75)
         self.assertIn("batch_timeout", r.stderr)
-        self.assertEqual(self.ledger()["Management"][0], "sending")
+        self.assertEqual(self.ledger()["Management"][0], "unknown")
         deadline = time.monotonic() + 10
         while leftovers(self.root, keep=(self.web.proc.pid, act.pid)) and time.monotonic() < deadline:
             time.sleep(0.2)

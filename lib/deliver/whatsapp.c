@@ -22,6 +22,7 @@
 #include "deliver/delivery.h"
 #include "deliver/email.h"
 #include "deliver/recipients.h"
+#include "deliver/waproto.h"
 #include "report/manifest.h"
 #include "base/util.h"
 #include "deliver/whatsapp.h"
@@ -193,7 +194,8 @@ diagnostics_dir(const struct config *cfg, const char *what)
 
 /* ---- running the child ----------------------------------------------------- */
 
-typedef int (*event_fn)(void *arg, json_t *ev, char **reply);
+/* One event of the child's (NULL with why for a line that is not one); *reply: a line to answer with. */
+typedef int (*event_fn)(void *arg, const struct waproto_event *ev, const char *why, char **reply);
 
 struct child {
 	uv_loop_t loop;
@@ -324,34 +326,29 @@ on_term(uv_signal_t *s, int sig)
 static void
 child_line(struct child *ch, char *line)
 {
-	json_t *ev = json_loads(line, 0, NULL);
-	char *reply = NULL;
+	struct waproto_event ev;
+	char *reply = NULL, *why = NULL;
 
-	if (ev == NULL || !json_is_object(ev)) {
-		json_decref(ev);
+	if (waproto_parse_event(line, strlen(line), &ev, &why) < 0) {
+		ch->on_event(ch->arg, NULL, why, &reply);
+		free(why);
+		free(reply);
 		return;
 	}
 	/* Over a socket the exit status comes as the last event. */
-	if (json_is_integer(json_object_get(ev, "status")) &&
-	    strcmp(json_string_value(json_object_get(ev, "event")) ? json_string_value(json_object_get(ev, "event")) :
-	    "", "exit") == 0)
-		ch->exit_event = (int)json_integer_value(json_object_get(ev, "status"));
+	if (ev.type == WAPROTO_EXIT)
+		ch->exit_event = ev.status;
 	/* Any event is a sign of life: the per-send limit starts again. */
 	uv_timer_again(&ch->silence);
-	if (ch->timed_out != NULL && json_is_string(json_object_get(ev, "key")) &&
-	    strcmp(json_string_value(json_object_get(ev, "event")) ? json_string_value(json_object_get(ev, "event")) :
-	    "", "ready") == 0) {
+	if (ch->timed_out != NULL && ev.type == WAPROTO_READY)
 		/* Being stopped: nothing more goes out, and the ledger is not told it might. */
-		json_t *o = json_pack("{s:O}", "skip", json_object_get(ev, "key"));
-
-		reply = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
-	} else
-		ch->on_event(ch->arg, ev, &reply);
+		reply = waproto_reply(false, ev.key);
+	else
+		ch->on_event(ch->arg, &ev, NULL, &reply);
 	if (reply != NULL && !ch->exited)
 		child_write(ch, reply);
 	free(reply);
-	json_decref(ev);
+	waproto_event_done(&ev);
 }
 
 static void
@@ -564,11 +561,33 @@ caption_of(const struct config *cfg, const struct manifest *m, char **caption, c
 
 /* ---- the task ----------------------------------------------------------------- */
 
+/*
+ * One chat's send, as the task sees it. waiting -> (ready) -> go | skipped;
+ * go -> sent | failed | unsure; waiting -> failed (before Send). "go" means
+ * the ledger says "sending": from then on a lost child leaves "unknown".
+ */
+enum send_state {
+	SEND_WAITING,           /* in the batch; the child has not reached it */
+	SEND_GO,                /* the ledger says sending; the child may press Send */
+	SEND_SKIPPED,           /* sent before, unknown, or being stopped: not sent now */
+	SEND_SENT,              /* the chat shows it with the sent tick */
+	SEND_FAILED,            /* nothing went out */
+	SEND_UNSURE,            /* Send was pressed and then something failed: it may have gone */
+};
+
 struct send {
 	struct delivery_key k;
 	char *keystr;
-	bool begun, done;
+	enum send_state state;
 };
+
+static const char *
+send_strstate(enum send_state st)
+{
+	static const char *const n[] = { "waiting", "go", "skipped", "sent", "failed", "unsure" };
+
+	return (size_t)st < UTIL_NELEM(n) ? n[st] : "?";
+}
 
 struct batch_ctx {
 	const struct config *cfg;
@@ -590,6 +609,15 @@ say(whatsapp_progress_fn progress, void *arg, int priority, char *msg)
 	free(msg);
 }
 
+/* The one place a send changes state; said at debug priority as "chat: old -> new (why)". */
+static void
+send_enter(struct batch_ctx *b, struct send *s, enum send_state st, const char *why)
+{
+	say(b->progress, b->arg, LOG_DEBUG, util_printf("\"%s\": %s -> %s%s%s%s", s->k.recipient,
+	    send_strstate(s->state), send_strstate(st), why ? " (" : "", why ? why : "", why ? ")" : ""));
+	s->state = st;
+}
+
 static struct send *
 find_send(struct batch_ctx *b, const char *key)
 {
@@ -608,86 +636,128 @@ note_error(struct batch_ctx *b, char *why)
 		free(why);
 }
 
-static const char *
-jstr(json_t *o, const char *k)
+/* "; screenshot PATH, page source PATH" when the event has them. */
+static char *
+diagnostics_of(const struct waproto_event *ev)
 {
-	return json_string_value(json_object_get(o, k));
+	return util_printf("%s%s%s%s", ev->screenshot ? "; screenshot " : "", ev->screenshot ? ev->screenshot : "",
+	    ev->source ? ", page source " : "", ev->source ? ev->source : "");
 }
 
 static int
-batch_event(void *arg, json_t *ev, char **reply)
+batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **reply)
 {
 	struct batch_ctx *b = arg;
-	const char *event = jstr(ev, "event"), *key = jstr(ev, "key");
-	struct send *s = find_send(b, key);
-	char *cause = NULL;
+	struct send *s = ev != NULL ? find_send(b, ev->key) : NULL;
+	char *cause = NULL, *diag;
 
-	if (event == NULL)
+	if (ev == NULL) {
+		say(b->progress, b->arg, LOG_WARNING, util_printf("salesd-whatsapp said something that is not "
+		    "an event of its protocol (%s); ignored", bad));
 		return 0;
-	if (strcmp(event, "started") == 0)
+	}
+	switch (ev->type) {
+	case WAPROTO_STARTED:
 		say(b->progress, b->arg, LOG_INFO, util_printf("Chromium %s started (sandbox %s)",
-		    jstr(ev, "browser") ? jstr(ev, "browser") : "?", jstr(ev, "sandbox") ? jstr(ev, "sandbox") : "?"));
-	else if (strcmp(event, "logged-in") == 0)
+		    ev->browser ? ev->browser : "?", ev->sandbox ? ev->sandbox : "?"));
+		break;
+	case WAPROTO_LOGGED_IN:
 		state_write(b->cfg, true, NULL);
-	else if (strcmp(event, "needs-login") == 0) {
+		break;
+	case WAPROTO_NEEDS_LOGIN:
 		b->res->needs_login = true;
-		state_write(b->cfg, false, jstr(ev, "qr"));
+		state_write(b->cfg, false, ev->qr);
 		say(b->progress, b->arg, LOG_ERR, util_printf("WhatsApp needs a login: nothing is sent until someone "
 		    "scans the QR code saved in %s with the phone (WhatsApp > Linked devices); run `salesd "
-		    "whatsapp-login` to do it", jstr(ev, "qr") ? jstr(ev, "qr") : "?"));
-	} else if (strcmp(event, "progress") == 0 && jstr(ev, "chat") != NULL)
-		say(b->progress, b->arg, LOG_INFO, util_printf("sending to \"%s\"", jstr(ev, "chat")));
-	else if (strcmp(event, "ready") == 0 && s != NULL) {
+		    "whatsapp-login` to do it", ev->qr ? ev->qr : "?"));
+		break;
+	case WAPROTO_PROGRESS:
+		if (ev->chat != NULL)
+			say(b->progress, b->arg, LOG_INFO, util_printf("sending to \"%s\"", ev->chat));
+		break;
+	case WAPROTO_READY: {
 		enum delivery_decision d = DELIVERY_UNKNOWN;
-		json_t *o;
 
+		if (s == NULL || s->state != SEND_WAITING) {
+			/* A key we did not give, or asked twice: never a go. */
+			*reply = waproto_reply(false, ev->key);
+			break;
+		}
 		/*
 		 * The ledger says "sending" before the message can go: a crash
 		 * from now on leaves "unknown", never a second message. When the
 		 * ledger cannot be written, nothing is sent.
 		 */
-		if (delivery_begin(b->c, &s->k, NULL, b->force, &d, &cause) < 0)
+		if (delivery_begin(b->c, &s->k, NULL, b->force, &d, &cause) < 0) {
+			send_enter(b, s, SEND_SKIPPED, "the delivery ledger cannot be written");
 			note_error(b, cause);
-		else if (d != DELIVERY_SEND)
+		} else if (d != DELIVERY_SEND) {
 			b->res->before++;
-		s->begun = d == DELIVERY_SEND;
-		if ((o = json_pack("{s:s}", s->begun ? "go" : "skip", key)) != NULL)
-			*reply = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-	} else if (strcmp(event, "sent") == 0 && s != NULL) {
-		s->done = true;
+			send_enter(b, s, SEND_SKIPPED, delivery_strdecision(d));
+		} else
+			send_enter(b, s, SEND_GO, NULL);
+		*reply = waproto_reply(s->state == SEND_GO, ev->key);
+		break;
+	}
+	case WAPROTO_SENT:
+		if (s == NULL || s->state != SEND_GO)
+			break;
+		send_enter(b, s, SEND_SENT, NULL);
 		b->res->sent++;
-		if (delivery_finish(b->c, &s->k, true, jstr(ev, "evidence"), &cause) < 0)
+		if (delivery_finish(b->c, &s->k, true, ev->evidence, &cause) < 0)
 			note_error(b, cause);
 		say(b->progress, b->arg, LOG_NOTICE, util_printf("sent to \"%s\": %s", s->k.recipient,
-		    jstr(ev, "evidence") ? jstr(ev, "evidence") : "confirmed"));
-	} else if (strcmp(event, "failed") == 0 && s != NULL) {
-		const char *reason = jstr(ev, "reason") ? jstr(ev, "reason") : "failed";
+		    ev->evidence ? ev->evidence : "confirmed"));
+		break;
+	case WAPROTO_FAILED: {
+		const char *reason = ev->reason ? ev->reason : "failed";
+		bool begun;
 
-		s->done = true;
+		if (s == NULL || (s->state != SEND_WAITING && s->state != SEND_GO))
+			break;
+		begun = s->state == SEND_GO;
+		send_enter(b, s, SEND_FAILED, reason);
 		b->res->failed++;
 		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
-		if ((s->begun ? delivery_finish(b->c, &s->k, false, reason, &cause) :
+		if ((begun ? delivery_finish(b->c, &s->k, false, reason, &cause) :
 		    delivery_fail(b->c, &s->k, reason, &cause)) < 0)
 			note_error(b, cause);
-		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s%s%s%s", s->k.recipient, reason,
-		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
-		    jstr(ev, "source") ? ", page source " : "", jstr(ev, "source") ? jstr(ev, "source") : ""));
-	} else if (strcmp(event, "unsure") == 0 && s != NULL) {
-		/* Send was pressed and then something failed: the row stays "sending" (unknown from now on). */
-		s->done = true;
+		diag = diagnostics_of(ev);
+		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s", s->k.recipient, reason,
+		    diag ? diag : ""));
+		free(diag);
+		break;
+	}
+	case WAPROTO_UNSURE:
+		if (s == NULL || s->state != SEND_GO)
+			break;
+		/* Send was pressed and then something failed: unknown, never sent again by itself. */
+		send_enter(b, s, SEND_UNSURE, ev->reason);
 		b->res->failed++;
+		if (delivery_finish_unknown(b->c, &s->k, ev->reason ? ev->reason : "failed after Send", &cause) < 0)
+			note_error(b, cause);
+		diag = diagnostics_of(ev);
 		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s; Send was pressed, so whether the "
-		    "message went is unknown: it is not sent again unless forced%s%s", s->k.recipient,
-		    jstr(ev, "reason") ? jstr(ev, "reason") : "failed after Send",
-		    jstr(ev, "screenshot") ? "; screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : ""));
-	} else if (strcmp(event, "error") == 0) {
-		char *why = util_printf("%s%s%s%s", jstr(ev, "reason") ? jstr(ev, "reason") : "the browser failed",
-		    jstr(ev, "screenshot") ? " (screenshot " : "", jstr(ev, "screenshot") ? jstr(ev, "screenshot") : "",
-		    jstr(ev, "screenshot") ? ")" : "");
+		    "message went is unknown: it is not sent again unless forced%s", s->k.recipient,
+		    ev->reason ? ev->reason : "failed after Send", diag ? diag : ""));
+		free(diag);
+		break;
+	case WAPROTO_SKIPPED:
+		if (s != NULL && s->state == SEND_WAITING)
+			send_enter(b, s, SEND_SKIPPED, "the child skipped it");
+		break;
+	case WAPROTO_ERROR: {
+		char *why;
 
+		diag = diagnostics_of(ev);
+		why = util_printf("%s%s", ev->reason ? ev->reason : "the browser failed", diag ? diag : "");
+		free(diag);
 		say(b->progress, b->arg, LOG_ERR, util_strdup(why));
 		note_error(b, why);
+		break;
+	}
+	case WAPROTO_EXIT:
+		break;
 	}
 	return 0;
 }
@@ -834,11 +904,19 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 			    strcmp(killed, "batch") == 0 ? "the batch took longer than [whatsapp] batch_timeout" :
 			    "stopped"));
 	}
-	for (size_t i = 0; i < b.n; i++)
-		if (b.sends[i].begun && !b.sends[i].done)
-			say(progress, arg, LOG_WARNING, util_printf("\"%s\": the browser stopped after Send was pressed; "
-			    "whether the message went is unknown, so it is not sent again unless forced",
-			    b.sends[i].k.recipient));
+	for (size_t i = 0; i < b.n; i++) {
+		char *ignored = NULL;
+
+		if (b.sends[i].state != SEND_GO)
+			continue;
+		send_enter(&b, &b.sends[i], SEND_UNSURE, "the child ended after go");
+		if (delivery_finish_unknown(b.c, &b.sends[i].k, "the browser stopped after Send could have been "
+		    "pressed", &ignored) < 0)
+			free(ignored);
+		say(progress, arg, LOG_WARNING, util_printf("\"%s\": the browser stopped after Send was pressed; "
+		    "whether the message went is unknown, so it is not sent again unless forced",
+		    b.sends[i].k.recipient));
+	}
 
 	if (res->needs_login)
 		e = util_fail(cause, -EACCES, "WhatsApp needs a login (QR code); run `salesd whatsapp-login`");
@@ -894,25 +972,27 @@ struct login_ctx {
 };
 
 static int
-login_event(void *arg, json_t *ev, char **reply)
+login_event(void *arg, const struct waproto_event *ev, const char *bad, char **reply)
 {
 	struct login_ctx *l = arg;
-	const char *event = jstr(ev, "event");
 
 	(void)reply;
-	if (event == NULL)
+	if (ev == NULL) {
+		say(l->progress, l->arg, LOG_WARNING, util_printf("salesd-whatsapp said something that is not an "
+		    "event of its protocol (%s); ignored", bad));
 		return 0;
-	if (strcmp(event, "needs-login") == 0) {
-		state_write(l->cfg, false, jstr(ev, "qr"));
+	}
+	if (ev->type == WAPROTO_NEEDS_LOGIN) {
+		state_write(l->cfg, false, ev->qr);
 		say(l->progress, l->arg, LOG_NOTICE, util_printf("QR code saved in %s: open WhatsApp on the phone, "
 		    "Settings > Linked devices > Link a device, and scan it (the file is renewed as the code changes)",
-		    jstr(ev, "qr") ? jstr(ev, "qr") : "?"));
-	} else if (strcmp(event, "logged-in") == 0) {
+		    ev->qr ? ev->qr : "?"));
+	} else if (ev->type == WAPROTO_LOGGED_IN) {
 		l->logged_in = true;
 		state_write(l->cfg, true, NULL);
 		say(l->progress, l->arg, LOG_NOTICE, util_strdup("logged in"));
-	} else if (strcmp(event, "error") == 0 && l->error == NULL)
-		l->error = util_strdup(jstr(ev, "reason"));
+	} else if (ev->type == WAPROTO_ERROR && l->error == NULL)
+		l->error = util_strdup(ev->reason);
 	return 0;
 }
 
