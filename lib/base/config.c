@@ -1,12 +1,14 @@
 /*
- * config: load, layer, validate and query the salesd configuration.
+ * config: load, layer and validate the salesd configuration into typed values.
  *
  * Loading is one pass per layer (main file, FILE.d/\*.conf in lexical order,
  * --set overrides). Every value is checked against the schema below the
  * moment it is read, so each error can name the file and line it came from.
  * Afterwards secrets are resolved (KEY_file, systemd credentials), required
- * keys are checked, and defaults are filled in as entries of their own, so a
- * query never has to parse anything.
+ * keys are checked, and defaults are filled in as entries of their own.
+ * Finally every key's field of struct config (config.h) is pointed at its
+ * entry's value, so a module reads a field and nothing parses or searches
+ * after the load. The entries stay, for origins (config_origin).
  *
  * inih reads the INI syntax. It does not report line numbers to its handler
  * in the build Debian ships, so the file is fed to it through our own line
