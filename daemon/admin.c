@@ -25,8 +25,7 @@ static int
 admin_connect(const struct config *cfg, PGconn **c)
 {
 	char *cause = NULL;
-	int r = db_connect(c, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), &cause);
+	int r = db_connect(c, cfg->database.conninfo, cfg->database.schema, &cause);
 
 	if (r < 0) {
 		fprintf(stderr, "salesd: %s\n", cause ? cause : "cannot connect");
@@ -53,15 +52,15 @@ cmd_migrate(struct cli *cli)
 		return r;
 	if ((r = admin_connect(cfg, &c)) != 0)
 		goto out;
-	if (migrate_apply(c, config_string(cfg, "database", "schema"), &from, &to, &cause) < 0) {
+	if (migrate_apply(c, cfg->database.schema, &from, &to, &cause) < 0) {
 		fprintf(stderr, "salesd: migrate: %s\n", cause ? cause : "failed");
 		r = 1;
 		goto out;
 	}
 	if (from == to)
-		printf("schema %s is up to date (version %d)\n", config_string(cfg, "database", "schema"), to);
+		printf("schema %s is up to date (version %d)\n", cfg->database.schema, to);
 	else
-		printf("schema %s migrated from version %d to %d\n", config_string(cfg, "database", "schema"),
+		printf("schema %s migrated from version %d to %d\n", cfg->database.schema,
 		    from, to);
 out:
 	free(cause);
@@ -161,7 +160,7 @@ cmd_status(struct cli *cli)
 		json_decref(next);
 		return r;
 	}
-	zone = config_string(cfg, "salesd", "timezone");
+	zone = cfg->salesd.timezone;
 	for (size_t k = 0; k < dag_njobs(dag); k++) {
 		const struct dag_job *j = dag_job(dag, k);
 		int64_t t;
@@ -285,7 +284,7 @@ cmd_whatsapp_login(struct cli *cli)
 		return r;
 	if (isatty(STDOUT_FILENO))
 		printf("Opening WhatsApp Web (%s) with the profile below %s/whatsapp ...\n",
-		    config_string(cfg, "whatsapp", "url"), config_string(cfg, "salesd", "state_dir"));
+		    cfg->whatsapp.url, cfg->salesd.state_dir);
 	if ((r = whatsapp_login(cfg, login_progress, NULL, &cause)) < 0) {
 		fprintf(stderr, "salesd: whatsapp-login: %s\n", cause ? cause : strerror(-r));
 		r = r == -ETIME ? 1 : r == -EAGAIN ? EX_TEMPFAIL : 1;

@@ -63,7 +63,7 @@ calendar_zone(const struct cli *cli, bool quiet, struct tz **zone)
 		} else {
 			if ((r = cli_load(cli, &cfg, &dag)) != 0)
 				return r;
-			name = config_string(cfg, "salesd", "timezone");
+			name = cfg->salesd.timezone;
 		}
 	}
 	r = tz_load(zone, name, src.zoneinfo_dir, &cause);

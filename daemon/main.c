@@ -250,7 +250,7 @@ cli_logger(const struct cli *cli, const struct config *cfg)
 		return NULL;
 	if (cli->log_level != NULL && log_parse_level(cli->log_level, &level) == 0)
 		log_set_level(lg, level);
-	else if (cfg != NULL && log_parse_level(config_string(cfg, "salesd", "log_level"), &level) == 0)
+	else if (cfg != NULL && log_parse_level(cfg->salesd.log_level, &level) == 0)
 		log_set_level(lg, level);
 	return lg;
 }

@@ -44,7 +44,7 @@ fg_signal(uv_signal_t *h, int signum)
 	struct fg *fg = h->data;
 
 	(void)signum;
-	engine_stop(fg->engine, fg->stopping ? 0 : config_duration_ms(fg->cfg, "salesd", "stop_timeout"),
+	engine_stop(fg->engine, fg->stopping ? 0 : fg->cfg->salesd.stop_timeout_ms,
 	    fg->stopping);
 	fg->stopping = true;
 }

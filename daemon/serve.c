@@ -129,7 +129,7 @@ serve_apply_log_level(struct serve *s)
 
 	if (s->level_from_cli)
 		return;
-	if (log_parse_level(config_string(s->cfg, "salesd", "log_level"), &level) == 0)
+	if (log_parse_level(s->cfg->salesd.log_level, &level) == 0)
 		log_set_level(s->log, level);
 }
 
@@ -203,7 +203,7 @@ serve_stop(struct serve *s)
 	}
 	serve_enter(s, SERVE_STOPPING);
 	log_at(s->log, LOG_NOTICE, NULL, "stopping");
-	engine_stop(s->engine, config_duration_ms(s->cfg, "salesd", "stop_timeout"), false);
+	engine_stop(s->engine, s->cfg->salesd.stop_timeout_ms, false);
 }
 
 /* Thread pool: read the configuration; touches nothing the loop uses. */
@@ -384,7 +384,7 @@ serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
 	}
 
 	log_at(lg, LOG_NOTICE, NULL, "salesd started with %s (%zu jobs)",
-	    config_path(cfg), config_njobs(cfg));
+	    config_path(cfg), cfg->njobs);
 	engine_start(s.engine);
 	serve_enter(&s, SERVE_RUNNING);
 

@@ -195,7 +195,7 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 {
 	struct render_result res;
 	char *cause = NULL, *msg, money[NUMFMT_LEN];
-	enum report_grouping g = strcmp(config_string(cfg, "report", "digit_grouping"), "western") == 0 ?
+	enum report_grouping g = strcmp(cfg->report.digit_grouping, "western") == 0 ?
 	    REPORT_GROUPING_WESTERN : REPORT_GROUPING_INDIAN;
 	int r;
 
@@ -206,7 +206,7 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 		free(cause);
 		return exitcode_from_error(r);
 	}
-	numfmt_money(money, sizeof money, res.sales, g, config_string(cfg, "report", "currency"));
+	numfmt_money(money, sizeof money, res.sales, g, cfg->report.currency);
 	msg = util_printf("%s: %s%s; wrote %s and %s", res.files.scope, res.empty ? "no sales in the period" :
 	    "sales ", res.empty ? "" : money, res.files.pdf, res.files.xlsx);
 	task_event("result", msg ? msg : "rendered", 1);

@@ -44,6 +44,17 @@ load(const char *text, const char *const *sets, struct config **out, char **caus
 	return r;
 }
 
+/* The typed values of job name (the test fails if there is none). */
+static const struct config_job *
+job(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->njobs; i++)
+		if (strcmp(c->jobs[i].name, name) == 0)
+			return &c->jobs[i];
+	ck_abort_msg("no job %s", name);
+	return NULL;
+}
+
 /* Expect text to fail with an error containing want (after "salesd.conf:"). */
 static void
 expect_error(const char *text, const char *want)
@@ -86,25 +97,26 @@ START_TEST(test_good_file)
 	    "after = etl\n"
 	    "period = week\n", NULL, &c, &cause), 0);
 	ck_assert_ptr_null(cause);
-	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
-	list = config_list(c, "salesd", "exclude_stores", &n);
+	ck_assert_str_eq(c->salesd.timezone, "Asia/Kolkata");
+	list = c->salesd.exclude_stores.v;
+	n = c->salesd.exclude_stores.n;
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(list[0], "Head Office");
 	ck_assert_str_eq(list[1], "Test Store");
 	ck_assert_ptr_null(list[2]);
-	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 90000);
-	ck_assert_str_eq(config_string(c, "smtp", "url"), "smtps://mail.example.com:465");
-	ck_assert_str_eq(config_string(c, "smtp", "from"), "Reports <r@example.com>");
+	ck_assert_uint_eq(c->salesd.stop_timeout_ms, 90000);
+	ck_assert_str_eq(c->smtp.url, "smtps://mail.example.com:465");
+	ck_assert_str_eq(c->smtp.from, "Reports <r@example.com>");
 	/* Jobs in order of definition, with per-job defaults. */
-	ck_assert_uint_eq(config_njobs(c), 2);
-	ck_assert_str_eq(config_job(c, 0), "etl");
-	ck_assert_str_eq(config_job(c, 1), "mail");
-	ck_assert_int_eq(config_int(c, "job etl", "retries"), 5);
-	ck_assert_int_eq(config_int(c, "job mail", "retries"), 3);
-	ck_assert_str_eq(config_string(c, "job mail", "period"), "week");
-	ck_assert_str_eq(config_string(c, "job etl", "period"), "day");
-	ck_assert_str_eq(config_list(c, "job mail", "after", NULL)[0], "etl");
-	ck_assert_str_eq(config_string(c, "job etl", "schedule"), "30 1 * * *");
+	ck_assert_uint_eq(c->njobs, 2);
+	ck_assert_str_eq(c->jobs[0].name, "etl");
+	ck_assert_str_eq(c->jobs[1].name, "mail");
+	ck_assert_int_eq(job(c, "etl")->retries, 5);
+	ck_assert_int_eq(job(c, "mail")->retries, 3);
+	ck_assert_str_eq(job(c, "mail")->period, "week");
+	ck_assert_str_eq(job(c, "etl")->period, "day");
+	ck_assert_str_eq(job(c, "mail")->after.v[0], "etl");
+	ck_assert_str_eq(job(c, "etl")->schedule, "30 1 * * *");
 	config_free(c);
 }
 END_TEST
@@ -115,50 +127,68 @@ START_TEST(test_defaults_and_builtin_jobs)
 		"etl", "daily-report", "daily-whatsapp", "weekly-reports",
 		"weekly-email", "monthly-reports", "monthly-email",
 	};
+	struct config_origin o;
 	struct config *c;
 	char *cause, *want;
-	const char *file;
-	int line;
 
 	ck_assert_int_eq(load("[salesd]\n", NULL, &c, &cause), 0);
-	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "UTC");
-	ck_assert_str_eq(config_string(c, "database", "schema"), "salesd");
-	ck_assert_str_eq(config_string(c, "report", "digit_grouping"), "indian");
-	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 30000);
-	ck_assert_ptr_null(config_string(c, "smtp", "url"));
-	ck_assert(!config_is_set(c, "salesd", "timezone"));
+	ck_assert_str_eq(c->salesd.timezone, "UTC");
+	ck_assert_str_eq(c->database.schema, "salesd");
+	ck_assert_str_eq(c->report.digit_grouping, "indian");
+	ck_assert_uint_eq(c->salesd.stop_timeout_ms, 30000);
+	ck_assert_ptr_null(c->smtp.url);
+	ck_assert(!config_is_set(c, &c->salesd.timezone));
 	/* A relative default path is relative to the main file's directory. */
 	if (asprintf(&want, "%s/recipients.csv", dir) < 0)
 		abort();
-	ck_assert_str_eq(config_string(c, "recipients", "file"), want);
+	ck_assert_str_eq(c->recipients.file, want);
 	free(want);
 	/* No job sections: the standard pipeline of DESIGN.md. */
-	ck_assert_uint_eq(config_njobs(c), UTIL_NELEM(jobs));
+	ck_assert_uint_eq(c->njobs, UTIL_NELEM(jobs));
 	for (size_t i = 0; i < UTIL_NELEM(jobs); i++)
-		ck_assert_str_eq(config_job(c, i), jobs[i]);
-	ck_assert_str_eq(config_string(c, "job weekly-email", "period"), "week");
-	ck_assert_str_eq(config_list(c, "job daily-whatsapp", "after", NULL)[0], "daily-report");
-	ck_assert_int_eq(config_origin(c, "job etl", "kind", &file, &line), 0);
-	ck_assert_str_eq(file, "(built-in)");
+		ck_assert_str_eq(c->jobs[i].name, jobs[i]);
+	ck_assert_str_eq(job(c, "weekly-email")->period, "week");
+	ck_assert_str_eq(job(c, "daily-whatsapp")->after.v[0], "daily-report");
+	ck_assert_int_eq(config_origin(c, &job(c, "etl")->kind, &o), 0);
+	ck_assert_str_eq(o.file, "(built-in)");
+	ck_assert_str_eq(o.section, "job etl");
+	ck_assert_str_eq(o.key, "kind");
 	config_free(c);
 }
 END_TEST
 
 START_TEST(test_origin)
 {
+	struct config_origin o;
 	struct config *c;
 	char *cause, *path;
-	const char *file;
-	int line;
 
 	ck_assert_int_eq(load("[salesd]\n\ntimezone = UTC\n[job a]\nkind = selftest\n", NULL, &c, &cause), 0);
 	path = util_printf("%s/salesd.conf", dir);
-	ck_assert_int_eq(config_origin(c, "salesd", "timezone", &file, &line), 0);
-	ck_assert_str_eq(file, path);
-	ck_assert_int_eq(line, 3);
-	ck_assert_int_eq(config_origin(c, "job a", NULL, &file, &line), 0);
-	ck_assert_int_eq(line, 4);
-	ck_assert_int_eq(config_origin(c, "job b", NULL, &file, &line), -ENOENT);
+	ck_assert_int_eq(config_origin(c, &c->salesd.timezone, &o), 0);
+	ck_assert_str_eq(o.file, path);
+	ck_assert_int_eq(o.line, 3);
+	ck_assert_str_eq(o.section, "salesd");
+	ck_assert_str_eq(o.key, "timezone");
+	/* A job, or its name, stands for its section header. */
+	ck_assert_int_eq(config_origin(c, &c->jobs[0], &o), 0);
+	ck_assert_int_eq(o.line, 4);
+	ck_assert_str_eq(o.section, "job a");
+	ck_assert_ptr_null(o.key);
+	ck_assert_int_eq(config_origin(c, &c->jobs[0].name, &o), 0);
+	ck_assert_int_eq(o.line, 4);
+	/* Unset without a default: the section header answers for the key. */
+	ck_assert_int_eq(config_origin(c, &c->jobs[0].schedule, &o), 0);
+	ck_assert_int_eq(o.line, 4);
+	ck_assert_str_eq(o.key, "schedule");
+	/* Neither key nor section in any file: the main file. */
+	ck_assert_int_eq(config_origin(c, &c->smtp.url, &o), 0);
+	ck_assert_str_eq(o.file, path);
+	ck_assert_int_eq(o.line, 0);
+	/* Not a field of this configuration. */
+	ck_assert_int_eq(config_origin(c, &c->jobs[1], &o), -ENOENT);
+	ck_assert_int_eq(config_origin(c, path, &o), -ENOENT);
+	ck_assert_int_eq(config_origin(c, &c->smtp.cc.n, &o), -ENOENT);
 	free(path);
 	config_free(c);
 }
@@ -186,6 +216,9 @@ START_TEST(test_value_errors)
 	expect_error("[job a]\nkind = selftest\nretries = three\n", "\"three\" is not an integer");
 	expect_error("[database]\nschema = Sales-D\n", "is not a plain SQL name");
 	expect_error("[smtp]\nfrom = nobody\n", "is not an e-mail address");
+	/* cc and bcc are checked at load by the same rule as every address, not at sending time. */
+	expect_error("[smtp]\ncc = a@example.com, b c@example.com\n", "[smtp] cc: \"b c@example.com\" contains a space");
+	expect_error("[smtp]\nbcc = archive@localhost\n", "not a full domain name");
 	expect_error("[smtp]\nca_file = /nonexistent/ca.pem\n", "[smtp] ca_file: cannot read \"/nonexistent/ca.pem\"");
 	expect_error("[whatsapp]\nchromium = chromium --headless\n", "a program, not a command line");
 	expect_error("[report]\ncompany =\n", "[report] company: must not be empty");
@@ -254,10 +287,9 @@ END_TEST
 START_TEST(test_layering)
 {
 	const char *const sets[] = { "salesd.log_level=debug", "job b.retries=9", "job new.kind=selftest", NULL };
+	struct config_origin o;
 	struct config *c;
 	char *cause, *d, *p;
-	const char *file;
-	int line;
 
 	d = util_printf("%s/salesd.conf.d", dir);
 	mkdir(d, 0755);
@@ -267,19 +299,20 @@ START_TEST(test_layering)
 	free(tu_write(d, ".hidden.conf", "[bogus]\n"));
 	ck_assert_int_eq(load("[salesd]\ntimezone = UTC\nlog_level = warning\n"
 	    "[job b]\nkind = selftest\nretries = 1\n", sets, &c, &cause), 0);
-	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
-	ck_assert_uint_eq(config_duration_ms(c, "salesd", "stop_timeout"), 10000);
-	ck_assert_str_eq(config_string(c, "salesd", "log_level"), "debug");
-	ck_assert_int_eq(config_int(c, "job b", "retries"), 9);
+	ck_assert_str_eq(c->salesd.timezone, "Asia/Kolkata");
+	ck_assert_uint_eq(c->salesd.stop_timeout_ms, 10000);
+	ck_assert_str_eq(c->salesd.log_level, "debug");
+	ck_assert_int_eq(job(c, "b")->retries, 9);
 	/* A job may be defined by --set alone; files' jobs replace the built-in set. */
-	ck_assert_uint_eq(config_njobs(c), 2);
-	ck_assert_str_eq(config_string(c, "job new", "kind"), "selftest");
-	ck_assert_int_eq(config_origin(c, "salesd", "timezone", &file, &line), 0);
+	ck_assert_uint_eq(c->njobs, 2);
+	ck_assert_str_eq(job(c, "new")->kind, "selftest");
+	ck_assert_int_eq(config_origin(c, &c->salesd.timezone, &o), 0);
 	p = util_printf("%s/20-second.conf", d);
-	ck_assert_str_eq(file, p);
-	ck_assert_int_eq(line, 2);
-	ck_assert_int_eq(config_origin(c, "salesd", "log_level", &file, &line), 0);
-	ck_assert_str_eq(file, "--set");
+	ck_assert_str_eq(o.file, p);
+	ck_assert_int_eq(o.line, 2);
+	ck_assert_int_eq(config_origin(c, &c->salesd.log_level, &o), 0);
+	ck_assert_str_eq(o.file, "--set");
+	ck_assert(config_is_set(c, &c->salesd.log_level));
 	free(p);
 	free(d);
 	config_free(c);
@@ -333,14 +366,13 @@ START_TEST(test_secret_plain_and_file)
 	pw = tu_write(dir, "smtp.pw", "from-a-file\n");
 	text = util_printf("[smtp]\npassword_file = %s\n[source]\npassword = inline-secret\n", pw);
 	ck_assert_int_eq(load(text, NULL, &c, &cause), 0);
-	ck_assert_str_eq(config_string(c, "smtp", "password"), "from-a-file");
-	ck_assert_str_eq(config_string(c, "source", "password"), "inline-secret");
-	ck_assert_ptr_null(config_string(c, "smtp", "password_file"));
-	config_free(c);
+	ck_assert_str_eq(c->smtp.password, "from-a-file");
+	ck_assert_str_eq(c->source.password, "inline-secret");
+		config_free(c);
 	free(text);
 	/* A relative KEY_file is relative to the file that names it. */
 	ck_assert_int_eq(load("[smtp]\npassword_file = smtp.pw\n", NULL, &c, &cause), 0);
-	ck_assert_str_eq(config_string(c, "smtp", "password"), "from-a-file");
+	ck_assert_str_eq(c->smtp.password, "from-a-file");
 	config_free(c);
 	free(pw);
 }
@@ -375,13 +407,13 @@ START_TEST(test_secret_credentials)
 	src.path = path;
 	src.credentials_dir = creds;
 	ck_assert_int_eq(config_load(&c, &src, &cause), 0);
-	ck_assert_str_eq(config_string(c, "smtp", "password"), "cred-secret");
-	ck_assert_str_eq(config_string(c, "database", "conninfo"), "host=/run/pg dbname=x password=p");
+	ck_assert_str_eq(c->smtp.password, "cred-secret");
+	ck_assert_str_eq(c->database.conninfo, "host=/run/pg dbname=x password=p");
 	/* An explicit value in the files wins over a credential. */
 	free(tu_write(creds, "source.password", "from-credential"));
 	config_free(c);
 	ck_assert_int_eq(config_load(&c, &src, &cause), 0);
-	ck_assert_str_eq(config_string(c, "source", "password"), "explicit");
+	ck_assert_str_eq(c->source.password, "explicit");
 	config_free(c);
 	free(path);
 	free(creds);
@@ -412,11 +444,11 @@ START_TEST(test_two_configs)
 
 	ck_assert_int_eq(load("[salesd]\ntimezone = Europe/Berlin\n", NULL, &a, &cause), 0);
 	ck_assert_int_eq(load("[salesd]\ntimezone = Asia/Kolkata\n", NULL, &b, &cause), 0);
-	ck_assert_str_eq(config_string(a, "salesd", "timezone"), "Europe/Berlin");
-	ck_assert_str_eq(config_string(b, "salesd", "timezone"), "Asia/Kolkata");
+	ck_assert_str_eq(a->salesd.timezone, "Europe/Berlin");
+	ck_assert_str_eq(b->salesd.timezone, "Asia/Kolkata");
 	ck_assert_ptr_eq(config_ref(a), a);
 	config_free(a);
-	ck_assert_str_eq(config_string(a, "salesd", "timezone"), "Europe/Berlin");
+	ck_assert_str_eq(a->salesd.timezone, "Europe/Berlin");
 	config_free(a);
 	config_free(b);
 	config_free(NULL);
@@ -453,10 +485,163 @@ START_TEST(test_shipped_example)
 	src.path = path;
 	if (config_load(&c, &src, &cause) < 0)
 		ck_abort_msg("%s", cause);
-	ck_assert_uint_eq(config_njobs(c), 7);
-	ck_assert_str_eq(config_string(c, "salesd", "timezone"), "Asia/Kolkata");
+	ck_assert_uint_eq(c->njobs, 7);
+	ck_assert_str_eq(c->salesd.timezone, "Asia/Kolkata");
 	config_free(c);
 	free(path);
+}
+END_TEST
+
+/* The schema and the typed fields agree, key for field. */
+START_TEST(test_schema_fields)
+{
+	char *cause = NULL;
+
+	if (config_schema_check(&cause) < 0)
+		ck_abort_msg("schema: %s", cause);
+	ck_assert_ptr_null(cause);
+}
+END_TEST
+
+START_TEST(test_typed_defaults)
+{
+	struct config *c;
+	const struct config_job *etl, *report;
+	char *cause;
+
+	ck_assert_int_eq(load("[salesd]\n", NULL, &c, &cause), 0);
+	ck_assert_str_eq(c->salesd.timezone, "UTC");
+	ck_assert_str_eq(c->salesd.log_level, "info");
+	ck_assert_int_eq(c->salesd.max_parallel, 2);
+	ck_assert_uint_eq(c->salesd.kill_grace_ms, 10000);
+	ck_assert_uint_eq(c->salesd.exclude_stores.n, 0);
+	ck_assert_ptr_null(c->salesd.exclude_stores.v[0]);
+	ck_assert_str_eq(c->database.conninfo, "dbname=salesd");
+	/* Unset without a default: NULL, an empty list that can still be indexed, false, 0. */
+	ck_assert_ptr_null(c->source.base_url);
+	ck_assert_ptr_null(c->source.password);
+	ck_assert_uint_eq(c->source.order_types.n, 0);
+	ck_assert_ptr_nonnull(c->source.order_types.v);
+	ck_assert_ptr_null(c->source.order_types.v[0]);
+	ck_assert_int_eq(c->source.request_retries, 3);
+	ck_assert_uint_eq(c->source.request_retry_delay_ms, 2000);
+	ck_assert_str_eq(c->source.reject_threshold, "1%");
+	ck_assert_uint_eq(c->smtp.connect_timeout_ms, 15000);
+	ck_assert_uint_eq(c->smtp.timeout_ms, 120000);
+	ck_assert(!c->smtp.allow_plain);
+	ck_assert(c->smtp.attach_xlsx);
+	ck_assert_uint_eq(c->smtp.cc.n, 0);
+	ck_assert_uint_eq(c->smtp.bcc.n, 0);
+	ck_assert(c->whatsapp.headless);
+	ck_assert_int_eq(c->whatsapp.daily_cap, 50);
+	ck_assert_uint_eq(c->whatsapp.batch_timeout_ms, 30 * 60000);
+	ck_assert_str_eq(c->whatsapp.selector_app, "#pane-side");
+	ck_assert_str_eq(c->whatsapp.socket, "");
+	ck_assert_str_eq(c->report.currency, "\xe2\x82\xb9");
+	ck_assert_ptr_null(c->report.company);
+	/* A job's defaults, per job. */
+	etl = job(c, "etl");
+	report = job(c, "weekly-reports");
+	ck_assert_str_eq(etl->kind, "etl");
+	ck_assert_str_eq(etl->schedule, "30 1 * * *");
+	ck_assert_uint_eq(etl->after.n, 0);
+	ck_assert_int_eq(etl->retries, 3);
+	ck_assert_uint_eq(etl->retry_delay_ms, 60000);
+	ck_assert_uint_eq(etl->retry_max_delay_ms, 3600000);
+	ck_assert_uint_eq(etl->timeout_ms, 3600000);
+	ck_assert_uint_eq(etl->catchup_ms, 3ULL * 86400000);
+	ck_assert_str_eq(etl->scope, "company");
+	ck_assert_str_eq(etl->action, "succeed");
+	ck_assert(!config_is_set(c, &etl->action));
+	ck_assert_str_eq(report->kind, "report");
+	ck_assert_ptr_null(report->schedule);
+	ck_assert_uint_eq(report->after.n, 1);
+	ck_assert_str_eq(report->after.v[0], "etl");
+	ck_assert_str_eq(report->scope, "both");
+	ck_assert_str_eq(report->period, "week");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_typed_overrides)
+{
+	const char *const sets[] = { "smtp.allow_plain=yes", "smtp.timeout=45m", "job b.retries=9",
+		"job b.stores=Store A,Store B", NULL };
+	struct config *c;
+	const struct config_job *a, *b;
+	char *cause, *d;
+
+	d = util_printf("%s/salesd.conf.d", dir);
+	mkdir(d, 0755);
+	free(tu_write(d, "10-smtp.conf", "[smtp]\nconnect_timeout = 3s\nattach_xlsx = off\n"));
+	ck_assert_int_eq(load("[salesd]\nmax_parallel = 7\nstop_timeout = 2m\n"
+	    "[smtp]\nurl = smtp://mail.example.com:25\ncc = a@example.com, b@example.com\n"
+	    "timeout = 5s\nconnect_timeout = 1s\n"
+	    "[whatsapp]\npause_min = 1500ms\nheadless = no\n"
+	    "[job a]\nkind = selftest\nschedule = 0 2 * * *\naction = succeed\n"
+	    "[job b]\nkind = report\nafter = a\nperiod = week\nscope = stores\n"
+	    "retry_delay = 1h30m\nretry_max_delay = 2h\ncatchup = 0s\nretries = 1\n", sets, &c, &cause), 0);
+	ck_assert_int_eq(c->salesd.max_parallel, 7);
+	ck_assert_uint_eq(c->salesd.stop_timeout_ms, 120000);
+	ck_assert_str_eq(c->smtp.url, "smtp://mail.example.com:25");
+	ck_assert_uint_eq(c->smtp.cc.n, 2);
+	ck_assert_str_eq(c->smtp.cc.v[0], "a@example.com");
+	ck_assert_str_eq(c->smtp.cc.v[1], "b@example.com");
+	ck_assert_ptr_null(c->smtp.cc.v[2]);
+	/* --set over the file, drop-in over the file. */
+	ck_assert(c->smtp.allow_plain);
+	ck_assert_uint_eq(c->smtp.timeout_ms, 2700000);
+	ck_assert_uint_eq(c->smtp.connect_timeout_ms, 3000);
+	ck_assert(!c->smtp.attach_xlsx);
+	ck_assert_uint_eq(c->whatsapp.pause_min_ms, 1500);
+	ck_assert(!c->whatsapp.headless);
+	ck_assert(config_is_set(c, &c->smtp.timeout_ms));
+	ck_assert(!config_is_set(c, &c->smtp.bcc));
+	/* Jobs: only the files' jobs, each with its own typed keys. */
+	ck_assert_uint_eq(c->njobs, 2);
+	a = &c->jobs[0];
+	b = &c->jobs[1];
+	ck_assert_str_eq(a->name, "a");
+	ck_assert_str_eq(a->action, "succeed");
+	ck_assert(config_is_set(c, &a->action));
+	ck_assert_str_eq(a->schedule, "0 2 * * *");
+	ck_assert_str_eq(b->name, "b");
+	ck_assert_int_eq(b->retries, 9);
+	ck_assert_uint_eq(b->retry_delay_ms, 5400000);
+	ck_assert_uint_eq(b->retry_max_delay_ms, 7200000);
+	ck_assert_uint_eq(b->catchup_ms, 0);
+	ck_assert_uint_eq(b->timeout_ms, 3600000);
+	ck_assert_str_eq(b->scope, "stores");
+	ck_assert_str_eq(b->period, "week");
+	ck_assert_uint_eq(b->after.n, 1);
+	ck_assert_str_eq(b->after.v[0], "a");
+	ck_assert_uint_eq(b->stores.n, 2);
+	ck_assert_str_eq(b->stores.v[1], "Store B");
+	ck_assert_ptr_null(b->schedule);
+	free(d);
+	config_free(c);
+}
+END_TEST
+
+/* Two configurations keep their own values (how reload is done). */
+START_TEST(test_typed_two_configs)
+{
+	const char *const sets[] = { "smtp.timeout=10s", "job x.kind=selftest", "job x.schedule=* * * * *", NULL };
+	struct config *a, *b;
+	char *cause;
+
+	ck_assert_int_eq(load("[smtp]\ntimeout = 3m\n", NULL, &a, &cause), 0);
+	ck_assert_int_eq(load("[smtp]\ntimeout = 3m\n", sets, &b, &cause), 0);
+	ck_assert_uint_eq(a->smtp.timeout_ms, 180000);
+	ck_assert_uint_eq(b->smtp.timeout_ms, 10000);
+	ck_assert_uint_eq(a->njobs, 7);
+	ck_assert_uint_eq(b->njobs, 1);
+	ck_assert_str_eq(b->jobs[0].name, "x");
+	ck_assert_ptr_eq(config_ref(b), b);
+	config_free(b);
+	ck_assert_str_eq(b->jobs[0].schedule, "* * * * *");
+	config_free(a);
+	config_free(b);
 }
 END_TEST
 
@@ -473,6 +658,14 @@ config_suite(void)
 	tcase_add_test(tc, test_origin);
 	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_shipped_example);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("typed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_schema_fields);
+	tcase_add_test(tc, test_typed_defaults);
+	tcase_add_test(tc, test_typed_overrides);
+	tcase_add_test(tc, test_typed_two_configs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -1,12 +1,14 @@
 /*
- * config: load, layer, validate and query the salesd configuration.
+ * config: load, layer and validate the salesd configuration into typed values.
  *
  * Loading is one pass per layer (main file, FILE.d/\*.conf in lexical order,
  * --set overrides). Every value is checked against the schema below the
  * moment it is read, so each error can name the file and line it came from.
  * Afterwards secrets are resolved (KEY_file, systemd credentials), required
- * keys are checked, and defaults are filled in as entries of their own, so a
- * query never has to parse anything.
+ * keys are checked, and defaults are filled in as entries of their own.
+ * Finally every key's field of struct config (config.h) is pointed at its
+ * entry's value, so a module reads a field and nothing parses or searches
+ * after the load. The entries stay, for origins (config_origin).
  *
  * inih reads the INI syntax. It does not report line numbers to its handler
  * in the build Debian ships, so the file is fed to it through our own line
@@ -14,6 +16,7 @@
  * than inih's buffer (inih would silently split them).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -46,6 +49,38 @@ enum config_type {
 #define CONFIG_REQUIRED 0x02 /* must be set (in every instance of the section) */
 #define CONFIG_EXISTS   0x04 /* a path that must be readable when set */
 
+/* How a field stores its value (text covers strings, paths, URLs, enums, zones). */
+enum config_store_kind {
+	CONFIG_STORE_TEXT,
+	CONFIG_STORE_LIST,
+	CONFIG_STORE_BOOL,
+	CONFIG_STORE_INT,
+	CONFIG_STORE_MS,
+};
+
+/* A key's field in struct config: its section's struct, offset and kind. */
+struct config_field {
+	const char *section;
+	size_t offset;
+	enum config_store_kind kind;
+};
+
+#define CONFIG_STORE_OF(lvalue) _Generic((lvalue), \
+	const char *: CONFIG_STORE_TEXT, \
+	struct config_strv: CONFIG_STORE_LIST, \
+	bool: CONFIG_STORE_BOOL, \
+	long long: CONFIG_STORE_INT, \
+	unsigned long long: CONFIG_STORE_MS)
+
+/*
+ * A schema row's field: naming a field that struct config does not have
+ * fails to build; the kind is checked against the row by config_schema_check.
+ */
+#define FIELD(sec, f) { #sec, offsetof(struct config_##sec##_section, f), \
+	CONFIG_STORE_OF(((struct config_##sec##_section *)0)->f) }
+#define JOB_FIELD(f) { "job", offsetof(struct config_job, f), \
+	CONFIG_STORE_OF(((struct config_job *)0)->f) }
+
 struct config_key {
 	const char *section;   /* "job" stands for every [job NAME] */
 	const char *name;
@@ -55,10 +90,12 @@ struct config_key {
 	const char *choices;   /* ENUM values / URL schemes, "|"-separated */
 	long long min, max;    /* INT range; DURATION range in ms (max 0: none) */
 	int (*check)(const char *value, char **why);
+	struct config_field field;
 };
 
 static int check_identifier(const char *, char **);
 static int check_address(const char *, char **);
+static int check_address_list(const char *, char **);
 static int check_program(const char *, char **);
 static int check_nonempty(const char *, char **);
 static int check_percent(const char *, char **);
@@ -70,108 +107,214 @@ static int check_percent(const char *, char **);
  * etc/salesd.conf when you add it here.
  */
 static const struct config_key config_keys[] = {
-	{ "salesd", "timezone", CONFIG_TIMEZONE, "UTC", 0, NULL, 0, 0, NULL },
-	{ "salesd", "state_dir", CONFIG_PATH, "/var/lib/salesd", 0, NULL, 0, 0, NULL },
-	{ "salesd", "exclude_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
-	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL },
-	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL },
-	{ "salesd", "max_parallel", CONFIG_INT, "2", 0, NULL, 1, 64, NULL },
-	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, 100, MS(600), NULL },
+	{ "salesd", "timezone", CONFIG_TIMEZONE, "UTC", 0, NULL, 0, 0, NULL,
+	    FIELD(salesd, timezone) },
+	{ "salesd", "state_dir", CONFIG_PATH, "/var/lib/salesd", 0, NULL, 0, 0, NULL,
+	    FIELD(salesd, state_dir) },
+	{ "salesd", "exclude_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
+	    FIELD(salesd, exclude_stores) },
+	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL,
+	    FIELD(salesd, log_level) },
+	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(salesd, stop_timeout_ms) },
+	{ "salesd", "max_parallel", CONFIG_INT, "2", 0, NULL, 1, 64, NULL,
+	    FIELD(salesd, max_parallel) },
+	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, 100, MS(600), NULL,
+	    FIELD(salesd, kill_grace_ms) },
 
-	{ "database", "conninfo", CONFIG_STRING, "dbname=salesd", CONFIG_SECRET, NULL, 0, 0, NULL },
-	{ "database", "schema", CONFIG_STRING, "salesd", 0, NULL, 0, 0, check_identifier },
+	{ "database", "conninfo", CONFIG_STRING, "dbname=salesd", CONFIG_SECRET, NULL, 0, 0, NULL,
+	    FIELD(database, conninfo) },
+	{ "database", "schema", CONFIG_STRING, "salesd", 0, NULL, 0, 0, check_identifier,
+	    FIELD(database, schema) },
 
-	{ "source", "base_url", CONFIG_URL, NULL, 0, "http|https", 0, 0, NULL },
-	{ "source", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
-	{ "source", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
-	{ "source", "order_types", CONFIG_LIST, NULL, 0, NULL, 0, 0, NULL },
-	{ "source", "date_format", CONFIG_ENUM, "auto", 0, "auto|ymd|dmy|dmy-slash|mdy-slash|ymd-slash", 0, 0, NULL },
-	{ "source", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
-	{ "source", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
-	{ "source", "stall_timeout", CONFIG_DURATION, "60s", 0, NULL, MS(1), MS(3600), NULL },
-	{ "source", "request_retries", CONFIG_INT, "3", 0, NULL, 0, 20, NULL },
-	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL },
-	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent },
-	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
-	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep|hash", 0, 0, NULL },
-	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
+	{ "source", "base_url", CONFIG_URL, NULL, 0, "http|https", 0, 0, NULL,
+	    FIELD(source, base_url) },
+	{ "source", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL,
+	    FIELD(source, username) },
+	{ "source", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
+	    FIELD(source, password) },
+	{ "source", "order_types", CONFIG_LIST, NULL, 0, NULL, 0, 0, NULL,
+	    FIELD(source, order_types) },
+	{ "source", "date_format", CONFIG_ENUM, "auto", 0, "auto|ymd|dmy|dmy-slash|mdy-slash|ymd-slash", 0, 0, NULL,
+	    FIELD(source, date_format) },
+	{ "source", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
+	    FIELD(source, ca_file) },
+	{ "source", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL,
+	    FIELD(source, connect_timeout_ms) },
+	{ "source", "stall_timeout", CONFIG_DURATION, "60s", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(source, stall_timeout_ms) },
+	{ "source", "request_retries", CONFIG_INT, "3", 0, NULL, 0, 20, NULL,
+	    FIELD(source, request_retries) },
+	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL,
+	    FIELD(source, request_retry_delay_ms) },
+	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent,
+	    FIELD(source, reject_threshold) },
+	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
+	    FIELD(source, aliases) },
+	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep|hash", 0, 0, NULL,
+	    FIELD(source, customer_data) },
+	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
+	    FIELD(source, customer_hash_key) },
 
-	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL },
-	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL },
-	{ "smtp", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL },
-	{ "smtp", "from", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_address },
-	{ "smtp", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL },
-	{ "smtp", "cc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
-	{ "smtp", "bcc", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
-	{ "smtp", "allow_plain", CONFIG_BOOL, "no", 0, NULL, 0, 0, NULL },
-	{ "smtp", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL },
-	{ "smtp", "timeout", CONFIG_DURATION, "2m", 0, NULL, MS(1), MS(3600), NULL },
-	{ "smtp", "attach_xlsx", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL },
-	{ "smtp", "subject", CONFIG_STRING, "{company}: {report} report {period}, {store}", 0, NULL, 0, 0, NULL },
+	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL,
+	    FIELD(smtp, url) },
+	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL,
+	    FIELD(smtp, username) },
+	{ "smtp", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
+	    FIELD(smtp, password) },
+	{ "smtp", "from", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_address,
+	    FIELD(smtp, from) },
+	{ "smtp", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
+	    FIELD(smtp, ca_file) },
+	{ "smtp", "cc", CONFIG_LIST, "", 0, NULL, 0, 0, check_address_list,
+	    FIELD(smtp, cc) },
+	{ "smtp", "bcc", CONFIG_LIST, "", 0, NULL, 0, 0, check_address_list,
+	    FIELD(smtp, bcc) },
+	{ "smtp", "allow_plain", CONFIG_BOOL, "no", 0, NULL, 0, 0, NULL,
+	    FIELD(smtp, allow_plain) },
+	{ "smtp", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL,
+	    FIELD(smtp, connect_timeout_ms) },
+	{ "smtp", "timeout", CONFIG_DURATION, "2m", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(smtp, timeout_ms) },
+	{ "smtp", "attach_xlsx", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL,
+	    FIELD(smtp, attach_xlsx) },
+	{ "smtp", "subject", CONFIG_STRING, "{company}: {report} report {period}, {store}", 0, NULL, 0, 0, NULL,
+	    FIELD(smtp, subject) },
 	{ "smtp", "body", CONFIG_STRING, "Hello,\\n\\nthe {report} report of {store} for {period} is attached "
-	    "(PDF and Excel).", 0, NULL, 0, 0, NULL },
+	    "(PDF and Excel).", 0, NULL, 0, 0, NULL,
+	    FIELD(smtp, body) },
 
-	{ "whatsapp", "url", CONFIG_URL, "https://web.whatsapp.com/", 0, "http|https", 0, 0, NULL },
-	{ "whatsapp", "chromium", CONFIG_STRING, "chromium", 0, NULL, 0, 0, check_program },
-	{ "whatsapp", "chromedriver", CONFIG_STRING, "chromedriver", 0, NULL, 0, 0, check_program },
-	{ "whatsapp", "headless", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL },
-	{ "whatsapp", "socket", CONFIG_STRING, "", 0, NULL, 0, 0, NULL },
+	{ "whatsapp", "url", CONFIG_URL, "https://web.whatsapp.com/", 0, "http|https", 0, 0, NULL,
+	    FIELD(whatsapp, url) },
+	{ "whatsapp", "chromium", CONFIG_STRING, "chromium", 0, NULL, 0, 0, check_program,
+	    FIELD(whatsapp, chromium) },
+	{ "whatsapp", "chromedriver", CONFIG_STRING, "chromedriver", 0, NULL, 0, 0, check_program,
+	    FIELD(whatsapp, chromedriver) },
+	{ "whatsapp", "headless", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL,
+	    FIELD(whatsapp, headless) },
+	{ "whatsapp", "socket", CONFIG_STRING, "", 0, NULL, 0, 0, NULL,
+	    FIELD(whatsapp, socket) },
 	{ "whatsapp", "caption", CONFIG_STRING, "{company}: {report} sales {period}\\n"
-	    "Sales {sales} ({growth} vs {baseline})\\nBest: {best}\\nWorst: {worst}", 0, NULL, 0, 0, NULL },
-	{ "whatsapp", "pause_min", CONFIG_DURATION, "5s", 0, NULL, 0, MS(3600), NULL },
-	{ "whatsapp", "pause_max", CONFIG_DURATION, "20s", 0, NULL, 0, MS(3600), NULL },
-	{ "whatsapp", "daily_cap", CONFIG_INT, "50", 0, NULL, 1, 10000, NULL },
-	{ "whatsapp", "load_timeout", CONFIG_DURATION, "90s", 0, NULL, MS(1), MS(3600), NULL },
-	{ "whatsapp", "step_timeout", CONFIG_DURATION, "20s", 0, NULL, MS(1), MS(3600), NULL },
-	{ "whatsapp", "send_timeout", CONFIG_DURATION, "3m", 0, NULL, MS(1), MS(3600), NULL },
-	{ "whatsapp", "batch_timeout", CONFIG_DURATION, "30m", 0, NULL, MS(1), MS(86400), NULL },
-	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL },
+	    "Sales {sales} ({growth} vs {baseline})\\nBest: {best}\\nWorst: {worst}", 0, NULL, 0, 0, NULL,
+	    FIELD(whatsapp, caption) },
+	{ "whatsapp", "pause_min", CONFIG_DURATION, "5s", 0, NULL, 0, MS(3600), NULL,
+	    FIELD(whatsapp, pause_min_ms) },
+	{ "whatsapp", "pause_max", CONFIG_DURATION, "20s", 0, NULL, 0, MS(3600), NULL,
+	    FIELD(whatsapp, pause_max_ms) },
+	{ "whatsapp", "daily_cap", CONFIG_INT, "50", 0, NULL, 1, 10000, NULL,
+	    FIELD(whatsapp, daily_cap) },
+	{ "whatsapp", "load_timeout", CONFIG_DURATION, "90s", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(whatsapp, load_timeout_ms) },
+	{ "whatsapp", "step_timeout", CONFIG_DURATION, "20s", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(whatsapp, step_timeout_ms) },
+	{ "whatsapp", "send_timeout", CONFIG_DURATION, "3m", 0, NULL, MS(1), MS(3600), NULL,
+	    FIELD(whatsapp, send_timeout_ms) },
+	{ "whatsapp", "batch_timeout", CONFIG_DURATION, "30m", 0, NULL, MS(1), MS(86400), NULL,
+	    FIELD(whatsapp, batch_timeout_ms) },
+	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL,
+	    FIELD(whatsapp, login_timeout_ms) },
 	/* Today's WhatsApp Web; stable attributes (aria-label, title, role, data-icon) over class names. */
 	{ "whatsapp", "selector_qr", CONFIG_STRING, "canvas[aria-label=\"Scan this QR code to link a device!\"]",
-	    0, NULL, 0, 0, check_nonempty },
-	{ "whatsapp", "selector_app", CONFIG_STRING, "#pane-side", 0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_qr) },
+	{ "whatsapp", "selector_app", CONFIG_STRING, "#pane-side", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_app) },
 	{ "whatsapp", "selector_popup_close", CONFIG_STRING, "div[role=\"dialog\"] [role=\"button\"][aria-label=\"Close\"], "
-	    "div[role=\"dialog\"] button[aria-label=\"Close\"]", 0, NULL, 0, 0, check_nonempty },
+	    "div[role=\"dialog\"] button[aria-label=\"Close\"]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_popup_close) },
 	{ "whatsapp", "selector_search", CONFIG_STRING, "#side div[role=\"textbox\"][contenteditable=\"true\"]",
-	    0, NULL, 0, 0, check_nonempty },
-	{ "whatsapp", "selector_chat", CONFIG_STRING, "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty },
-	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "#main header span[title]", 0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_search) },
+	{ "whatsapp", "selector_chat", CONFIG_STRING, "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_chat) },
+	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "#main header span[title]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_chat_title) },
 	{ "whatsapp", "selector_attach", CONFIG_STRING, "#main [title=\"Attach\"], #main [aria-label=\"Attach\"]",
-	    0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_attach) },
 	{ "whatsapp", "selector_document_input", CONFIG_STRING, "input[type=\"file\"][accept=\"*\"]",
-	    0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_document_input) },
 	{ "whatsapp", "selector_caption", CONFIG_STRING, "div[role=\"textbox\"][contenteditable=\"true\"]"
-	    "[aria-label=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty },
+	    "[aria-label=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_caption) },
 	{ "whatsapp", "selector_send", CONFIG_STRING, "[role=\"button\"][aria-label=\"Send\"], span[data-icon=\"send\"]",
-	    0, NULL, 0, 0, check_nonempty },
-	{ "whatsapp", "selector_message_out", CONFIG_STRING, "#main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_send) },
+	{ "whatsapp", "selector_message_out", CONFIG_STRING, "#main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_message_out) },
 	{ "whatsapp", "selector_sent", CONFIG_STRING, "span[data-icon=\"msg-check\"], span[data-icon=\"msg-dblcheck\"]",
-	    0, NULL, 0, 0, check_nonempty },
-	{ "whatsapp", "selector_failed", CONFIG_STRING, "span[data-icon=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty },
+	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_sent) },
+	{ "whatsapp", "selector_failed", CONFIG_STRING, "span[data-icon=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_failed) },
 
-	{ "recipients", "file", CONFIG_PATH, "recipients.csv", CONFIG_EXISTS, NULL, 0, 0, NULL },
+	{ "recipients", "file", CONFIG_PATH, "recipients.csv", CONFIG_EXISTS, NULL, 0, 0, NULL,
+	    FIELD(recipients, file) },
 
-	{ "report", "company", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty },
-	{ "report", "currency", CONFIG_STRING, "\xe2\x82\xb9", 0, NULL, 0, 0, NULL },
-	{ "report", "digit_grouping", CONFIG_ENUM, "indian", 0, "indian|western", 0, 0, NULL },
+	{ "report", "company", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty,
+	    FIELD(report, company) },
+	{ "report", "currency", CONFIG_STRING, "\xe2\x82\xb9", 0, NULL, 0, 0, NULL,
+	    FIELD(report, currency) },
+	{ "report", "digit_grouping", CONFIG_ENUM, "indian", 0, "indian|western", 0, 0, NULL,
+	    FIELD(report, digit_grouping) },
 
-	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL },
-	{ "job", "after", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
-	{ "job", "schedule", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty },
-	{ "job", "period", CONFIG_ENUM, "day", 0, "day|week|month", 0, 0, NULL },
-	{ "job", "retries", CONFIG_INT, "3", 0, NULL, 0, 100, NULL },
-	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, 10, MS(86400), NULL },
-	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL },
-	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL },
-	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL },
-	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores|both", 0, 0, NULL },
-	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty },
-	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL },
+	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL,
+	    JOB_FIELD(kind) },
+	{ "job", "after", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
+	    JOB_FIELD(after) },
+	{ "job", "schedule", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty,
+	    JOB_FIELD(schedule) },
+	{ "job", "period", CONFIG_ENUM, "day", 0, "day|week|month", 0, 0, NULL,
+	    JOB_FIELD(period) },
+	{ "job", "retries", CONFIG_INT, "3", 0, NULL, 0, 100, NULL,
+	    JOB_FIELD(retries) },
+	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, 10, MS(86400), NULL,
+	    JOB_FIELD(retry_delay_ms) },
+	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL,
+	    JOB_FIELD(timeout_ms) },
+	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL,
+	    JOB_FIELD(retry_max_delay_ms) },
+	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL,
+	    JOB_FIELD(catchup_ms) },
+	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores|both", 0, 0, NULL,
+	    JOB_FIELD(scope) },
+	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty,
+	    JOB_FIELD(action) },
+	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
+	    JOB_FIELD(stores) },
 };
+
+#define CONFIG_COUNT_FIELD(type, field) + 1
+
+/* A field without a key (or a key too many) is a build error, not a silent zero. */
+_Static_assert(UTIL_NELEM(config_keys) == 0
+    CONFIG_SALESD_FIELDS(CONFIG_COUNT_FIELD) CONFIG_DATABASE_FIELDS(CONFIG_COUNT_FIELD)
+    CONFIG_SOURCE_FIELDS(CONFIG_COUNT_FIELD) CONFIG_SMTP_FIELDS(CONFIG_COUNT_FIELD)
+    CONFIG_WHATSAPP_FIELDS(CONFIG_COUNT_FIELD) CONFIG_RECIPIENTS_FIELDS(CONFIG_COUNT_FIELD)
+    CONFIG_REPORT_FIELDS(CONFIG_COUNT_FIELD) CONFIG_JOB_FIELDS(CONFIG_COUNT_FIELD),
+    "every key of the schema needs its field in config.h, and every field its key");
 
 static const char *const config_sections[] = {
 	"salesd", "database", "source", "smtp", "whatsapp", "recipients", "report", "job", NULL,
 };
+
+/* Where each section's struct sits in struct config ("job" has an array of its own). */
+static const struct {
+	const char *name;
+	size_t offset, size;
+} config_section_structs[] = {
+	{ "salesd", offsetof(struct config, salesd), sizeof(struct config_salesd_section) },
+	{ "database", offsetof(struct config, database), sizeof(struct config_database_section) },
+	{ "source", offsetof(struct config, source), sizeof(struct config_source_section) },
+	{ "smtp", offsetof(struct config, smtp), sizeof(struct config_smtp_section) },
+	{ "whatsapp", offsetof(struct config, whatsapp), sizeof(struct config_whatsapp_section) },
+	{ "recipients", offsetof(struct config, recipients), sizeof(struct config_recipients_section) },
+	{ "report", offsetof(struct config, report), sizeof(struct config_report_section) },
+};
+
+/* What an unset list without a default points to. */
+static char *const config_empty_list[] = { NULL };
 
 /*
  * The standard pipeline (DESIGN.md), used when no file defines any job. It is
@@ -240,7 +383,13 @@ struct config_section {
 	int line;
 };
 
-struct config {
+/*
+ * A configuration as config.c keeps it: the typed values everyone reads
+ * first (a struct config * is a pointer to one of these), then every entry
+ * with its origin, which the values point into.
+ */
+struct config_store {
+	struct config pub;
 	int refs;
 	char *path;
 	char **files;           /* every origin name, for entries to point at */
@@ -250,12 +399,14 @@ struct config {
 	struct config_section *sections;
 	size_t nsections, csections;
 	char **jobs;            /* job names in order of definition */
+	char **job_sections;    /* "job NAME" of each */
 	size_t njobs;
+	struct config_job *job_values;
 };
 
 /* State of one load: the configuration being built and the errors found. */
 struct loader {
-	struct config *c;
+	struct config_store *c;
 	const struct config_source *src;
 	char *errors;           /* newline-separated */
 	size_t nerrors;
@@ -316,7 +467,7 @@ loader_error(struct loader *ld, const char *file, int line, const char *fmt, ...
 
 /* Keep a copy of an origin name; entries point into config->files. */
 static const char *
-config_intern_file(struct config *c, const char *name)
+config_intern_file(struct config_store *c, const char *name)
 {
 	char **files;
 
@@ -420,6 +571,22 @@ check_identifier(const char *v, char **why)
 bad:
 	return util_fail(why, -EINVAL, "\"%s\" is not a plain SQL name "
 	    "(1-63 lower-case letters, digits or \"_\", not starting with a digit)", v);
+}
+
+/* Addresses separated by commas, each by the one rule; an empty list is none. */
+static int
+check_address_list(const char *v, char **why)
+{
+	char **items;
+	size_t n;
+	int r = 0;
+
+	if ((items = util_split(v, ',', &n)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = addr_check(items[i], why);
+	util_strv_free(items);
+	return r;
 }
 
 static int
@@ -740,7 +907,7 @@ entry_done(struct config_entry *e)
 }
 
 static struct config_entry *
-config_find(const struct config *c, const char *section, const char *name)
+config_find(const struct config_store *c, const char *section, const char *name)
 {
 	for (size_t i = 0; i < c->nentries; i++)
 		if (strcmp(c->entries[i].section, section) == 0 &&
@@ -750,7 +917,7 @@ config_find(const struct config *c, const char *section, const char *name)
 }
 
 static struct config_section *
-config_find_section(const struct config *c, const char *name)
+config_find_section(const struct config_store *c, const char *name)
 {
 	for (size_t i = 0; i < c->nsections; i++)
 		if (strcmp(c->sections[i].name, name) == 0)
@@ -760,7 +927,7 @@ config_find_section(const struct config *c, const char *name)
 
 /* Note a section (first definition wins as its origin); jobs keep their order. */
 static int
-config_add_section(struct config *c, const char *name, const char *file, int line)
+config_add_section(struct config_store *c, const char *name, const char *file, int line)
 {
 	struct config_section *s;
 	char **jobs;
@@ -785,8 +952,15 @@ config_add_section(struct config *c, const char *name, const char *file, int lin
 		if ((jobs = realloc(c->jobs, (c->njobs + 1) * sizeof *jobs)) == NULL)
 			return -ENOMEM;
 		c->jobs = jobs;
-		if ((jobs[c->njobs] = strdup(name + 4)) == NULL)
+		if ((jobs = realloc(c->job_sections, (c->njobs + 1) * sizeof *jobs)) == NULL)
 			return -ENOMEM;
+		c->job_sections = jobs;
+		if ((c->jobs[c->njobs] = strdup(name + 4)) == NULL)
+			return -ENOMEM;
+		if ((c->job_sections[c->njobs] = strdup(name)) == NULL) {
+			free(c->jobs[c->njobs]);
+			return -ENOMEM;
+		}
 		c->njobs++;
 	}
 	return 0;
@@ -1228,11 +1402,80 @@ loader_finish_section(struct loader *ld, const char *section, const char *schema
 	}
 }
 
+/* The store behind a configuration (pub is its first member). */
+static const struct config_store *
+store_of(const struct config *c)
+{
+	return (const struct config_store *)(const void *)c;
+}
+
+/* Point a field at its entry's value, or at the empty value of its kind. */
+static void
+field_fill(void *base, const struct config_key *k, const struct config_entry *e)
+{
+	void *p = (char *)base + k->field.offset;
+
+	switch (k->field.kind) {
+	case CONFIG_STORE_TEXT:
+		*(const char **)p = e ? e->text : NULL;
+		break;
+	case CONFIG_STORE_LIST:
+		*(struct config_strv *)p = e ? (struct config_strv){ e->list, e->nlist } :
+		    (struct config_strv){ config_empty_list, 0 };
+		break;
+	case CONFIG_STORE_BOOL:
+		*(bool *)p = e ? e->v.b : false;
+		break;
+	case CONFIG_STORE_INT:
+		*(long long *)p = e ? e->v.i : 0;
+		break;
+	case CONFIG_STORE_MS:
+		*(unsigned long long *)p = e ? e->v.ms : 0;
+		break;
+	}
+}
+
+/* Fill one section instance's struct from its entries. */
+static void
+store_fill_section(struct config_store *c, void *base, const char *section, const char *schema)
+{
+	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		const struct config_entry *e;
+
+		if (strcmp(k->section, schema) != 0)
+			continue;
+		e = config_find(c, section, k->name);
+		field_fill(base, k, e != NULL && !e->file_ref ? e : NULL);
+	}
+}
+
+/*
+ * The typed values, once the load has succeeded: every later read is a
+ * field, so nothing parses or searches after this.
+ */
+static int
+store_fill(struct config_store *c)
+{
+	for (size_t i = 0; i < UTIL_NELEM(config_section_structs); i++)
+		store_fill_section(c, (char *)&c->pub + config_section_structs[i].offset,
+		    config_section_structs[i].name, config_section_structs[i].name);
+	if ((c->job_values = calloc(c->njobs ? c->njobs : 1, sizeof *c->job_values)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->njobs; i++) {
+		c->job_values[i].name = c->jobs[i];
+		store_fill_section(c, &c->job_values[i], c->job_sections[i], "job");
+	}
+	c->pub.jobs = c->job_values;
+	c->pub.njobs = c->njobs;
+	return 0;
+}
+
 int
 config_load(struct config **out, const struct config_source *src, char **cause)
 {
 	struct loader ld = { 0 };
-	struct config *c;
+	struct config_store *c;
 	int r = 0;
 
 	if ((c = calloc(1, sizeof *c)) == NULL || (c->path = strdup(src->path)) == NULL) {
@@ -1264,16 +1507,11 @@ config_load(struct config **out, const struct config_source *src, char **cause)
 	for (const char *const *s = config_sections; *s != NULL; s++)
 		if (strcmp(*s, "job") != 0)
 			loader_finish_section(&ld, *s, *s);
-	for (size_t i = 0; i < c->njobs; i++) {
-		char *section = util_printf("job %s", c->jobs[i]);
+	for (size_t i = 0; i < c->njobs; i++)
+		loader_finish_section(&ld, c->job_sections[i], "job");
 
-		if (section == NULL)
-			ld.oom = true;
-		else
-			loader_finish_section(&ld, section, "job");
-		free(section);
-	}
-
+	if (!ld.oom && ld.nerrors == 0 && store_fill(c) < 0)
+		ld.oom = true;
 	if (ld.oom)
 		r = util_fail(cause, -ENOMEM, "out of memory while loading %s", src->path);
 	else if (ld.nerrors > 0) {
@@ -1290,24 +1528,26 @@ config_load(struct config **out, const struct config_source *src, char **cause)
 	free(ld.prev_section);
 	free(ld.prev_name);
 	if (r < 0) {
-		config_free(c);
+		config_free(&c->pub);
 		return r;
 	}
-	*out = c;
+	*out = &c->pub;
 	return 0;
 }
 
 struct config *
-config_ref(struct config *c)
+config_ref(struct config *pub)
 {
-	if (c != NULL)
-		c->refs++;
-	return c;
+	if (pub != NULL)
+		((struct config_store *)(void *)pub)->refs++;
+	return pub;
 }
 
 void
-config_free(struct config *c)
+config_free(struct config *pub)
 {
+	struct config_store *c = (struct config_store *)(void *)pub;
+
 	if (c == NULL || --c->refs > 0)
 		return;
 	for (size_t i = 0; i < c->nentries; i++)
@@ -1319,123 +1559,138 @@ config_free(struct config *c)
 	for (size_t i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);
-	for (size_t i = 0; i < c->njobs; i++)
+	for (size_t i = 0; i < c->njobs; i++) {
 		free(c->jobs[i]);
+		free(c->job_sections[i]);
+	}
 	free(c->jobs);
+	free(c->job_sections);
+	free(c->job_values);
 	free(c->path);
 	free(c);
 }
 
-/* The entry of a key of the given type, or NULL. */
-static const struct config_entry *
-config_get(const struct config *c, const char *section, const char *key, enum config_type type)
+/*
+ * The section instance and schema row of a field's address: key NULL for a
+ * job itself or its name (its section header). Returns 0 or -ENOENT.
+ */
+static int
+store_locate(const struct config_store *c, const void *field, const char **section,
+    const struct config_key **key)
 {
-	const struct config_entry *e = config_find(c, section, key);
+	uintptr_t p = (uintptr_t)field, base;
+	const char *schema = NULL;
+	size_t off = 0;
 
-	if (e == NULL || e->file_ref || e->key->type != type)
-		return NULL;
-	return e;
-}
-
-const char *
-config_string(const struct config *c, const char *section, const char *key)
-{
-	const struct config_entry *e = config_find(c, section, key);
-
-	if (e == NULL || e->file_ref)
-		return NULL;
-	switch (e->key->type) {
-	case CONFIG_STRING:
-	case CONFIG_PATH:
-	case CONFIG_URL:
-	case CONFIG_ENUM:
-	case CONFIG_TIMEZONE:
-		return e->text;
-	default:
-		return NULL;
+	for (size_t i = 0; i < UTIL_NELEM(config_section_structs) && schema == NULL; i++) {
+		base = (uintptr_t)&c->pub + config_section_structs[i].offset;
+		if (p >= base && p - base < config_section_structs[i].size) {
+			schema = *section = config_section_structs[i].name;
+			off = p - base;
+		}
 	}
+	base = (uintptr_t)c->job_values;
+	if (schema == NULL && c->njobs > 0 && p >= base && p - base < c->njobs * sizeof *c->job_values) {
+		schema = "job";
+		*section = c->job_sections[(p - base) / sizeof *c->job_values];
+		off = (p - base) % sizeof *c->job_values;
+		if (off < offsetof(struct config_job, name) + sizeof c->job_values->name) {
+			*key = NULL;
+			return 0;
+		}
+	}
+	if (schema == NULL)
+		return -ENOENT;
+	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
+		if (config_keys[i].field.offset == off && strcmp(config_keys[i].section, schema) == 0) {
+			*key = &config_keys[i];
+			return 0;
+		}
+	return -ENOENT;
 }
 
-char *const *
-config_list(const struct config *c, const char *section, const char *key, size_t *n)
+int
+config_origin(const struct config *pub, const void *field, struct config_origin *o)
 {
-	static char *const empty[] = { NULL };
-	const struct config_entry *e = config_get(c, section, key, CONFIG_LIST);
+	const struct config_store *c = store_of(pub);
+	const struct config_key *k;
+	const struct config_entry *e = NULL;
+	const struct config_section *s;
+	const char *section;
 
-	if (n != NULL)
-		*n = e ? e->nlist : 0;
-	return e ? e->list : empty;
+	if (store_locate(c, field, &section, &k) < 0)
+		return -ENOENT;
+	o->section = section;
+	o->key = k ? k->name : NULL;
+	o->file = c->path;
+	o->line = 0;
+	if (k != NULL)
+		e = config_find(c, section, k->name);
+	if (e != NULL) {
+		o->file = e->file;
+		o->line = e->line;
+	} else if ((s = config_find_section(c, section)) != NULL) {
+		o->file = s->file;
+		o->line = s->line;
+	}
+	return 0;
 }
 
 bool
-config_bool(const struct config *c, const char *section, const char *key)
+config_is_set(const struct config *pub, const void *field)
 {
-	const struct config_entry *e = config_get(c, section, key, CONFIG_BOOL);
+	const struct config_store *c = store_of(pub);
+	const struct config_key *k;
+	const struct config_entry *e;
+	const char *section;
 
-	return e ? e->v.b : false;
-}
-
-long long
-config_int(const struct config *c, const char *section, const char *key)
-{
-	const struct config_entry *e = config_get(c, section, key, CONFIG_INT);
-
-	return e ? e->v.i : 0;
-}
-
-unsigned long long
-config_duration_ms(const struct config *c, const char *section, const char *key)
-{
-	const struct config_entry *e = config_get(c, section, key, CONFIG_DURATION);
-
-	return e ? e->v.ms : 0;
-}
-
-bool
-config_is_set(const struct config *c, const char *section, const char *key)
-{
-	const struct config_entry *e = config_find(c, section, key);
-
+	if (store_locate(c, field, &section, &k) < 0 || k == NULL)
+		return false;
+	e = config_find(c, section, k->name);
 	return e != NULL && strcmp(e->file, ORIGIN_BUILTIN) != 0;
 }
 
 int
-config_origin(const struct config *c, const char *section, const char *key,
-    const char **file, int *line)
+config_schema_check(char **cause)
 {
-	if (key != NULL) {
-		const struct config_entry *e = config_find(c, section, key);
+	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		enum config_store_kind want;
 
-		if (e == NULL)
-			return -ENOENT;
-		*file = e->file;
-		*line = e->line;
-		return 0;
-	} else {
-		const struct config_section *s = config_find_section(c, section);
-
-		if (s == NULL)
-			return -ENOENT;
-		*file = s->file;
-		*line = s->line;
-		return 0;
+		switch (k->type) {
+		case CONFIG_LIST:
+			want = CONFIG_STORE_LIST;
+			break;
+		case CONFIG_BOOL:
+			want = CONFIG_STORE_BOOL;
+			break;
+		case CONFIG_INT:
+			want = CONFIG_STORE_INT;
+			break;
+		case CONFIG_DURATION:
+			want = CONFIG_STORE_MS;
+			break;
+		default:
+			want = CONFIG_STORE_TEXT;
+			break;
+		}
+		if (strcmp(k->field.section, k->section) != 0)
+			return util_fail(cause, -EINVAL, "[%s] %s: its field is in section %s",
+			    k->section, k->name, k->field.section);
+		if (k->field.kind != want)
+			return util_fail(cause, -EINVAL, "[%s] %s: its field's type does not hold its values",
+			    k->section, k->name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(config_keys[j].section, k->section) == 0 &&
+			    config_keys[j].field.offset == k->field.offset)
+				return util_fail(cause, -EINVAL, "[%s] %s and %s: one field for two keys",
+				    k->section, config_keys[j].name, k->name);
 	}
-}
-
-size_t
-config_njobs(const struct config *c)
-{
-	return c->njobs;
+	return 0;
 }
 
 const char *
-config_job(const struct config *c, size_t i)
+config_path(const struct config *pub)
 {
-	return i < c->njobs ? c->jobs[i] : NULL;
-}
-
-const char *
-config_path(const struct config *c)
-{
-	return c->path;
+	return store_of(pub)->path;
 }

@@ -319,8 +319,8 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
-	const char *from = config_string(cfg, "smtp", "from"), *url = config_string(cfg, "smtp", "url");
-	const char *rfile = config_string(cfg, "recipients", "file");
+	const char *from = cfg->smtp.from, *url = cfg->smtp.url;
+	const char *rfile = cfg->recipients.file;
 	struct recipients *rcp = NULL;
 	struct manifest *rep = NULL;
 	PGconn *c = NULL;
@@ -337,17 +337,11 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		    "from");
 	if ((e = addr_split(from, fname, sizeof fname, faddr, sizeof faddr, cause)) < 0)
 		return e;
-	cc = config_list(cfg, "smtp", "cc", &ncc);
-	bcc = config_list(cfg, "smtp", "bcc", &nbcc);
-	for (size_t k = 0; k < ncc + nbcc; k++) {
-		char *why = NULL;
-
-		if (addr_check(k < ncc ? cc[k] : bcc[k - ncc], &why) < 0) {
-			e = util_fail(cause, -EINVAL, "[smtp] %s: %s", k < ncc ? "cc" : "bcc", why ? why : "");
-			free(why);
-			return e;
-		}
-	}
+	cc = cfg->smtp.cc.v;
+	ncc = cfg->smtp.cc.n;
+	bcc = cfg->smtp.bcc.v;
+	nbcc = cfg->smtp.bcc.n;
+	/* [smtp] cc and bcc passed the address rule when the configuration was loaded. */
 	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
 		return e == -ENOMEM ? e : -EINVAL;
 	for (size_t k = 0; problems != NULL && problems[k] != NULL; k++)
@@ -366,8 +360,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		e = 0;
 		goto out;
 	}
-	if ((e = db_connect(&c, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), cause)) < 0) {
+	if ((e = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
@@ -385,7 +378,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	util_utf8_snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
 	util_utf8_snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period, rep->scope);
 	att[natt++] = (struct mime_attachment){ pdfpath, pdfname, "application/pdf" };
-	if (config_bool(cfg, "smtp", "attach_xlsx"))
+	if (cfg->smtp.attach_xlsx)
 		att[natt++] = (struct mime_attachment){ xlsxpath, xlsxname,
 		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
 	{
@@ -395,8 +388,8 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		for (size_t k = 0; k < UTIL_NELEM(names); k++)
 			values[k] = figure(rep, names[k]);
 
-		if ((e = email_expand(config_string(cfg, "smtp", "subject"), names, values, UTIL_NELEM(names),
-		    &subject, cause)) < 0 || (e = email_expand(config_string(cfg, "smtp", "body"), names, values,
+		if ((e = email_expand(cfg->smtp.subject, names, values, UTIL_NELEM(names),
+		    &subject, cause)) < 0 || (e = email_expand(cfg->smtp.body, names, values,
 		    UTIL_NELEM(names), &intro, cause)) < 0) {
 			char *why = util_printf("[smtp] %s: %s", subject == NULL ? "subject" : "body", *cause);
 
@@ -412,10 +405,10 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		size_t k;
 		struct message m = {
 			.srv = {
-				url, config_string(cfg, "smtp", "username"), config_string(cfg, "smtp", "password"),
-				config_string(cfg, "smtp", "ca_file"), config_bool(cfg, "smtp", "allow_plain"),
-				(unsigned long)config_duration_ms(cfg, "smtp", "connect_timeout"),
-				(unsigned long)config_duration_ms(cfg, "smtp", "timeout"),
+				url, cfg->smtp.username, cfg->smtp.password,
+				cfg->smtp.ca_file, cfg->smtp.allow_plain,
+				(unsigned long)cfg->smtp.connect_timeout_ms,
+				(unsigned long)cfg->smtp.timeout_ms,
 			},
 			.report = rep->report, .period = rep->period, .store = key_store,
 			.faddr = faddr, .force = force, .progress = progress, .arg = arg,

@@ -36,7 +36,7 @@
 char *
 whatsapp_path(const struct config *cfg, const char *name)
 {
-	return util_printf("%s/whatsapp/%s", config_string(cfg, "salesd", "state_dir"), name);
+	return util_printf("%s/whatsapp/%s", cfg->salesd.state_dir, name);
 }
 
 /* The child: next to this executable (a build tree, /usr/bin), else the installed libexec one. */
@@ -136,37 +136,40 @@ lock_profile(const struct config *cfg, int *fd, char **cause)
 static json_t *
 batch_new(const struct config *cfg, const char *mode, const char *diagnostics)
 {
-	static const char *const sel[] = {
-		"qr", "app", "popup_close", "search", "chat", "chat_title", "attach", "document_input", "caption",
-		"send", "message_out", "sent", "failed",
+	const struct config_whatsapp_section *w = &cfg->whatsapp;
+	/* Each selector under the name the child knows it by. */
+	const struct { const char *name, *css; } sel[] = {
+		{ "qr", w->selector_qr }, { "app", w->selector_app },
+		{ "popup_close", w->selector_popup_close }, { "search", w->selector_search },
+		{ "chat", w->selector_chat }, { "chat_title", w->selector_chat_title },
+		{ "attach", w->selector_attach }, { "document_input", w->selector_document_input },
+		{ "caption", w->selector_caption }, { "send", w->selector_send },
+		{ "message_out", w->selector_message_out }, { "sent", w->selector_sent },
+		{ "failed", w->selector_failed },
 	};
 	char *profile = whatsapp_path(cfg, "profile"), *qr = whatsapp_path(cfg, "qr.png");
 	json_t *b = NULL, *s = json_object();
 
 	if (profile == NULL || qr == NULL || s == NULL)
 		goto out;
-	for (size_t i = 0; i < UTIL_NELEM(sel); i++) {
-		char key[64];
-
-		snprintf(key, sizeof key, "selector_%s", sel[i]);
-		json_object_set_new(s, sel[i], json_string(config_string(cfg, "whatsapp", key)));
-	}
+	for (size_t i = 0; i < UTIL_NELEM(sel); i++)
+		json_object_set_new(s, sel[i].name, json_string(sel[i].css));
 	b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:O, s:[]}",
 	    "mode", mode,
-	    "url", config_string(cfg, "whatsapp", "url"),
-	    "chromium", config_string(cfg, "whatsapp", "chromium"),
-	    "chromedriver", config_string(cfg, "whatsapp", "chromedriver"),
+	    "url", cfg->whatsapp.url,
+	    "chromium", cfg->whatsapp.chromium,
+	    "chromedriver", cfg->whatsapp.chromedriver,
 	    "profile", profile,
 	    "diagnostics", diagnostics,
 	    "qr", qr,
-	    "headless", config_bool(cfg, "whatsapp", "headless"),
-	    "pause_min_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "pause_min"),
-	    "pause_max_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "pause_max"),
-	    "login_timeout_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "login_timeout"),
+	    "headless", cfg->whatsapp.headless,
+	    "pause_min_ms", (json_int_t)cfg->whatsapp.pause_min_ms,
+	    "pause_max_ms", (json_int_t)cfg->whatsapp.pause_max_ms,
+	    "login_timeout_ms", (json_int_t)cfg->whatsapp.login_timeout_ms,
 	    "timeouts",
-	    "load_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "load_timeout"),
-	    "step_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "step_timeout"),
-	    "send_ms", (json_int_t)config_duration_ms(cfg, "whatsapp", "send_timeout"),
+	    "load_ms", (json_int_t)cfg->whatsapp.load_timeout_ms,
+	    "step_ms", (json_int_t)cfg->whatsapp.step_timeout_ms,
+	    "send_ms", (json_int_t)cfg->whatsapp.send_timeout_ms,
 	    "selectors", s,
 	    "sends");
 out:
@@ -550,7 +553,7 @@ caption_of(const struct config *cfg, const struct manifest *m, char **caption, c
 
 	for (size_t k = 0; k < UTIL_NELEM(names); k++)
 		values[k] = manifest_figure(m, names[k]) ? manifest_figure(m, names[k]) : "";
-	if ((e = email_expand(config_string(cfg, "whatsapp", "caption"), names, values, UTIL_NELEM(names), caption,
+	if ((e = email_expand(cfg->whatsapp.caption, names, values, UTIL_NELEM(names), caption,
 	    cause)) < 0) {
 		why = util_printf("[whatsapp] caption: %s", *cause);
 		free(*cause);
@@ -799,7 +802,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
-	const char *rfile = config_string(cfg, "recipients", "file");
+	const char *rfile = cfg->recipients.file;
 	struct batch_ctx b = { .cfg = cfg, .progress = progress, .arg = arg, .res = res, .force = force };
 	struct recipients *rcp = NULL;
 	struct manifest *rep = NULL;
@@ -807,7 +810,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	char *const *chats;
 	json_t *batch = NULL;
 	const char *killed = NULL;
-	long long today = 0, cap = config_int(cfg, "whatsapp", "daily_cap");
+	long long today = 0, cap = cfg->whatsapp.daily_cap;
 	int lock = -1, status = 0, e;
 	size_t n;
 
@@ -824,8 +827,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		e = 0;
 		goto out;
 	}
-	if ((e = db_connect(&b.c, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), cause)) < 0) {
+	if ((e = db_connect(&b.c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
@@ -842,7 +844,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = delivery_count_today(b.c, "whatsapp", config_string(cfg, "salesd", "timezone"), &today, cause)) < 0)
+	if ((e = delivery_count_today(b.c, "whatsapp", cfg->salesd.timezone, &today, cause)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct delivery_key k = { rep->report, rep->period, key_store, "whatsapp", chats[i] };
@@ -888,12 +890,12 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		    "key", b.sends[i].keystr, "chat", b.sends[i].k.recipient, "file", file, "caption", caption));
 	{
 		/* The longest a send may go without a word from the child: every step, the upload and a pause. */
-		unsigned long step = (unsigned long)config_duration_ms(cfg, "whatsapp", "step_timeout");
-		unsigned long silence = (unsigned long)config_duration_ms(cfg, "whatsapp", "load_timeout") + 10 * step +
-		    (unsigned long)config_duration_ms(cfg, "whatsapp", "send_timeout") +
-		    (unsigned long)config_duration_ms(cfg, "whatsapp", "pause_max") + 60000;
+		unsigned long step = (unsigned long)cfg->whatsapp.step_timeout_ms;
+		unsigned long silence = (unsigned long)cfg->whatsapp.load_timeout_ms + 10 * step +
+		    (unsigned long)cfg->whatsapp.send_timeout_ms +
+		    (unsigned long)cfg->whatsapp.pause_max_ms + 60000;
 
-		if ((e = child_run(batch, config_string(cfg, "whatsapp", "socket"), silence, (unsigned long)config_duration_ms(cfg, "whatsapp", "batch_timeout"),
+		if ((e = child_run(batch, cfg->whatsapp.socket, silence, (unsigned long)cfg->whatsapp.batch_timeout_ms,
 		    batch_event, &b, &status, &killed, cause)) < 0) {
 			e = -EAGAIN;
 			goto out;
@@ -1003,8 +1005,8 @@ whatsapp_login(const struct config *cfg, whatsapp_progress_fn progress, void *ar
 	char *diag = diagnostics_dir(cfg, "login");
 	json_t *batch = NULL;
 	const char *killed = NULL;
-	unsigned long wait = (unsigned long)config_duration_ms(cfg, "whatsapp", "login_timeout") +
-	    (unsigned long)config_duration_ms(cfg, "whatsapp", "load_timeout") + 60000;
+	unsigned long wait = (unsigned long)cfg->whatsapp.login_timeout_ms +
+	    (unsigned long)cfg->whatsapp.load_timeout_ms + 60000;
 	int lock = -1, status = 0, e;
 
 	if (diag == NULL || (batch = batch_new(cfg, "login", diag)) == NULL) {
@@ -1013,7 +1015,7 @@ whatsapp_login(const struct config *cfg, whatsapp_progress_fn progress, void *ar
 	}
 	if ((e = lock_profile(cfg, &lock, cause)) < 0)
 		goto out;
-	if ((e = child_run(batch, config_string(cfg, "whatsapp", "socket"), wait, wait, login_event, &l, &status,
+	if ((e = child_run(batch, cfg->whatsapp.socket, wait, wait, login_event, &l, &status,
 	    &killed, cause)) < 0) {
 		e = e == -ENOMEM ? e : -EAGAIN;
 		goto out;

@@ -24,29 +24,33 @@ struct dag_errors {
 	bool oom;
 };
 
-static void dag_error(struct dag_errors *, const struct config *, const char *, const char *,
-    const char *, ...) __attribute__((format(printf, 5, 6)));
+static void dag_error(struct dag_errors *, const struct config *, const void *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
 
-/* Record an error located at section/key (key NULL: the section header). */
+/*
+ * Record an error located at a field of cfg (&cfg->jobs[i].after), or at a
+ * job's section header (&cfg->jobs[i]).
+ */
 static void
-dag_error(struct dag_errors *e, const struct config *cfg, const char *section, const char *key,
-    const char *fmt, ...)
+dag_error(struct dag_errors *e, const struct config *cfg, const void *field, const char *fmt, ...)
 {
-	const char *file = config_path(cfg);
+	struct config_origin o = { .section = "?", .file = config_path(cfg) };
 	char *msg, *line, *joined;
-	int lineno = 0;
+	const char *key;
+	int lineno;
 	va_list ap;
 
-	if (config_origin(cfg, section, key, &file, &lineno) < 0 && key != NULL)
-		config_origin(cfg, section, NULL, &file, &lineno);
+	config_origin(cfg, field, &o);
+	key = o.key;
+	lineno = o.line;
 	va_start(ap, fmt);
 	msg = util_vprintf(fmt, ap);
 	va_end(ap);
 	if (lineno > 0)
-		line = util_printf("%s:%d: [%s]%s%s: %s", file, lineno, section,
+		line = util_printf("%s:%d: [%s]%s%s: %s", o.file, lineno, o.section,
 		    key ? " " : "", key ? key : "", msg ? msg : "");
 	else
-		line = util_printf("%s: [%s]%s%s: %s", file, section,
+		line = util_printf("%s: [%s]%s%s: %s", o.file, o.section,
 		    key ? " " : "", key ? key : "", msg ? msg : "");
 	free(msg);
 	if (line == NULL) {
@@ -177,46 +181,40 @@ dag_free(struct dag *d)
 
 /* Read one job's plain values; schedule and after are resolved later. */
 static void
-job_read(struct dag_job *j, const struct config *cfg, const char *section, const char *name,
+job_read(struct dag_job *j, const struct config *cfg, const struct config_job *cj,
     struct dag_errors *e)
 {
-	const char *action = config_string(cfg, section, "action");
 	char *why = NULL;
 
-	j->name = strdup(name);
+	j->name = strdup(cj->name);
 	if (j->name == NULL)
 		e->oom = true;
-	kind_parse(config_string(cfg, section, "kind"), &j->kind);
-	period_kind_parse(config_string(cfg, section, "period"), &j->period);
-	j->with_company = strcmp(config_string(cfg, section, "scope"), "both") == 0;
-	j->per_store = j->with_company || strcmp(config_string(cfg, section, "scope"), "stores") == 0;
-	j->retries = (unsigned)config_int(cfg, section, "retries");
-	j->retry_delay_ms = config_duration_ms(cfg, section, "retry_delay");
-	j->retry_max_delay_ms = config_duration_ms(cfg, section, "retry_max_delay");
-	j->timeout_ms = config_duration_ms(cfg, section, "timeout");
-	j->catchup_ms = config_duration_ms(cfg, section, "catchup");
-	{
-		size_t ns;
-		char *const *stores = config_list(cfg, section, "stores", &ns);
-
-		if (ns > 0 && !j->per_store)
-			dag_error(e, cfg, section, "stores", "only jobs with scope = stores or both take a store list");
-		if ((j->stores = calloc(ns + 1, sizeof *j->stores)) == NULL)
+	kind_parse(cj->kind, &j->kind);
+	period_kind_parse(cj->period, &j->period);
+	j->with_company = strcmp(cj->scope, "both") == 0;
+	j->per_store = j->with_company || strcmp(cj->scope, "stores") == 0;
+	j->retries = (unsigned)cj->retries;
+	j->retry_delay_ms = cj->retry_delay_ms;
+	j->retry_max_delay_ms = cj->retry_max_delay_ms;
+	j->timeout_ms = cj->timeout_ms;
+	j->catchup_ms = cj->catchup_ms;
+	if (cj->stores.n > 0 && !j->per_store)
+		dag_error(e, cfg, &cj->stores, "only jobs with scope = stores or both take a store list");
+	if ((j->stores = calloc(cj->stores.n + 1, sizeof *j->stores)) == NULL)
+		e->oom = true;
+	for (size_t k = 0; j->stores != NULL && k < cj->stores.n; k++)
+		if ((j->stores[k] = strdup(cj->stores.v[k])) == NULL)
 			e->oom = true;
-		for (size_t k = 0; j->stores != NULL && k < ns; k++)
-			if ((j->stores[k] = strdup(stores[k])) == NULL)
-				e->oom = true;
-	}
 	if (j->retry_max_delay_ms < j->retry_delay_ms)
-		dag_error(e, cfg, section, "retry_max_delay", "shorter than retry_delay");
+		dag_error(e, cfg, &cj->retry_max_delay_ms, "shorter than retry_delay");
 	if (j->kind == JOB_SELFTEST) {
-		if (dag_check_action(action, &why) < 0)
-			dag_error(e, cfg, section, "action", "%s", why ? why : "invalid");
+		if (dag_check_action(cj->action, &why) < 0)
+			dag_error(e, cfg, &cj->action, "%s", why ? why : "invalid");
 		free(why);
-		if ((j->action = strdup(action)) == NULL)
+		if ((j->action = strdup(cj->action)) == NULL)
 			e->oom = true;
-	} else if (config_is_set(cfg, section, "action"))
-		dag_error(e, cfg, section, "action", "only selftest jobs take an action");
+	} else if (config_is_set(cfg, &cj->action))
+		dag_error(e, cfg, &cj->action, "only selftest jobs take an action");
 }
 
 /* Depth-first search for a cycle; on finding one, report it once. */
@@ -257,12 +255,12 @@ int
 dag_build(struct dag **out, const struct config *cfg, const char *zoneinfo_dir, char **cause)
 {
 	struct dag_errors e = { 0 };
-	size_t n = config_njobs(cfg);
+	size_t n = cfg->njobs;
 	struct dag_job *jobs = NULL, *sorted = NULL;
 	size_t *order = NULL, norder = 0, *stack = NULL;
 	int *color = NULL;
 	struct dag *d = NULL;
-	char *section = NULL, *why = NULL, *cycle = NULL;
+	char *why = NULL, *cycle = NULL;
 	int r = 0;
 
 	if ((d = calloc(1, sizeof *d)) == NULL ||
@@ -273,34 +271,22 @@ dag_build(struct dag **out, const struct config *cfg, const char *zoneinfo_dir, 
 		r = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (tz_load(&d->zone, config_string(cfg, "salesd", "timezone"), zoneinfo_dir, &why) < 0) {
-		dag_error(&e, cfg, "salesd", "timezone", "%s", why ? why : "cannot load");
+	if (tz_load(&d->zone, cfg->salesd.timezone, zoneinfo_dir, &why) < 0) {
+		dag_error(&e, cfg, &cfg->salesd.timezone, "%s", why ? why : "cannot load");
 		free(why);
 		why = NULL;
 	}
 
-	for (size_t i = 0; i < n; i++) {
-		free(section);
-		if ((section = util_printf("job %s", config_job(cfg, i))) == NULL) {
-			e.oom = true;
-			break;
-		}
-		job_read(&jobs[i], cfg, section, config_job(cfg, i), &e);
-	}
+	for (size_t i = 0; i < n; i++)
+		job_read(&jobs[i], cfg, &cfg->jobs[i], &e);
 
 	/* Edges, schedules and the rules between jobs. */
 	for (size_t i = 0; i < n && !e.oom; i++) {
-		char *const *after;
-		const char *sched;
-		size_t na;
+		const struct config_job *cj = &cfg->jobs[i];
+		char *const *after = cj->after.v;
+		const char *sched = cj->schedule;
+		size_t na = cj->after.n;
 
-		free(section);
-		if ((section = util_printf("job %s", jobs[i].name)) == NULL) {
-			e.oom = true;
-			break;
-		}
-		after = config_list(cfg, section, "after", &na);
-		sched = config_string(cfg, section, "schedule");
 		if ((jobs[i].after = calloc(na ? na : 1, sizeof *jobs[i].after)) == NULL) {
 			e.oom = true;
 			break;
@@ -319,26 +305,26 @@ dag_build(struct dag **out, const struct config *cfg, const char *zoneinfo_dir, 
 					names[m] = jobs[m].name;
 				names[n] = NULL;
 				hint = util_suggest(after[k], names);
-				dag_error(&e, cfg, section, "after", "unknown job \"%s\"%s%s%s", after[k],
+				dag_error(&e, cfg, &cj->after, "unknown job \"%s\"%s%s%s", after[k],
 				    hint ? " (did you mean " : "", hint ? hint : "", hint ? "?)" : "");
 				continue;
 			}
 			/* A day cannot wait for a week: that week is not over yet. */
 			if (jobs[dep].period > jobs[i].period) {
-				dag_error(&e, cfg, section, "after", "\"%s\" runs per %s, longer than this "
+				dag_error(&e, cfg, &cj->after, "\"%s\" runs per %s, longer than this "
 				    "job's %s; a job can wait only for jobs of the same or a shorter period",
 				    after[k], period_kind_name(jobs[dep].period), period_kind_name(jobs[i].period));
 				continue;
 			}
 			/* ISO weeks straddle months: "every week of the month" has no answer. */
 			if (jobs[dep].period == PERIOD_WEEK && jobs[i].period == PERIOD_MONTH) {
-				dag_error(&e, cfg, section, "after", "\"%s\" runs per week and weeks do not "
+				dag_error(&e, cfg, &cj->after, "\"%s\" runs per week and weeks do not "
 				    "fit in months; let a month job wait for day jobs instead", after[k]);
 				continue;
 			}
 			/* One company task cannot tell when "every store" is done. */
 			if (jobs[dep].per_store && !jobs[i].per_store) {
-				dag_error(&e, cfg, section, "after", "\"%s\" runs per store (scope = stores) "
+				dag_error(&e, cfg, &cj->after, "\"%s\" runs per store (scope = stores) "
 				    "but this job is company-wide; a company job can wait only for company "
 				    "jobs", after[k]);
 				continue;
@@ -346,14 +332,14 @@ dag_build(struct dag **out, const struct config *cfg, const char *zoneinfo_dir, 
 			jobs[i].after[jobs[i].nafter++] = dep;
 		}
 		if (sched != NULL && na > 0)
-			dag_error(&e, cfg, section, "schedule", "a job runs either on a schedule or after "
+			dag_error(&e, cfg, &cj->schedule, "a job runs either on a schedule or after "
 			    "other jobs, not both (remove schedule or after)");
 		else if (sched == NULL && na == 0)
-			dag_error(&e, cfg, section, NULL, "neither schedule nor after is set, so the job "
+			dag_error(&e, cfg, cj, "neither schedule nor after is set, so the job "
 			    "would never run (add schedule = 30 1 * * * or after = JOB)");
 		else if (sched != NULL && d->zone != NULL) {
 			if (cron_parse(&jobs[i].schedule, sched, d->zone, zoneinfo_dir, &why) < 0)
-				dag_error(&e, cfg, section, "schedule", "%s", why ? why : "invalid");
+				dag_error(&e, cfg, &cj->schedule, "%s", why ? why : "invalid");
 			else if ((jobs[i].schedule_text = strdup(sched)) == NULL)
 				e.oom = true;
 			free(why);
@@ -364,9 +350,7 @@ dag_build(struct dag **out, const struct config *cfg, const char *zoneinfo_dir, 
 	/* Cycles: report the first one found, naming every job on it. */
 	for (size_t i = 0; i < n && !e.oom && cycle == NULL; i++)
 		if (color[i] == 0 && dag_find_cycle(jobs, i, color, stack, 0, &cycle)) {
-			free(section);
-			section = util_printf("job %s", jobs[i].name);
-			dag_error(&e, cfg, section ? section : "job", "after", "dependency cycle: %s",
+			dag_error(&e, cfg, &cfg->jobs[i].after, "dependency cycle: %s",
 			    cycle ? cycle : "?");
 		}
 
@@ -445,7 +429,6 @@ out:
 	free(color);
 	free(stack);
 	free(order);
-	free(section);
 	free(cycle);
 	free(e.text);
 	return r;

@@ -799,7 +799,7 @@ engine_spawn(struct engine *e, struct inst *i)
 	spec.argv = (char *const *)(uintptr_t)argv;
 	spec.env = e->opts.child_env;
 	spec.timeout_ms = j->timeout_ms;
-	spec.kill_grace_ms = config_duration_ms(i->b->cfg, "salesd", "kill_grace");
+	spec.kill_grace_ms = i->b->cfg->salesd.kill_grace_ms;
 	spec.on_line = engine_log_child;
 	spec.on_exit = engine_child_exit;
 	spec.arg = i;
@@ -981,7 +981,7 @@ engine_pump(struct engine *e)
 			engine_send_finish(i);
 	}
 	active = engine_active(e);
-	limit = (size_t)config_int(e->b->cfg, "salesd", "max_parallel");
+	limit = (size_t)e->b->cfg->salesd.max_parallel;
 	profile_busy = engine_profile_busy(e);
 	if (engine_may_claim(e, now)) {
 		for (struct inst *i = e->insts; i != NULL && active < limit; i = i->next) {
@@ -1024,7 +1024,7 @@ engine_arm(struct engine *e)
 {
 	int64_t now = engine_now(e), next = INT64_MAX;
 	uint64_t delay;
-	size_t limit = (size_t)config_int(e->b->cfg, "salesd", "max_parallel");
+	size_t limit = (size_t)e->b->cfg->salesd.max_parallel;
 	/*
 	 * Wanted instances need a wake-up only for the end of a database
 	 * back-off; otherwise a finishing claim or child pumps again, and a
@@ -1389,8 +1389,7 @@ engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg, struct dag 
 	e->loop = loop;
 	e->log = lg;
 	e->opts = *opts;
-	if ((r = dbq_new(&e->dbq, loop, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), cause)) < 0) {
+	if ((r = dbq_new(&e->dbq, loop, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		bundle_unref(e->b);
 		free(e);
 		return r;

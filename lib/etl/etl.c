@@ -148,7 +148,7 @@ on_notice(void *arg, const char *what)
 static double
 threshold(const struct config *cfg)
 {
-	return strtod(config_string(cfg, "source", "reject_threshold"), NULL) / 100;
+	return strtod(cfg->source.reject_threshold, NULL) / 100;
 }
 
 int
@@ -156,21 +156,21 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
     struct etl_result *res, char **cause)
 {
 	struct extract_options xo = {
-		.base_url = config_string(cfg, "source", "base_url"),
-		.username = config_string(cfg, "source", "username"),
-		.password = config_string(cfg, "source", "password"),
-		.ca_file = config_string(cfg, "source", "ca_file"),
-		.connect_timeout_ms = (long)config_duration_ms(cfg, "source", "connect_timeout"),
-		.stall_timeout_ms = (long)config_duration_ms(cfg, "source", "stall_timeout"),
-		.retries = (int)config_int(cfg, "source", "request_retries"),
-		.retry_delay_ms = (long)config_duration_ms(cfg, "source", "request_retry_delay"),
+		.base_url = cfg->source.base_url,
+		.username = cfg->source.username,
+		.password = cfg->source.password,
+		.ca_file = cfg->source.ca_file,
+		.connect_timeout_ms = (long)cfg->source.connect_timeout_ms,
+		.stall_timeout_ms = (long)cfg->source.stall_timeout_ms,
+		.retries = (int)cfg->source.request_retries,
+		.retry_delay_ms = (long)cfg->source.request_retry_delay_ms,
 	};
 	struct salesrow_options so = {
-		.customer = strcmp(config_string(cfg, "source", "customer_data"), "keep") == 0 ?
-		    SALESROW_CUSTOMER_KEEP : strcmp(config_string(cfg, "source", "customer_data"), "hash") == 0 ?
+		.customer = strcmp(cfg->source.customer_data, "keep") == 0 ?
+		    SALESROW_CUSTOMER_KEEP : strcmp(cfg->source.customer_data, "hash") == 0 ?
 		    SALESROW_CUSTOMER_HASH : SALESROW_CUSTOMER_DROP,
-		.aliases_path = config_string(cfg, "source", "aliases"),
-		.hash_key = config_string(cfg, "source", "customer_hash_key"),
+		.aliases_path = cfg->source.aliases,
+		.hash_key = cfg->source.customer_hash_key,
 	};
 	struct load_options lo = { 0 };
 	struct body b = { 0 };
@@ -186,11 +186,13 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 
 	memset(res, 0, sizeof *res);
 	period_format_date(day, date);
-	types = config_list(cfg, "source", "order_types", &ntypes);
-	lo.exclude_stores = config_list(cfg, "salesd", "exclude_stores", &lo.nexclude);
+	types = cfg->source.order_types.v;
+	ntypes = cfg->source.order_types.n;
+	lo.exclude_stores = cfg->salesd.exclude_stores.v;
+	lo.nexclude = cfg->salesd.exclude_stores.n;
 	if (xo.base_url == NULL || ntypes == 0)
 		return util_fail(cause, -EINVAL, "[source] base_url and order_types must be set for the ETL");
-	if (salesrow_date_format_parse(config_string(cfg, "source", "date_format"), &so.date_format) < 0)
+	if (salesrow_date_format_parse(cfg->source.date_format, &so.date_format) < 0)
 		return util_fail(cause, -EINVAL, "[source] date_format: unknown format");
 	for (size_t i = 0; i < ntypes; i++) {
 		tmp = util_printf("%s%s%s", types_text ? types_text : "", i ? "," : "", types[i]);
@@ -210,14 +212,12 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		progress(&b, "%zu aliases from %s", salesrow_rules_naliases(rules), so.aliases_path);
 	if ((r = extract_new(&x, &xo, on_notice, &b, cause)) < 0)
 		goto out;
-	if ((r = db_connect(&c, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), cause)) < 0) {
+	if ((r = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		r = r == -ECONNREFUSED ? -EAGAIN : r;
 		goto out;
 	}
 	/* A second session computes half of the KPIs; without one, all run on the first. */
-	if (db_connect(&c2, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), NULL) < 0)
+	if (db_connect(&c2, cfg->database.conninfo, cfg->database.schema, NULL) < 0)
 		c2 = NULL;
 	if ((r = load_begin(&l, c, c2, day, &lo, cause)) < 0)
 		goto out;
@@ -240,12 +240,12 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		    util_printf("%s: %llu rows were rejected, more than can be recorded (%u MiB of them; "
 		    "%llu are not in %s.etl_reject): the day is quarantined and its reports are withheld",
 		    date, (unsigned long long)res->rejected, LOAD_REJECTS_MAX >> 20,
-		    (unsigned long long)load_rejects_dropped(l), config_string(cfg, "database", "schema")) :
+		    (unsigned long long)load_rejects_dropped(l), cfg->database.schema) :
 		    util_printf("%s: %.2f%% of the rows were rejected (%llu of %llu), above "
 		    "[source] reject_threshold %s: the day is quarantined and its reports are withheld; "
 		    "the rows and reasons are in %s.etl_reject", date, rate * 100,
 		    (unsigned long long)res->rejected, (unsigned long long)(res->lines + res->rejected),
-		    config_string(cfg, "source", "reject_threshold"), config_string(cfg, "database", "schema"));
+		    cfg->source.reject_threshold, cfg->database.schema);
 
 		if (why == NULL) {
 			r = util_fail(cause, -ENOMEM, "out of memory");

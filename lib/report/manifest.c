@@ -305,7 +305,7 @@ manifest_open(PGconn *c, const struct config *cfg, const struct period *p, const
 		    "job renders it first", kind, period, store);
 	else if (e < 0)
 		return e;
-	if ((path = util_printf("%s/reports/%s/%s/%s.json", config_string(cfg, "salesd", "state_dir"), kind, period,
+	if ((path = util_printf("%s/reports/%s/%s/%s.json", cfg->salesd.state_dir, kind, period,
 	    scope)) == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	if ((e = manifest_read(path, &m, cause)) == -ENOENT) {

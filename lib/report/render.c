@@ -29,8 +29,8 @@ render_files(PGconn *c, const struct config *cfg, enum report_kind kind, const c
 		snprintf(out->scope, sizeof out->scope, "company");
 	else if ((e = slug_assign(c, store, out->scope, cause)) < 0)
 		return e;
-	if ((size_t)snprintf(out->dir, sizeof out->dir, "%s/reports/%s/%s", config_string(cfg, "salesd",
-	    "state_dir"), report_kind_name(kind), period) >= sizeof out->dir)
+	if ((size_t)snprintf(out->dir, sizeof out->dir, "%s/reports/%s/%s", cfg->salesd.state_dir,
+	    report_kind_name(kind), period) >= sizeof out->dir)
 		return util_fail(cause, -ENAMETOOLONG, "[salesd] state_dir: too long a path");
 	snprintf(out->pdf, sizeof out->pdf, "%s/%s.pdf", out->dir, out->scope);
 	snprintf(out->xlsx, sizeof out->xlsx, "%s/%s.xlsx", out->dir, out->scope);
@@ -114,8 +114,7 @@ render_report(const struct config *cfg, const struct period *p, const char *stor
 
 	memset(res, 0, sizeof *res);
 	tmp_pdf[0] = tmp_xlsx[0] = '\0';
-	if ((e = db_connect(&c, config_string(cfg, "database", "conninfo"),
-	    config_string(cfg, "database", "schema"), cause)) < 0) {
+	if ((e = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}

@@ -421,7 +421,7 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
     const char *store, struct report **out, char **cause)
 {
 	struct report *r = calloc(1, sizeof *r);
-	const char *company = config_string(cfg, "report", "company");
+	const char *company = cfg->report.company;
 	char *const *excl;
 	char first[PERIOD_STRLEN], last[PERIOD_STRLEN], bfirst[PERIOD_STRLEN], *exclude = NULL;
 	const char *kp[3] = { bfirst, last, first };
@@ -434,7 +434,7 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 	r->kind = kind;
 	r->period = *p;
 	period_format(p, r->period_name);
-	r->grouping = strcmp(config_string(cfg, "report", "digit_grouping"), "western") == 0 ?
+	r->grouping = strcmp(cfg->report.digit_grouping, "western") == 0 ?
 	    REPORT_GROUPING_WESTERN : REPORT_GROUPING_INDIAN;
 	r->base.kind = p->kind;
 	r->base.last = p->first - 1;
@@ -447,9 +447,10 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 		r->base.first = period_prev(&before).first;
 		r->base_windows = 2;
 	}
-	excl = config_list(cfg, "salesd", "exclude_stores", &nexcl);
+	excl = cfg->salesd.exclude_stores.v;
+	nexcl = cfg->salesd.exclude_stores.n;
 	if ((r->company = strdup(company ? company : "")) == NULL ||
-	    (r->currency = strdup(config_string(cfg, "report", "currency"))) == NULL ||
+	    (r->currency = strdup(cfg->report.currency)) == NULL ||
 	    (store != NULL && (r->store = strdup(store)) == NULL) ||
 	    (exclude = db_text_array(excl, nexcl)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
