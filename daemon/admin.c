@@ -1,9 +1,12 @@
 /*
  * admin: "salesd migrate", "salesd status" and "salesd whatsapp-login": the
  * commands that talk to the ledger or the browser directly, in the foreground
- * (blocking is fine here: no event loop of the daemon).
+ * (blocking is fine here: no event loop of the daemon). The tables' owners
+ * (engine/ledger, deliver/delivery) read them; this file formats and prints.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,13 @@
 
 #include "cli.h"
 #include "engine/cron.h"
+#include "engine/ledger.h"
 #include "base/db.h"
+#include "base/exitcode.h"
 #include "base/migrate.h"
 #include "base/tz.h"
 #include "base/util.h"
+#include "deliver/delivery.h"
 #include "deliver/whatsapp.h"
 
 /* Connect as the configuration says; prints the reason and returns an exit code on failure. */
@@ -70,85 +76,107 @@ out:
 	return r;
 }
 
-/* Rows of a query as a JSON array of objects keyed by column name. */
+/* An instant of the ledger as local time in z, "YYYY-MM-DD HH:MM:SS"; "" for none (0). */
+static const char *
+admin_time(const struct tz *z, int64_t usec, char buf[32])
+{
+	struct tz_local lt;
+	/* Whole seconds, rounded down, as the clock showed them. */
+	int64_t sec = usec / 1000000 - (usec % 1000000 < 0);
+
+	buf[0] = '\0';
+	if (usec != 0 && tz_to_local(z, sec, &lt) == 0)
+		snprintf(buf, 32, "%04d-%02d-%02d %02d:%02d:%02d", lt.year, lt.mon, lt.mday, lt.hour, lt.min, lt.sec);
+	return buf;
+}
+
+/* A time for JSON: the string, or null for none. */
 static json_t *
-rows_json(PGresult *res)
+time_json(const struct tz *z, int64_t usec)
+{
+	char buf[32];
+
+	return usec != 0 ? json_string(admin_time(z, usec, buf)) : json_null();
+}
+
+static json_t *
+running_json(const struct ledger_attempt_list *l, const struct tz *z)
 {
 	json_t *a = json_array();
 
-	for (int r = 0; r < PQntuples(res); r++) {
-		json_t *o = json_object();
+	for (size_t k = 0; k < l->n; k++) {
+		const struct ledger_attempt *t = &l->v[k];
 
-		for (int c = 0; c < PQnfields(res); c++) {
-			const char *v = PQgetvalue(res, r, c);
-			json_t *j;
-
-			/* Numbers stay numbers (type OIDs from pg_type: int8, int2, int4; numeric). */
-			if (PQgetisnull(res, r, c))
-				j = json_null();
-			else if (PQftype(res, c) == 20 || PQftype(res, c) == 21 || PQftype(res, c) == 23)
-				j = json_integer(strtoll(v, NULL, 10));
-			else if (PQftype(res, c) == 1700)
-				j = json_real(strtod(v, NULL));
-			else
-				j = json_string(v);
-			json_object_set_new(o, PQfname(res, c), j);
-		}
-		json_array_append_new(a, o);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:o}", "job", t->job,
+		    "period", t->period, "store", t->store, "attempt", t->attempt, "host", t->host, "pid", t->pid,
+		    "started", time_json(z, t->started_usec)));
 	}
 	return a;
 }
 
-static PGresult *
-status_query(PGconn *c, const char *sql, const char *zone, int *failed)
+static json_t *
+recent_json(const struct ledger_attempt_list *l, const struct tz *z)
 {
-	const char *p[] = { zone };
-	PGresult *res = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
+	json_t *a = json_array();
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *msg = db_error(c, res);
+	for (size_t k = 0; k < l->n; k++) {
+		const struct ledger_attempt *t = &l->v[k];
 
-		fprintf(stderr, "salesd: status: %s\n", msg ? msg : "query failed");
-		free(msg);
-		*failed = 1;
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:i, s:s, s:f, s:s, s:i, s:s?}",
+		    "started", time_json(z, t->started_usec), "job", t->job, "period", t->period, "store", t->store,
+		    "attempt", t->attempt, "state", t->state, "seconds", t->seconds, "host", t->host, "pid", t->pid,
+		    "error", t->error));
 	}
-	return res;
+	return a;
+}
+
+/* Retries (next_attempt: when) or failures (failed_at: when). */
+static json_t *
+instances_json(const struct ledger_instance_list *l, const struct tz *z, bool retries)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < l->n; k++) {
+		const struct ledger_instance *i = &l->v[k];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i, s:o, s:s?}", "job", i->job,
+		    "period", i->period, "store", i->store, "attempts", i->attempts,
+		    retries ? "next_attempt" : "failed_at",
+		    time_json(z, retries ? i->not_before_usec : i->updated_usec), "error", i->error));
+	}
+	return a;
+}
+
+static json_t *
+deliveries_json(const struct delivery_list *l, const struct tz *z)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < l->n; k++) {
+		const struct delivery_row *d = &l->v[k];
+
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s?}",
+		    "at", time_json(z, d->updated_usec), "report", d->report, "period", d->period, "store", d->store,
+		    "channel", d->channel, "recipient", d->recipient, "state", d->state, "attempts", d->attempts,
+		    "reply", d->reply));
+	}
+	return a;
 }
 
 int
 cmd_status(struct cli *cli)
 {
-	static const char recent_sql[] =
-	    "SELECT to_char(a.started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS started, "
-	    "i.job, i.period, i.store, a.attempt, a.state, "
-	    "round(extract(epoch FROM coalesce(a.finished_at, now()) - a.started_at)::numeric, 1) AS seconds, "
-	    "a.host, a.pid, a.error "
-	    "FROM task_attempt a JOIN task_instance i ON i.id = a.instance_id "
-	    "ORDER BY a.started_at DESC, a.attempt DESC LIMIT 20";
-	static const char retry_sql[] =
-	    "SELECT job, period, store, attempts, "
-	    "to_char(not_before AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS next_attempt, error "
-	    "FROM task_instance WHERE state = 'retry' AND $1 IS NOT NULL ORDER BY not_before LIMIT 50";
-	static const char failed_sql[] =
-	    "SELECT job, period, store, attempts, "
-	    "to_char(updated_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS failed_at, error "
-	    "FROM task_instance WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 20";
-	static const char running_sql[] =
-	    "SELECT i.job, i.period, i.store, a.attempt, a.host, a.pid, "
-	    "to_char(a.started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS started "
-	    "FROM task_instance i JOIN task_attempt a ON a.instance_id = i.id AND a.attempt = i.attempts "
-	    "WHERE i.state = 'running' ORDER BY a.started_at";
-	static const char deliveries_sql[] =
-	    "SELECT to_char(updated_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS') AS at, report, period, store, "
-	    "channel, recipient, state, attempts, reply FROM delivery ORDER BY updated_at DESC, id DESC LIMIT 20";
 	const char *zone;
+	const struct tz *z;
 	struct config *cfg;
 	struct dag *dag;
 	PGconn *c = NULL;
-	char *wa = NULL;
-	PGresult *recent = NULL, *retry = NULL, *failed = NULL, *running = NULL, *deliveries = NULL;
+	char *wa = NULL, *cause = NULL, t1[32];
+	struct ledger_attempt_list running = { 0 }, recent = { 0 };
+	struct ledger_instance_list retry = { 0 }, failed = { 0 };
+	struct delivery_list deliveries = { 0 };
 	json_t *next = json_array();
-	int r, qfail = 0;
+	int r;
 	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000;
 
 	if (cli->nargs > 0) {
@@ -161,6 +189,7 @@ cmd_status(struct cli *cli)
 		return r;
 	}
 	zone = cfg->salesd.timezone;
+	z = dag_zone(dag);
 	for (size_t k = 0; k < dag_njobs(dag); k++) {
 		const struct dag_job *j = dag_job(dag, k);
 		int64_t t;
@@ -174,22 +203,23 @@ cmd_status(struct cli *cli)
 	}
 	if ((r = admin_connect(cfg, &c)) != 0)
 		goto out;
-	running = status_query(c, running_sql, zone, &qfail);
-	recent = status_query(c, recent_sql, zone, &qfail);
-	retry = status_query(c, retry_sql, zone, &qfail);
-	failed = status_query(c, failed_sql, zone, &qfail);
-	deliveries = status_query(c, deliveries_sql, zone, &qfail);
-	if (qfail) {
-		fprintf(stderr, "salesd: status: is the schema there? (salesd migrate)\n");
-		r = 1;
+	if ((r = ledger_list_running(c, &running, &cause)) < 0 ||
+	    (r = ledger_list_recent(c, 20, &recent, &cause)) < 0 ||
+	    (r = ledger_list_retries(c, 50, &retry, &cause)) < 0 ||
+	    (r = ledger_list_failures(c, 20, &failed, &cause)) < 0 ||
+	    (r = delivery_list_recent(c, 20, &deliveries, &cause)) < 0) {
+		fprintf(stderr, "salesd: status: %s\n", cause ? cause : strerror(-r));
+		if (r == -EIO)
+			fprintf(stderr, "salesd: status: is the schema there? (salesd migrate)\n");
+		r = exitcode_from_error(r);
 		goto out;
 	}
 	wa = whatsapp_state(cfg);
 	if (cli->json) {
 		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
-		    "running", rows_json(running), "recent", rows_json(recent),
-		    "retries", rows_json(retry), "failures", rows_json(failed), "deliveries", rows_json(deliveries),
-		    "whatsapp", wa);
+		    "running", running_json(&running, z), "recent", recent_json(&recent, z),
+		    "retries", instances_json(&retry, z, true), "failures", instances_json(&failed, z, false),
+		    "deliveries", deliveries_json(&deliveries, z), "whatsapp", wa);
 		char *text = json_dumps(o, JSON_INDENT(2));
 
 		printf("%s\n", text ? text : "{}");
@@ -209,50 +239,61 @@ cmd_status(struct cli *cli)
 		    json_string_value(json_object_get(o, "schedule")));
 	}
 	printf("\nRunning:\n");
-	if (PQntuples(running) == 0)
+	if (running.n == 0)
 		printf("  nothing\n");
-	for (int i = 0; i < PQntuples(running); i++)
-		printf("  %-20s %-10s %-14s attempt %s  since %s  on %s pid %s\n", PQgetvalue(running, i, 0),
-		    PQgetvalue(running, i, 1), PQgetvalue(running, i, 2), PQgetvalue(running, i, 3),
-		    PQgetvalue(running, i, 6), PQgetvalue(running, i, 4), PQgetvalue(running, i, 5));
+	for (size_t i = 0; i < running.n; i++) {
+		const struct ledger_attempt *t = &running.v[i];
+
+		printf("  %-20s %-10s %-14s attempt %d  since %s  on %s pid %d\n", t->job, t->period, t->store,
+		    t->attempt, admin_time(z, t->started_usec, t1), t->host, t->pid);
+	}
 	printf("\nRecent attempts (%s):\n", zone);
-	if (PQntuples(recent) == 0)
+	if (recent.n == 0)
 		printf("  none yet\n");
-	for (int i = 0; i < PQntuples(recent); i++)
-		printf("  %s  %-20s %-10s %-14s #%s %-10s %6ss%s%s\n", PQgetvalue(recent, i, 0),
-		    PQgetvalue(recent, i, 1), PQgetvalue(recent, i, 2), PQgetvalue(recent, i, 3),
-		    PQgetvalue(recent, i, 4), PQgetvalue(recent, i, 5), PQgetvalue(recent, i, 6),
-		    PQgetisnull(recent, i, 9) ? "" : "  ", PQgetisnull(recent, i, 9) ? "" : PQgetvalue(recent, i, 9));
+	for (size_t i = 0; i < recent.n; i++) {
+		const struct ledger_attempt *t = &recent.v[i];
+
+		printf("  %s  %-20s %-10s %-14s #%d %-10s %6.1fs%s%s\n", admin_time(z, t->started_usec, t1),
+		    t->job, t->period, t->store, t->attempt, t->state, t->seconds, t->error ? "  " : "",
+		    t->error ? t->error : "");
+	}
 	printf("\nPending retries:\n");
-	if (PQntuples(retry) == 0)
+	if (retry.n == 0)
 		printf("  none\n");
-	for (int i = 0; i < PQntuples(retry); i++)
-		printf("  %-20s %-10s %-14s after %s attempts, next at %s: %s\n", PQgetvalue(retry, i, 0),
-		    PQgetvalue(retry, i, 1), PQgetvalue(retry, i, 2), PQgetvalue(retry, i, 3),
-		    PQgetvalue(retry, i, 4), PQgetvalue(retry, i, 5));
+	for (size_t i = 0; i < retry.n; i++) {
+		const struct ledger_instance *in = &retry.v[i];
+
+		printf("  %-20s %-10s %-14s after %d attempts, next at %s: %s\n", in->job, in->period, in->store,
+		    in->attempts, admin_time(z, in->not_before_usec, t1), in->error ? in->error : "");
+	}
 	printf("\nFailures (not retried; salesd run JOB --date D --force tries again):\n");
-	if (PQntuples(failed) == 0)
+	if (failed.n == 0)
 		printf("  none\n");
-	for (int i = 0; i < PQntuples(failed); i++)
-		printf("  %-20s %-10s %-14s after %s attempts, %s: %s\n", PQgetvalue(failed, i, 0),
-		    PQgetvalue(failed, i, 1), PQgetvalue(failed, i, 2), PQgetvalue(failed, i, 3),
-		    PQgetvalue(failed, i, 4), PQgetvalue(failed, i, 5));
+	for (size_t i = 0; i < failed.n; i++) {
+		const struct ledger_instance *in = &failed.v[i];
+
+		printf("  %-20s %-10s %-14s after %d attempts, %s: %s\n", in->job, in->period, in->store,
+		    in->attempts, admin_time(z, in->updated_usec, t1), in->error ? in->error : "");
+	}
 	printf("\nRecent deliveries (%s):\n", zone);
-	if (PQntuples(deliveries) == 0)
+	if (deliveries.n == 0)
 		printf("  none yet\n");
-	for (int i = 0; i < PQntuples(deliveries); i++)
-		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%s  %s\n", PQgetvalue(deliveries, i, 0),
-		    PQgetvalue(deliveries, i, 1), PQgetvalue(deliveries, i, 2), PQgetvalue(deliveries, i, 3),
-		    PQgetvalue(deliveries, i, 4), PQgetvalue(deliveries, i, 5), PQgetvalue(deliveries, i, 6),
-		    PQgetvalue(deliveries, i, 7), PQgetvalue(deliveries, i, 8));
+	for (size_t i = 0; i < deliveries.n; i++) {
+		const struct delivery_row *d = &deliveries.v[i];
+
+		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%d  %s\n", admin_time(z, d->updated_usec, t1),
+		    d->report, d->period, d->store, d->channel, d->recipient, d->state, d->attempts,
+		    d->reply ? d->reply : "");
+	}
 out:
 	free(wa);
+	free(cause);
 	json_decref(next);
-	PQclear(running);
-	PQclear(recent);
-	PQclear(retry);
-	PQclear(failed);
-	PQclear(deliveries);
+	ledger_attempt_list_done(&running);
+	ledger_attempt_list_done(&recent);
+	ledger_instance_list_done(&retry);
+	ledger_instance_list_done(&failed);
+	delivery_list_done(&deliveries);
 	PQfinish(c);
 	dag_free(dag);
 	config_free(cfg);

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "engine/engine.h"
+#include "etl/etl.h"
 #include "base/tz.h"
 #include "base/util.h"
 
@@ -96,6 +97,7 @@ fg_run(struct cli *cli, struct config *cfg, struct dag *dag, bool no_deliver,
 	opts.host = host;
 	opts.clock_offset_usec = cli_clock_offset();
 	opts.no_deliver = no_deliver;
+	opts.stores_that_sold = etl_stores_that_sold;
 	opts.on_done = fg_done;
 	opts.arg = &fg;
 	if ((r = engine_new(&fg.engine, &fg.loop, cfg, dag, lg, &opts, &cause)) < 0) {

@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "engine/engine.h"
+#include "etl/etl.h"
 #include "serve.h"
 #include "base/util.h"
 
@@ -352,6 +353,7 @@ serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
 	opts.host = host;
 	opts.clock_offset_usec = cli_clock_offset();
 	opts.daemon = true;
+	opts.stores_that_sold = etl_stores_that_sold;
 	opts.on_done = serve_engine_done;
 	opts.on_change = serve_on_change;
 	opts.arg = &s;

@@ -156,6 +156,43 @@ START_TEST(test_keys)
 }
 END_TEST
 
+/* What "salesd status" shows: the latest deliveries, newest first. */
+START_TEST(test_list_recent)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_key a = { "weekly", "2026-W47", "Indiranagar", "email", "a@example.com" };
+	struct delivery_key b = { "daily", "2026-11-23", "*", "whatsapp", "Partners" };
+	struct delivery_list l = { 0 };
+	char *cause = NULL;
+
+	ck_assert_int_eq(delivery_list_recent(c, 20, &l, &cause), 0);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_int_eq(begin(c, &a, false), DELIVERY_SEND);
+	ck_assert_int_eq(delivery_finish(c, &a, true, "250 ok", &cause), 0);
+	ck_assert_int_eq(begin(c, &b, false), DELIVERY_SEND);
+	ck_assert_int_eq(delivery_list_recent(c, 20, &l, &cause), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].channel, "whatsapp");
+	ck_assert_str_eq(l.v[0].recipient, "Partners");
+	ck_assert_str_eq(l.v[0].state, "sending");
+	ck_assert_ptr_null(l.v[0].reply);
+	ck_assert_str_eq(l.v[1].report, "weekly");
+	ck_assert_str_eq(l.v[1].period, "2026-W47");
+	ck_assert_str_eq(l.v[1].store, "Indiranagar");
+	ck_assert_str_eq(l.v[1].state, "sent");
+	ck_assert_str_eq(l.v[1].reply, "250 ok");
+	ck_assert_int_eq(l.v[1].attempts, 1);
+	ck_assert_int_le(l.v[1].updated_usec, l.v[0].updated_usec);
+	delivery_list_done(&l);
+	ck_assert_int_eq(delivery_list_recent(c, 1, &l, &cause), 0);
+	ck_assert_uint_eq(l.n, 1);
+	delivery_list_done(&l);
+	delivery_list_done(NULL);
+	ck_assert_ptr_null(cause);
+	PQfinish(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -169,6 +206,7 @@ main(void)
 	tcase_add_test(tc, test_failed_is_retried);
 	tcase_add_test(tc, test_crash_in_the_gap);
 	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_list_recent);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

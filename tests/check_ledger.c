@@ -304,6 +304,78 @@ START_TEST(test_race)
 }
 END_TEST
 
+/* What "salesd status" and a restarting engine read: the ledger's own lists. */
+START_TEST(test_lists)
+{
+	PGconn *c = connect_migrated();
+	const struct ledger_key failing = { "report", "2026-W47", "Indiranagar" };
+	const struct ledger_key running = { "email", "2026-11-23", "" };
+	struct ledger_instance_list open = { 0 }, retries = { 0 }, failures = { 0 };
+	struct ledger_attempt_list now = { 0 }, recent = { 0 };
+	enum ledger_claim_result res;
+	struct ledger_claim cl;
+	char *cause = NULL, *last = (char *)1;
+
+	ck_assert_int_eq(ledger_last_succeeded(c, "etl", &last, &cause), 0);
+	ck_assert_ptr_null(last);
+	/* etl succeeds; report fails once (retry at t=1000s), then for good; email stays running. */
+	ck_assert_int_eq(ledger_claim(c, &key, 1, false, 0, "h", 1, &res, &cl, NULL), 0);
+	ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_SUCCEEDED, 0, NULL, false, 0, NULL), 0);
+	ck_assert_int_eq(ledger_claim(c, &failing, 1, false, 0, "h", 2, &res, &cl, NULL), 0);
+	ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_FAILED, 1, "boom", true, 1000 * 1000000LL, NULL), 0);
+	ck_assert_int_eq(ledger_list_retries(c, 50, &retries, &cause), 0);
+	ck_assert_uint_eq(retries.n, 1);
+	ck_assert_str_eq(retries.v[0].store, "Indiranagar");
+	ck_assert_str_eq(retries.v[0].state, "retry");
+	ck_assert_int_eq(retries.v[0].attempts, 1);
+	ck_assert_int_eq(retries.v[0].not_before_usec, 1000 * 1000000LL);
+	ck_assert_str_eq(retries.v[0].error, "boom");
+	ck_assert_int_eq(ledger_claim(c, &failing, 1, false, 1000 * 1000000LL, "h", 3, &res, &cl, NULL), 0);
+	ck_assert_int_eq(ledger_finish(c, &cl, LEDGER_FAILED, 1, "boom again", false, 0, NULL), 0);
+	ck_assert_int_eq(ledger_claim(c, &running, 1, false, 0, "host-b", 4242, &res, &cl, NULL), 0);
+
+	ck_assert_int_eq(ledger_last_succeeded(c, "etl", &last, &cause), 0);
+	ck_assert_str_eq(last, "2026-11-23");
+	free(last);
+	ck_assert_int_eq(ledger_list_open(c, 100, &open, &cause), 0);
+	ck_assert_uint_eq(open.n, 1);
+	ck_assert_str_eq(open.v[0].job, "email");
+	ck_assert_str_eq(open.v[0].store, "");
+	ck_assert_int_eq(open.v[0].not_before_usec, 0);
+	ck_assert_ptr_null(open.v[0].error);
+	ck_assert_int_eq(ledger_list_failures(c, 20, &failures, &cause), 0);
+	ck_assert_uint_eq(failures.n, 1);
+	ck_assert_str_eq(failures.v[0].job, "report");
+	ck_assert_int_eq(failures.v[0].attempts, 2);
+	ck_assert_str_eq(failures.v[0].error, "boom again");
+	ck_assert_int_gt(failures.v[0].updated_usec, 0);
+	ck_assert_int_eq(ledger_list_running(c, &now, &cause), 0);
+	ck_assert_uint_eq(now.n, 1);
+	ck_assert_str_eq(now.v[0].host, "host-b");
+	ck_assert_int_eq(now.v[0].pid, 4242);
+	ck_assert_str_eq(now.v[0].state, "running");
+	ck_assert_int_eq(ledger_list_recent(c, 3, &recent, &cause), 0);
+	ck_assert_uint_eq(recent.n, 3);
+	ck_assert_str_eq(recent.v[0].job, "email");
+	ck_assert_str_eq(recent.v[1].job, "report");
+	ck_assert_int_eq(recent.v[1].attempt, 2);
+	ck_assert_str_eq(recent.v[1].state, "failed");
+	ck_assert_str_eq(recent.v[1].error, "boom again");
+	ck_assert(recent.v[1].seconds >= 0.0);
+	ck_assert_int_le(recent.v[1].started_usec, recent.v[0].started_usec);
+	ledger_instance_list_done(&open);
+	ledger_instance_list_done(&retries);
+	ledger_instance_list_done(&failures);
+	ledger_attempt_list_done(&now);
+	ledger_attempt_list_done(&recent);
+	ck_assert_ptr_null(recent.v);
+	ledger_attempt_list_done(&recent);
+	ledger_attempt_list_done(NULL);
+	ck_assert_ptr_null(cause);
+	PQfinish(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -321,6 +393,7 @@ main(void)
 	tcase_add_test(tc, test_finish_after_reconnect_prints_nothing);
 	tcase_add_test(tc, test_count_succeeded);
 	tcase_add_test(tc, test_race);
+	tcase_add_test(tc, test_lists);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

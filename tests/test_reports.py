@@ -340,6 +340,7 @@ class ReportsTest(unittest.TestCase):
         sold = {ln["store"] for ln in self.ref.lines if first <= ln["day"] <= last and ln["store"] != EXCLUDED}
         self.assertLessEqual(sold, set(slugs), "a report for each store that sold in the week")
         week_dir = os.path.dirname(self.path("weekly", "2026-W42", "company", "pdf"))
+        # Each report is its PDF, its workbook and the manifest beside them (report/manifest).
         self.assertEqual(sorted(os.listdir(week_dir)),
                          sorted([f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx", "json")] +
                                 ["company.pdf", "company.xlsx", "company.json"]))

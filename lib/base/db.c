@@ -2,6 +2,7 @@
  * db: connecting to PostgreSQL (see db.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,20 +59,70 @@ db_ident(PGconn *c, const char *name)
 	return PQescapeIdentifier(c, name, strlen(name));
 }
 
+/* The server ends the session: connection exceptions, shutdown, a terminated backend. */
+static bool
+db_session_ending(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+	    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+}
+
+int
+db_check(PGconn *c, const PGresult *res, ExecStatusType want, const char *what, char **cause)
+{
+	char *msg;
+	int e;
+
+	if (res != NULL && PQresultStatus(res) == want)
+		return 0;
+	/*
+	 * Only the connection tells a passing failure from a lasting one: the
+	 * statement's own error says what the server refused, which would be
+	 * refused again.
+	 */
+	e = c == NULL || PQstatus(c) != CONNECTION_OK || db_session_ending(res) ? -EAGAIN : -EIO;
+	msg = db_error(c, res);
+	if (what != NULL)
+		e = util_fail(cause, e, "%s: %s", what, msg ? msg : "query failed");
+	else
+		e = util_fail(cause, e, "%s", msg ? msg : "query failed");
+	free(msg);
+	return e;
+}
+
+int
+db_query(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, const char *what,
+    char **cause)
+{
+	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	int e;
+
+	/* Rows or none: the caller's SQL says which, both mean it ran. */
+	if ((e = db_check(c, res, PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+	    what, cause)) < 0 || out == NULL)
+		PQclear(res);
+	else
+		*out = res;
+	return e;
+}
+
 int
 db_exec(PGconn *c, const char *sql, char **cause)
 {
 	PGresult *res = PQexec(c, sql);
-	int r = 0;
+	int e = db_check(c, res, PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+	    NULL, cause);
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *msg = db_error(c, res);
-
-		r = util_fail(cause, -EIO, "%s", msg ? msg : "query failed");
-		free(msg);
-	}
 	PQclear(res);
-	return r;
+	return e;
+}
+
+void
+db_rollback(PGconn *c)
+{
+	PQclear(PQexec(c, "ROLLBACK"));
 }
 
 /*

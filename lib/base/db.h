@@ -23,8 +23,40 @@
  */
 int db_connect(PGconn **out, const char *conninfo, const char *schema, char **cause);
 
-/* Run one statement without results; 0 or -EIO with the server's message. */
+/*
+ * The one translation of a libpq outcome into salesd's errors, used by
+ * every module that talks to PostgreSQL. res is a statement's result, or
+ * NULL when a call that has none failed (PQputCopyData, PQsendQueryParams):
+ * the reason is then on the connection. Returns 0 when res has status want;
+ * otherwise, with "what: the server's message" in *cause (what may be NULL):
+ *   -EAGAIN  the connection is lost (PQstatus is not CONNECTION_OK, or the
+ *            server says it is ending the session: SQLSTATE class 08,
+ *            57P01-57P03); the same work may succeed later on a new
+ *            connection, so callers' exit codes say "temporary" (75);
+ *   -EIO     the server refused the statement (SQL, constraint, permission,
+ *            a missing table): it will refuse it again (exit status 1).
+ * Connecting is db_connect's: -ECONNREFUSED means "cannot reach the server".
+ * res stays the caller's.
+ */
+int db_check(PGconn *c, const PGresult *res, ExecStatusType want, const char *what, char **cause);
+
+/*
+ * Run sql with the text parameters p[0..n-1] (NULL is SQL NULL). A statement
+ * that completes, with rows or without, is 0 with its result in *out (NULL:
+ * not wanted; else the caller PQclears it); a failure is as db_check says,
+ * *out untouched.
+ */
+int db_query(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, const char *what,
+    char **cause);
+
+/* Run statements without parameters or results (BEGIN, COMMIT, DDL); errors as db_check. */
 int db_exec(PGconn *c, const char *sql, char **cause);
+
+/*
+ * End the transaction that failed: nothing to report, since the error that
+ * led here is the one worth telling, and a lost connection took it along.
+ */
+void db_rollback(PGconn *c);
 
 /* "salesd"-style identifier quoted for SQL (caller frees with PQfreemem). */
 char *db_ident(PGconn *c, const char *name);

@@ -31,12 +31,9 @@ migrate_apply(PGconn *c, const char *schema, int *from, int *to, char **cause)
 	 */
 	if ((r = db_exec(c, "BEGIN", cause)) < 0)
 		goto out;
-	res = PQexecParams(c, "SELECT pg_advisory_xact_lock($1::int, 0)", 1, NULL,
-	    (const char *[]){ DB_LOCK_CLASS_TEXT }, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		goto sqlfail;
-	PQclear(res);
-	res = NULL;
+	if ((r = db_query(c, "SELECT pg_advisory_xact_lock($1::int, 0)", 1,
+	    (const char *[]){ DB_LOCK_CLASS_TEXT }, NULL, NULL, cause)) < 0)
+		goto rollback;
 	if ((sql = util_printf("CREATE SCHEMA IF NOT EXISTS %s; SET LOCAL search_path TO %s; "
 	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    " version integer PRIMARY KEY, name text NOT NULL,"
@@ -46,9 +43,9 @@ migrate_apply(PGconn *c, const char *schema, int *from, int *to, char **cause)
 	}
 	if ((r = db_exec(c, sql, cause)) < 0)
 		goto rollback;
-	res = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		goto sqlfail;
+	if ((r = db_query(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, &res, NULL,
+	    cause)) < 0)
+		goto rollback;
 	current = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = NULL;
@@ -66,18 +63,16 @@ migrate_apply(PGconn *c, const char *schema, int *from, int *to, char **cause)
 		if (migrations[i].version <= current)
 			continue;
 		if ((r = db_exec(c, migrations[i].sql, cause)) < 0) {
+			/* A lost connection stays -EAGAIN: the migration may work next time. */
 			msg = cause && *cause ? strdup(*cause) : NULL;
-			r = util_fail(cause, -EIO, "migration %s: %s", migrations[i].name, msg ? msg : "failed");
+			r = util_fail(cause, r, "migration %s: %s", migrations[i].name, msg ? msg : "failed");
 			free(msg);
 			goto rollback;
 		}
 		snprintf(version, sizeof version, "%d", migrations[i].version);
-		res = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-		    2, NULL, (const char *[]){ version, migrations[i].name }, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			goto sqlfail;
-		PQclear(res);
-		res = NULL;
+		if ((r = db_query(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+		    2, (const char *[]){ version, migrations[i].name }, NULL, NULL, cause)) < 0)
+			goto rollback;
 		current = migrations[i].version;
 	}
 	if ((r = db_exec(c, "COMMIT", cause)) < 0)
@@ -85,12 +80,8 @@ migrate_apply(PGconn *c, const char *schema, int *from, int *to, char **cause)
 	if (to != NULL)
 		*to = current;
 	goto out;
-sqlfail:
-	msg = db_error(c, res);
-	r = util_fail(cause, -EIO, "%s", msg ? msg : "query failed");
-	free(msg);
 rollback:
-	PQclear(PQexec(c, "ROLLBACK"));
+	db_rollback(c);
 out:
 	PQclear(res);
 	PQfreemem(ident);

@@ -25,7 +25,8 @@ int migrate_latest(void);
 /*
  * Bring schema (created if missing) up to migrate_latest(). *from and *to
  * (may be NULL) get the versions before and after. Returns 0, -EPROTO when
- * the database is newer than this binary, or -EIO with the server's message.
+ * the database is newer than this binary, or a database error as db_check
+ * says (-EAGAIN: the connection lost; -EIO: refused), with the server's message.
  */
 int migrate_apply(PGconn *c, const char *schema, int *from, int *to, char **cause);
 

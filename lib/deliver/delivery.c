@@ -2,6 +2,7 @@
  * delivery: the delivery ledger (see delivery.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,23 +33,7 @@ delivery_key_string(const struct delivery_key *k)
 static int
 exec(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, char **cause)
 {
-	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		char *msg = db_error(c, res);
-		int e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
-		    "database: delivery ledger: %s", msg ? msg : "query failed");
-
-		free(msg);
-		PQclear(res);
-		return e;
-	}
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return 0;
+	return db_query(c, sql, n, p, out, "database: delivery ledger", cause);
 }
 
 int
@@ -155,4 +140,77 @@ delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, char 
 	    "VALUES ($1, $2, $3, $4, $5, 'failed', $6) "
 	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
 	    "reply = $6, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed'", 6, p, NULL, cause);
+}
+
+void
+delivery_list_done(struct delivery_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t k = 0; k < l->n; k++) {
+		struct delivery_row *d = &l->v[k];
+
+		free(d->report);
+		free(d->period);
+		free(d->store);
+		free(d->channel);
+		free(d->recipient);
+		free(d->state);
+		free(d->reply);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* A copy of a column's text, or NULL for SQL NULL when nullable; *oom when the copy fails. */
+static char *
+column(const PGresult *res, int row, int col, bool nullable, bool *oom)
+{
+	char *v;
+
+	if (nullable && PQgetisnull(res, row, col))
+		return NULL;
+	if ((v = strdup(PQgetvalue(res, row, col))) == NULL)
+		*oom = true;
+	return v;
+}
+
+int
+delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char **cause)
+{
+	struct delivery_list l = { 0 };
+	char lim[16];
+	PGresult *res;
+	bool oom = false;
+	int e;
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	if ((e = exec(c, "SELECT report, period, store, channel, recipient, state, attempts, "
+	    "(extract(epoch FROM updated_at) * 1000000)::bigint, reply "
+	    "FROM delivery ORDER BY updated_at DESC, id DESC LIMIT $1", 1, (const char *[]){ lim }, &res,
+	    cause)) < 0)
+		return e;
+	if (PQntuples(res) > 0 && (l.v = calloc((size_t)PQntuples(res), sizeof *l.v)) == NULL)
+		oom = true;
+	for (int k = 0; !oom && k < PQntuples(res); k++, l.n++) {
+		struct delivery_row *d = &l.v[k];
+
+		d->report = column(res, k, 0, false, &oom);
+		d->period = column(res, k, 1, false, &oom);
+		d->store = column(res, k, 2, false, &oom);
+		d->channel = column(res, k, 3, false, &oom);
+		d->recipient = column(res, k, 4, false, &oom);
+		d->state = column(res, k, 5, false, &oom);
+		d->attempts = atoi(PQgetvalue(res, k, 6));
+		d->updated_usec = strtoll(PQgetvalue(res, k, 7), NULL, 10);
+		d->reply = column(res, k, 8, true, &oom);
+	}
+	PQclear(res);
+	if (oom) {
+		delivery_list_done(&l);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	*out = l;
+	return 0;
 }

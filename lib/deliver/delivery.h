@@ -14,6 +14,8 @@
 #define SALESD_DELIVERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -39,7 +41,7 @@ char *delivery_key_string(const struct delivery_key *k);
 /*
  * Decide and, for DELIVERY_SEND, record "sending" (attempts counted) with
  * message_id (may be NULL). force sends whatever the row says. 0 with
- * *decision, or -EIO / -ECONNREFUSED with *cause.
+ * *decision, or -EIO / -EAGAIN (the connection lost) with *cause.
  */
 int delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
     enum delivery_decision *decision, char **cause);
@@ -71,5 +73,29 @@ int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const ch
  * "unknown" with what happened, exactly as a crash in that gap leaves it.
  */
 int delivery_finish_unknown(PGconn *c, const struct delivery_key *k, const char *what, char **cause);
+
+/* A delivery as the ledger lists it; strings belong to the list. */
+struct delivery_row {
+	char *report;
+	char *period;
+	char *store;
+	char *channel;
+	char *recipient;
+	char *state;            /* sending, sent, failed, unknown */
+	int attempts;
+	int64_t updated_usec;   /* its last change */
+	char *reply;            /* the server's reply or why it failed, or NULL */
+};
+
+struct delivery_list {
+	struct delivery_row *v;
+	size_t n;
+};
+
+/* The latest limit deliveries, the latest first, into *out (untouched on failure). */
+int delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char **cause);
+
+/* Free what a list holds and empty it; NULL is fine. */
+void delivery_list_done(struct delivery_list *l);
 
 #endif

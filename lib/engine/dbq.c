@@ -70,9 +70,13 @@ dbq_work(uv_work_t *w)
 	}
 	if (req->fn != NULL)
 		req->r = req->fn(q->conn, req->arg, &req->cause);
-	/* A broken connection is noticed here and replaced by the next request. */
+	/*
+	 * A broken connection is noticed here and replaced by the next request.
+	 * db_check has said -EAGAIN already; this covers a request that failed
+	 * for another reason (out of memory) on a connection that broke too.
+	 */
 	if (req->r < 0 && PQstatus(q->conn) != CONNECTION_OK)
-		req->r = -ECONNREFUSED;
+		req->r = -EAGAIN;
 }
 
 static void

@@ -7,7 +7,8 @@
  *
  * The connection is opened (and the schema migrated) by the first request
  * and opened again after it broke. A request that could not reach the server
- * completes with -ECONNREFUSED; dbq_generation() changes each time a new
+ * completes with -ECONNREFUSED (db_connect), one whose connection broke under
+ * it with -EAGAIN (db_check); dbq_generation() changes each time a new
  * connection replaces a lost one, telling the caller that the locks of the
  * old one are gone.
  */

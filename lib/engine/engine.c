@@ -313,14 +313,16 @@ struct deferred {
 
 /*
  * A per-store job without a configured store list runs for the stores that
- * sold in its period: those of kpi_store_day (excluded stores are not
- * there). The list is read on the thread pool like every query.
+ * sold in its period, as engine_options.stores_that_sold says (excluded
+ * stores are not among them). The list is read on the thread pool like every
+ * query.
  */
 struct fanout {
 	struct engine *e;
 	char *job;                      /* by name: a reload may renumber the jobs */
 	struct period p;
 	bool force;
+	engine_stores_fn list;          /* copied on the loop thread: the pool thread reads only this struct */
 	char **stores;                  /* the answer */
 	size_t n;
 };
@@ -329,31 +331,10 @@ static int
 req_stores(PGconn *c, void *arg, char **cause)
 {
 	struct fanout *fo = arg;
-	char first[16], last[16];
-	const char *params[] = { first, last };
-	PGresult *res;
-	int r = 0;
 
-	period_format_date(fo->p.first, first);
-	period_format_date(fo->p.last, last);
-	res = PQexecParams(c, "SELECT DISTINCT store FROM kpi_store_day WHERE day BETWEEN $1 AND $2 "
-	    "ORDER BY store", 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *msg = db_error(c, res);
-
-		r = util_fail(cause, -EIO, "%s", msg ? msg : "query failed");
-		free(msg);
-	} else if ((fo->stores = calloc((size_t)PQntuples(res) + 1, sizeof *fo->stores)) == NULL) {
-		r = util_fail(cause, -ENOMEM, "out of memory");
-	} else {
-		for (int k = 0; k < PQntuples(res); k++)
-			if ((fo->stores[fo->n++] = strdup(PQgetvalue(res, k, 0))) == NULL) {
-				r = util_fail(cause, -ENOMEM, "out of memory");
-				break;
-			}
-	}
-	PQclear(res);
-	return r;
+	if (fo->list == NULL)
+		return util_fail(cause, -EINVAL, "no way to list the stores that sold (engine_options.stores_that_sold)");
+	return fo->list(c, fo->p.first, fo->p.last, &fo->stores, &fo->n, cause);
 }
 
 static void
@@ -408,6 +389,7 @@ engine_want_stores(struct engine *e, const char *job, const struct period *p, bo
 	fo->e = e;
 	fo->p = *p;
 	fo->force = force;
+	fo->list = e->opts.stores_that_sold;
 	e->store_queries++;
 	dbq_push(e->dbq, req_stores, stores_done, fo);
 }
@@ -506,7 +488,8 @@ engine_db_failed(struct engine *e, int r, const char *cause)
 		log_at(e->log, LOG_WARNING, NULL, "database: %s; trying again in %llds",
 		    e->db_error, (long long)(e->db_backoff / USEC_PER_SEC));
 	e->db_down_logged = true;
-	if (!e->opts.daemon && r == -ECONNREFUSED)
+	/* Unreachable, or lost under a request: the foreground gives up and says "try later" (75). */
+	if (!e->opts.daemon && (r == -ECONNREFUSED || r == -EAGAIN))
 		e->db_unreachable = true;
 }
 
@@ -1240,8 +1223,7 @@ engine_catch_up(struct engine *e)
 /* Pool thread: instances left open in the ledger (by a crash, by a stop). */
 struct open_list {
 	struct engine *e;
-	char **rows;            /* job, period, store triples */
-	size_t n;
+	struct ledger_instance_list open;
 	char **last;            /* per job of the dag: latest succeeded company period, or NULL */
 	size_t njobs;
 };
@@ -1256,24 +1238,12 @@ req_last_succeeded(PGconn *c, struct open_list *o, char **cause)
 	if ((o->last = calloc(o->njobs + 1, sizeof *o->last)) == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	for (size_t k = 0; k < o->njobs; k++) {
-		const char *p[] = { dag_job(d, k)->name };
-		PGresult *res;
+		int r;
 
 		if (dag_job(d, k)->schedule == NULL)
 			continue;
-		res = PQexecParams(c, "SELECT max(period) FROM task_instance WHERE job = $1 "
-		    "AND state = 'succeeded' AND store = ''", 1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			char *msg = db_error(c, res);
-
-			PQclear(res);
-			util_fail(cause, -EIO, "ledger: %s", msg ? msg : "query failed");
-			free(msg);
-			return -EIO;
-		}
-		if (!PQgetisnull(res, 0, 0))
-			o->last[k] = strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
+		if ((r = ledger_last_succeeded(c, dag_job(d, k)->name, &o->last[k], cause)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -1316,28 +1286,10 @@ static int
 req_open(PGconn *c, void *arg, char **cause)
 {
 	struct open_list *o = arg;
-	PGresult *res = PQexec(c, "SELECT job, period, store FROM task_instance "
-	    "WHERE state IN ('pending', 'running', 'retry') ORDER BY period, id LIMIT 10000");
-	int n;
+	int r;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *msg = db_error(c, res);
-
-		PQclear(res);
-		util_fail(cause, -EIO, "ledger: %s", msg ? msg : "query failed");
-		free(msg);
-		return -EIO;
-	}
-	n = PQntuples(res);
-	if ((o->rows = calloc((size_t)n * 3 + 1, sizeof *o->rows)) == NULL) {
-		PQclear(res);
-		return util_fail(cause, -ENOMEM, "out of memory");
-	}
-	for (int r = 0; r < n; r++)
-		for (int c3 = 0; c3 < 3; c3++)
-			o->rows[r * 3 + c3] = strdup(PQgetvalue(res, r, c3));
-	o->n = (size_t)n;
-	PQclear(res);
+	if ((r = ledger_list_open(c, 10000, &o->open, cause)) < 0)
+		return r;
 	return req_last_succeeded(c, o, cause);
 }
 
@@ -1351,19 +1303,17 @@ open_done(void *arg, int r, const char *cause)
 		engine_db_failed(e, r, cause);
 	if (r == 0)
 		engine_report_missed(e, o);
-	for (size_t k = 0; r == 0 && k < o->n; k++) {
-		const char *job = o->rows[k * 3], *pstr = o->rows[k * 3 + 1], *store = o->rows[k * 3 + 2];
+	for (size_t k = 0; r == 0 && k < o->open.n; k++) {
+		const char *job = o->open.v[k].job, *pstr = o->open.v[k].period, *store = o->open.v[k].store;
 		struct period p;
 		size_t idx;
 
-		if (job == NULL || pstr == NULL || store == NULL || dag_find(e->b->dag, job, &idx) == NULL ||
+		if (dag_find(e->b->dag, job, &idx) == NULL ||
 		    period_parse(pstr, &p, NULL) < 0 || p.kind != dag_job(e->b->dag, idx)->period)
 			continue;
 		engine_add(e, idx, &p, *store ? store : NULL, false);
 	}
-	for (size_t k = 0; o->rows != NULL && k < o->n * 3; k++)
-		free(o->rows[k]);
-	free(o->rows);
+	ledger_instance_list_done(&o->open);
 	for (size_t k = 0; o->last != NULL && k < o->njobs; k++)
 		free(o->last[k]);
 	free(o->last);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
 #include <uv.h>
 
 #include "base/config.h"
@@ -27,6 +28,15 @@
 #include "base/log.h"
 
 struct engine;
+
+/*
+ * The stores that sold in the days first..last (days since 1970-01-01): a
+ * NULL-terminated vector in *stores (the engine frees it with
+ * util_strv_free) and its length in *n; 0 or a negative error with *cause.
+ * It runs on the thread pool on the engine's connection, like every query.
+ */
+typedef int (*engine_stores_fn)(PGconn *c, int32_t first, int32_t last, char ***stores, size_t *n,
+    char **cause);
 
 struct engine_options {
 	const char *exe;                   /* this binary, for task children */
@@ -36,6 +46,12 @@ struct engine_options {
 	int64_t clock_offset_usec;         /* added to the real clock (tests) */
 	bool daemon;                       /* schedules and catch-up; runs until stopped */
 	bool no_deliver;                   /* leave e-mail and WhatsApp jobs out */
+	/*
+	 * Who sold in a period, for a per-store job without a store list.
+	 * The sales tables belong to a layer above the engine, so the caller
+	 * (daemon/) hands their owner's function in: etl_stores_that_sold.
+	 */
+	engine_stores_fn stores_that_sold;
 	/* Called when a foreground engine has nothing left to do, or after engine_stop. */
 	void (*on_done)(void *arg, int exit_code);
 	/* Called after work started or ended (for systemd's STATUS=); may be NULL. */

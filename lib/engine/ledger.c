@@ -28,33 +28,18 @@ ledger_strclaim(enum ledger_claim_result r)
 	return "?";
 }
 
-/* Run a parameterised statement; returns the result, or NULL with *cause set. */
-static PGresult *
-query(PGconn *c, const char *sql, int n, const char *const *params, char **cause)
+/* Run a parameterised statement; *res is its result (caller clears). */
+static int
+query(PGconn *c, const char *sql, int n, const char *const *params, PGresult **res, char **cause)
 {
-	PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	char *msg;
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	msg = db_error(c, res);
-	util_fail(cause, -EIO, "ledger: %s", msg ? msg : "query failed");
-	free(msg);
-	PQclear(res);
-	return NULL;
+	return db_query(c, sql, n, params, res, "ledger", cause);
 }
 
 /* Run a statement whose result is not needed. */
 static int
 run(PGconn *c, const char *sql, int n, const char *const *params, char **cause)
 {
-	PGresult *res = query(c, sql, n, params, cause);
-
-	if (res == NULL)
-		return -EIO;
-	PQclear(res);
-	return 0;
+	return db_query(c, sql, n, params, NULL, "ledger", cause);
 }
 
 /* pg_try_advisory_lock on the instance; *got tells whether we hold it now. */
@@ -62,10 +47,11 @@ static int
 try_lock(PGconn *c, const char *id, bool *got, char **cause)
 {
 	const char *p[] = { DB_LOCK_CLASS_TEXT, id };
-	PGresult *res = query(c, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2, p, cause);
+	PGresult *res;
+	int r;
 
-	if (res == NULL)
-		return -EIO;
+	if ((r = query(c, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2, p, &res, cause)) < 0)
+		return r;
 	*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return 0;
@@ -76,7 +62,8 @@ unlock(PGconn *c, const char *id)
 {
 	const char *p[] = { DB_LOCK_CLASS_TEXT, id };
 
-	PQclear(PQexecParams(c, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, NULL, p, NULL, NULL, 0));
+	/* Nothing to do about a failure: a lost connection has released the lock already. */
+	(void)run(c, "SELECT pg_advisory_unlock($1::int, $2::int)", 2, p, NULL);
 }
 
 int
@@ -101,14 +88,12 @@ ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force
 	 * conflicting insert turns into a no-op update, which locks the row as
 	 * SELECT ... FOR UPDATE would and returns it.
 	 */
-	res = query(c, "INSERT INTO task_instance (job, period, store) VALUES ($1, $2, $3) "
+	if ((r = query(c, "INSERT INTO task_instance (job, period, store) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (job, period, store) DO UPDATE SET job = EXCLUDED.job "
 	    "RETURNING id, state, attempts, "
-	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0), round_start", 3, key, cause);
-	if (res == NULL) {
-		r = -EIO;
+	    "coalesce((extract(epoch FROM not_before) * 1000000)::bigint, 0), round_start", 3, key, &res,
+	    cause)) < 0)
 		goto rollback;
-	}
 	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
 	state = strdup(PQgetvalue(res, 0, 1));
 	n = atoi(PQgetvalue(res, 0, 2));
@@ -201,7 +186,7 @@ commit:
 		unlock(c, id);
 	return 0;
 rollback:
-	PQclear(PQexec(c, "ROLLBACK"));
+	db_rollback(c);
 fail:
 	free(state);
 	if (locked)
@@ -245,7 +230,7 @@ ledger_finish(PGconn *c, const struct ledger_claim *claim, enum ledger_outcome o
 	unlock(c, id);
 	return 0;
 rollback:
-	PQclear(PQexec(c, "ROLLBACK"));
+	db_rollback(c);
 	return r;
 }
 
@@ -253,11 +238,12 @@ int
 ledger_state(PGconn *c, const struct ledger_key *k, char *state, char **cause)
 {
 	const char *key[] = { k->job, k->period, k->store ? k->store : "" };
-	PGresult *res = query(c, "SELECT state FROM task_instance WHERE job = $1 AND period = $2 "
-	    "AND store = $3", 3, key, cause);
+	PGresult *res;
+	int r;
 
-	if (res == NULL)
-		return -EIO;
+	if ((r = query(c, "SELECT state FROM task_instance WHERE job = $1 AND period = $2 "
+	    "AND store = $3", 3, key, &res, cause)) < 0)
+		return r;
 	snprintf(state, 16, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
 	PQclear(res);
 	return 0;
@@ -269,6 +255,7 @@ ledger_count_succeeded(PGconn *c, const char *job, const char *const *periods, s
 {
 	char *array = NULL, *tmp;
 	PGresult *res;
+	int r;
 
 	/* A text[] literal of periods; they are our own formatted strings. */
 	array = strdup("{");
@@ -283,13 +270,230 @@ ledger_count_succeeded(PGconn *c, const char *job, const char *const *periods, s
 	}
 	free(array);
 	array = tmp;
-	res = query(c, "SELECT count(*) FROM task_instance WHERE job = $1 AND period = ANY($2::text[]) "
+	r = query(c, "SELECT count(*) FROM task_instance WHERE job = $1 AND period = ANY($2::text[]) "
 	    "AND state = 'succeeded' AND ($3::text IS NULL OR store = $3)", 3,
-	    (const char *[]){ job, array, store }, cause);
+	    (const char *[]){ job, array, store }, &res, cause);
 	free(array);
-	if (res == NULL)
-		return -EIO;
+	if (r < 0)
+		return r;
 	*count = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
+}
+
+/* A copy of a column's text, or NULL for SQL NULL; *oom when the copy fails. */
+static char *
+text_or_null(const PGresult *res, int row, int col, bool *oom)
+{
+	char *v;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	if ((v = strdup(PQgetvalue(res, row, col))) == NULL)
+		*oom = true;
+	return v;
+}
+
+/* A column's text, "" for SQL NULL, copied; *oom when the copy fails. */
+static char *
+text_copy(const PGresult *res, int row, int col, bool *oom)
+{
+	char *v = strdup(PQgetvalue(res, row, col));
+
+	if (v == NULL)
+		*oom = true;
+	return v;
+}
+
+static int64_t
+int_or_zero(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+void
+ledger_instance_list_done(struct ledger_instance_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t k = 0; k < l->n; k++) {
+		free(l->v[k].job);
+		free(l->v[k].period);
+		free(l->v[k].store);
+		free(l->v[k].state);
+		free(l->v[k].error);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+ledger_attempt_list_done(struct ledger_attempt_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t k = 0; k < l->n; k++) {
+		free(l->v[k].job);
+		free(l->v[k].period);
+		free(l->v[k].store);
+		free(l->v[k].state);
+		free(l->v[k].host);
+		free(l->v[k].error);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/*
+ * The instances a statement selects, in the columns of INSTANCE_COLUMNS,
+ * into *out (untouched on failure).
+ */
+#define INSTANCE_COLUMNS "job, period, store, state, attempts, " \
+	"(extract(epoch FROM updated_at) * 1000000)::bigint, " \
+	"(extract(epoch FROM not_before) * 1000000)::bigint, error"
+
+static int
+list_instances(PGconn *c, const char *sql, int n, const char *const *p, struct ledger_instance_list *out,
+    char **cause)
+{
+	struct ledger_instance_list l = { 0 };
+	PGresult *res;
+	bool oom = false;
+	int r;
+
+	if ((r = query(c, sql, n, p, &res, cause)) < 0)
+		return r;
+	if (PQntuples(res) > 0 && (l.v = calloc((size_t)PQntuples(res), sizeof *l.v)) == NULL)
+		oom = true;
+	for (int k = 0; !oom && k < PQntuples(res); k++, l.n++) {
+		struct ledger_instance *i = &l.v[k];
+
+		i->job = text_copy(res, k, 0, &oom);
+		i->period = text_copy(res, k, 1, &oom);
+		i->store = text_copy(res, k, 2, &oom);
+		i->state = text_copy(res, k, 3, &oom);
+		i->attempts = (int)int_or_zero(res, k, 4);
+		i->updated_usec = int_or_zero(res, k, 5);
+		i->not_before_usec = int_or_zero(res, k, 6);
+		i->error = text_or_null(res, k, 7, &oom);
+	}
+	PQclear(res);
+	if (oom) {
+		ledger_instance_list_done(&l);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	*out = l;
+	return 0;
+}
+
+/* The same for attempts, in the columns of ATTEMPT_COLUMNS (a: task_attempt, i: task_instance). */
+#define ATTEMPT_COLUMNS "i.job, i.period, i.store, a.attempt, a.state, " \
+	"(extract(epoch FROM a.started_at) * 1000000)::bigint, " \
+	"round(extract(epoch FROM coalesce(a.finished_at, now()) - a.started_at)::numeric, 1), " \
+	"a.host, a.pid, a.error"
+
+static int
+list_attempts(PGconn *c, const char *sql, int n, const char *const *p, struct ledger_attempt_list *out,
+    char **cause)
+{
+	struct ledger_attempt_list l = { 0 };
+	PGresult *res;
+	bool oom = false;
+	int r;
+
+	if ((r = query(c, sql, n, p, &res, cause)) < 0)
+		return r;
+	if (PQntuples(res) > 0 && (l.v = calloc((size_t)PQntuples(res), sizeof *l.v)) == NULL)
+		oom = true;
+	for (int k = 0; !oom && k < PQntuples(res); k++, l.n++) {
+		struct ledger_attempt *a = &l.v[k];
+
+		a->job = text_copy(res, k, 0, &oom);
+		a->period = text_copy(res, k, 1, &oom);
+		a->store = text_copy(res, k, 2, &oom);
+		a->attempt = (int)int_or_zero(res, k, 3);
+		a->state = text_copy(res, k, 4, &oom);
+		a->started_usec = int_or_zero(res, k, 5);
+		a->seconds = strtod(PQgetvalue(res, k, 6), NULL);
+		a->host = text_copy(res, k, 7, &oom);
+		a->pid = (int)int_or_zero(res, k, 8);
+		a->error = text_or_null(res, k, 9, &oom);
+	}
+	PQclear(res);
+	if (oom) {
+		ledger_attempt_list_done(&l);
+		return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	*out = l;
+	return 0;
+}
+
+int
+ledger_list_open(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause)
+{
+	char lim[16];
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	return list_instances(c, "SELECT " INSTANCE_COLUMNS " FROM task_instance "
+	    "WHERE state IN ('pending', 'running', 'retry') ORDER BY period, id LIMIT $1", 1,
+	    (const char *[]){ lim }, out, cause);
+}
+
+int
+ledger_list_retries(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause)
+{
+	char lim[16];
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	return list_instances(c, "SELECT " INSTANCE_COLUMNS " FROM task_instance "
+	    "WHERE state = 'retry' ORDER BY not_before LIMIT $1", 1, (const char *[]){ lim }, out, cause);
+}
+
+int
+ledger_list_failures(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause)
+{
+	char lim[16];
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	return list_instances(c, "SELECT " INSTANCE_COLUMNS " FROM task_instance "
+	    "WHERE state = 'failed' ORDER BY updated_at DESC LIMIT $1", 1, (const char *[]){ lim }, out, cause);
+}
+
+int
+ledger_list_running(PGconn *c, struct ledger_attempt_list *out, char **cause)
+{
+	return list_attempts(c, "SELECT " ATTEMPT_COLUMNS " FROM task_instance i "
+	    "JOIN task_attempt a ON a.instance_id = i.id AND a.attempt = i.attempts "
+	    "WHERE i.state = 'running' ORDER BY a.started_at", 0, NULL, out, cause);
+}
+
+int
+ledger_list_recent(PGconn *c, unsigned limit, struct ledger_attempt_list *out, char **cause)
+{
+	char lim[16];
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	return list_attempts(c, "SELECT " ATTEMPT_COLUMNS " FROM task_attempt a "
+	    "JOIN task_instance i ON i.id = a.instance_id ORDER BY a.started_at DESC, a.attempt DESC LIMIT $1",
+	    1, (const char *[]){ lim }, out, cause);
+}
+
+int
+ledger_last_succeeded(PGconn *c, const char *job, char **period, char **cause)
+{
+	PGresult *res;
+	char *v = NULL;
+	int r;
+
+	if ((r = query(c, "SELECT max(period) FROM task_instance WHERE job = $1 AND state = 'succeeded' "
+	    "AND store = ''", 1, (const char *[]){ job }, &res, cause)) < 0)
+		return r;
+	if (!PQgetisnull(res, 0, 0) && (v = strdup(PQgetvalue(res, 0, 0))) == NULL)
+		r = util_fail(cause, -ENOMEM, "out of memory");
+	PQclear(res);
+	if (r == 0)
+		*period = v;
+	return r;
 }

@@ -56,7 +56,8 @@ const char *ledger_strclaim(enum ledger_claim_result r);
  * clock), recording host and pid. retries is the job's retry limit, used when
  * an abandoned attempt turns out to be the last allowed one. force runs it
  * whatever its state and starts a new retry round (claim->round_attempt 1). Returns 0 with
- * *result set (and *claim for LEDGER_CLAIMED / LEDGER_NOT_YET), or -EIO.
+ * *result set (and *claim for LEDGER_CLAIMED / LEDGER_NOT_YET), or a database
+ * error as db_check says (-EAGAIN: the connection lost; -EIO: refused).
  */
 int ledger_claim(PGconn *c, const struct ledger_key *k, unsigned retries, bool force,
     int64_t now_usec, const char *host, int pid, enum ledger_claim_result *result,
@@ -79,5 +80,71 @@ int ledger_state(PGconn *c, const struct ledger_key *k, char *state, char **caus
 /* How many of the given periods of job (for store; NULL: any store) have succeeded. */
 int ledger_count_succeeded(PGconn *c, const char *job, const char *const *periods, size_t n,
     const char *store, long *count, char **cause);
+
+/* An instance as the ledger lists it; strings belong to the list. */
+struct ledger_instance {
+	char *job;
+	char *period;
+	char *store;            /* "" for a company-wide task */
+	char *state;            /* pending, running, retry, succeeded, failed */
+	int attempts;
+	int64_t updated_usec;   /* its last change of state */
+	int64_t not_before_usec;/* retry: when the next attempt is due; else 0 */
+	char *error;            /* the last error, or NULL */
+};
+
+struct ledger_instance_list {
+	struct ledger_instance *v;
+	size_t n;
+};
+
+/* An attempt as the ledger lists it; strings belong to the list. */
+struct ledger_attempt {
+	char *job;
+	char *period;
+	char *store;
+	int attempt;
+	char *state;            /* running, succeeded, failed, timeout, abandoned */
+	int64_t started_usec;
+	double seconds;         /* how long it ran, or runs so far, to a tenth */
+	char *host;
+	int pid;
+	char *error;            /* NULL when none */
+};
+
+struct ledger_attempt_list {
+	struct ledger_attempt *v;
+	size_t n;
+};
+
+/* Free what a list holds and empty it; NULL and an empty list are fine. */
+void ledger_instance_list_done(struct ledger_instance_list *l);
+void ledger_attempt_list_done(struct ledger_attempt_list *l);
+
+/*
+ * The lists below fill *out (untouched on failure), newest or most urgent
+ * first as each says, at most limit entries.
+ */
+
+/* Instances left open (pending, running, retry), oldest period first: what a restart picks up. */
+int ledger_list_open(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause);
+
+/* Instances waiting for a retry, the next one due first. */
+int ledger_list_retries(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause);
+
+/* Instances that gave up (failed, not retried), the latest first. */
+int ledger_list_failures(PGconn *c, unsigned limit, struct ledger_instance_list *out, char **cause);
+
+/* The attempts running now (as the ledger knows it: a dead claimer's stays until claimed again), oldest first. */
+int ledger_list_running(PGconn *c, struct ledger_attempt_list *out, char **cause);
+
+/* The latest attempts of any instance, the latest first. */
+int ledger_list_recent(PGconn *c, unsigned limit, struct ledger_attempt_list *out, char **cause);
+
+/*
+ * The latest succeeded company-wide period of job into *period (caller
+ * frees), NULL when none has succeeded.
+ */
+int ledger_last_succeeded(PGconn *c, const char *job, char **period, char **cause);
 
 #endif

@@ -283,3 +283,32 @@ out:
 	free(types_text);
 	return r;
 }
+
+int
+etl_stores_that_sold(PGconn *c, int32_t first, int32_t last, char ***stores, size_t *n, char **cause)
+{
+	char from[16], to[16];
+	char **v = NULL;
+	PGresult *res;
+	int e, rows;
+
+	period_format_date(first, from);
+	period_format_date(last, to);
+	if ((e = db_query(c, "SELECT DISTINCT store FROM kpi_store_day WHERE day BETWEEN $1 AND $2 "
+	    "ORDER BY store", 2, (const char *[]){ from, to }, &res, "database", cause)) < 0)
+		return e;
+	rows = PQntuples(res);
+	if ((v = calloc((size_t)rows + 1, sizeof *v)) == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	for (int k = 0; e == 0 && k < rows; k++)
+		if ((v[k] = strdup(PQgetvalue(res, k, 0))) == NULL)
+			e = util_fail(cause, -ENOMEM, "out of memory");
+	PQclear(res);
+	if (e < 0) {
+		util_strv_free(v);
+		return e;
+	}
+	*stores = v;
+	*n = (size_t)rows;
+	return 0;
+}

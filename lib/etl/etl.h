@@ -10,7 +10,10 @@
 #define SALESD_ETL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include <libpq-fe.h>
 
 #include "base/config.h"
 
@@ -43,5 +46,15 @@ typedef void (*etl_progress_fn)(void *arg, const char *message);
  */
 int etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress, void *arg,
     struct etl_result *res, char **cause);
+
+/*
+ * The stores that sold anything in the days first..last (days since
+ * 1970-01-01, inclusive), by name, from the KPI tables the loads wrote
+ * (excluded stores are not there): a NULL-terminated vector in *stores
+ * (caller frees with util_strv_free) and its length in *n. Errors as
+ * db_check says (-EAGAIN: the connection lost; -EIO: refused), or -ENOMEM.
+ * Blocking; its signature is the engine's engine_stores_fn.
+ */
+int etl_stores_that_sold(PGconn *c, int32_t first, int32_t last, char ***stores, size_t *n, char **cause);
 
 #endif

@@ -96,16 +96,6 @@ buf_str(struct buf *b, const char *v, bool last)
 }
 
 /*
- * The error for a failed call on c: a connection that is gone may come back
- * (-EAGAIN, try later); a statement the server refused will not (-EIO).
- */
-static int
-db_code(PGconn *c)
-{
-	return PQstatus(c) == CONNECTION_OK ? -EIO : -EAGAIN;
-}
-
-/*
  * Text that PostgreSQL will take, into l->text: valid UTF-8 is kept; a byte
  * that is not part of a valid character, and NUL, becomes "\xHH". With
  * escape_backslash a backslash becomes "\\", so that the stored text reads
@@ -144,18 +134,7 @@ safe_text(struct load *l, const char *s, size_t len, bool escape_backslash)
 static int
 run(struct load *l, const char *sql, int n, const char *const *params, char **cause)
 {
-	PGresult *res = PQexecParams(l->c, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	int e = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char *msg = db_error(l->c, res);
-
-		e = util_fail(cause, db_code(l->c), "database: %s", msg ? msg : "query failed");
-		free(msg);
-	}
-	PQclear(res);
-	return e;
+	return db_query(l->c, sql, n, params, NULL, "database", cause);
 }
 
 /* run() with a statement built from trusted parts (table names of digits). */
@@ -237,15 +216,10 @@ load_copy_begin(struct load *l, const char *order_type, char **cause)
 			return util_fail(cause, -ENOMEM, "out of memory");
 		res = PQexec(l->c, sql);
 		free(sql);
-		if (PQresultStatus(res) != PGRES_COPY_IN) {
-			char *msg = db_error(l->c, res);
-
-			e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "refused");
-			free(msg);
-			PQclear(res);
-			return e;
-		}
+		e = db_check(l->c, res, PGRES_COPY_IN, "database: COPY", cause);
 		PQclear(res);
+		if (e < 0)
+			return e;
 	}
 	l->in_copy = true;
 	return 0;
@@ -256,13 +230,8 @@ copy_flush(struct load *l, char **cause)
 {
 	if (l->copy.len == 0)
 		return 0;
-	if (PQputCopyData(l->c, l->copy.p, (int)l->copy.len) != 1) {
-		char *msg = db_error(l->c, NULL);
-		int e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
-
-		free(msg);
-		return e;
-	}
+	if (PQputCopyData(l->c, l->copy.p, (int)l->copy.len) != 1)
+		return db_check(l->c, NULL, PGRES_COPY_IN, "database: COPY", cause);
 	l->copy.len = 0;
 	return 0;
 }
@@ -339,12 +308,8 @@ copy_result(struct load *l, char **cause)
 	int e = 0;
 
 	while ((res = PQgetResult(l->c)) != NULL) {
-		if (e == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			char *msg = db_error(l->c, res);
-
-			e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
-			free(msg);
-		}
+		if (e == 0)
+			e = db_check(l->c, res, PGRES_COMMAND_OK, "database: COPY", cause);
 		PQclear(res);
 	}
 	return e;
@@ -358,13 +323,8 @@ load_copy_end(struct load *l, uint64_t *rows, char **cause)
 	if ((e = copy_flush(l, cause)) < 0)
 		return e;
 	l->in_copy = false;
-	if (PQputCopyEnd(l->c, NULL) != 1) {
-		char *msg = db_error(l->c, NULL);
-
-		e = util_fail(cause, db_code(l->c), "database: COPY: %s", msg ? msg : "failed");
-		free(msg);
-		return e;
-	}
+	if (PQputCopyEnd(l->c, NULL) != 1)
+		return db_check(l->c, NULL, PGRES_COMMAND_OK, "database: COPY", cause);
 	if ((e = copy_result(l, cause)) < 0 || (e = run(l, "RELEASE SAVEPOINT order_type", 0, NULL, cause)) < 0)
 		return e;
 	l->nlines += l->type_lines;
@@ -410,31 +370,25 @@ static int
 copy_in(struct load *l, const char *sql, const char *data, size_t len, char **cause)
 {
 	PGresult *res = PQexec(l->c, sql);
-	int e;
+	char *what = util_printf("database: %s", sql);
+	int e = db_check(l->c, res, PGRES_COPY_IN, what ? what : "database: COPY", cause);
 
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		char *msg = db_error(l->c, res);
-
-		e = util_fail(cause, db_code(l->c), "database: %s: %s", sql, msg ? msg : "refused");
-		free(msg);
-		PQclear(res);
-		return e;
-	}
 	PQclear(res);
+	if (e < 0)
+		goto out;
 	for (size_t off = 0; off < len; off += COPY_CHUNK) {
 		size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
 
 		if (PQputCopyData(l->c, data + off, (int)n) != 1)
 			break;
 	}
-	if (PQputCopyEnd(l->c, NULL) != 1) {
-		char *msg = db_error(l->c, NULL);
-
-		e = util_fail(cause, db_code(l->c), "database: %s: %s", sql, msg ? msg : "failed");
-		free(msg);
-		return e;
-	}
-	return copy_result(l, cause);
+	if (PQputCopyEnd(l->c, NULL) != 1)
+		e = db_check(l->c, NULL, PGRES_COMMAND_OK, what ? what : "database: COPY", cause);
+	else
+		e = copy_result(l, cause);
+out:
+	free(what);
+	return e;
 }
 
 /* Replace the day's rejects with ours (in the open transaction). */
@@ -500,14 +454,7 @@ kpi_send(struct load *l, PGconn *c, const char *table, size_t k, char **cause)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	ok = PQsendQueryParams(c, sql, 2, NULL, p, NULL, NULL, 0);
 	free(sql);
-	if (!ok) {
-		char *msg = db_error(c, NULL);
-		int e = util_fail(cause, db_code(c), "database: %s", msg ? msg : "cannot send a query");
-
-		free(msg);
-		return e;
-	}
-	return 0;
+	return ok ? 0 : db_check(c, NULL, PGRES_TUPLES_OK, "database", cause);
 }
 
 /* The result of the query in flight on c. */
@@ -519,12 +466,8 @@ kpi_receive(PGconn *c, PGresult **out, char **cause)
 
 	*out = NULL;
 	while ((res = PQgetResult(c)) != NULL) {
-		if (e == 0 && PQresultStatus(res) != PGRES_TUPLES_OK) {
-			char *msg = db_error(c, res);
-
-			e = util_fail(cause, db_code(c), "database: %s", msg ? msg : "KPI query failed");
-			free(msg);
-		}
+		if (e == 0)
+			e = db_check(c, res, PGRES_TUPLES_OK, "database: KPI query", cause);
 		if (e == 0 && *out == NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 			*out = res;
 		else
@@ -708,7 +651,7 @@ load_free(struct load *l)
 			PQclear(res);
 	}
 	if (l->in_tx)
-		PQclear(PQexec(l->c, "ROLLBACK"));
+		db_rollback(l->c);
 	free(l->copy.p);
 	free(l->rejects.p);
 	free(l->text.p);

@@ -139,19 +139,7 @@ report_free(struct report *r)
 static int
 query(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, char **cause)
 {
-	PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *msg = db_error(c, res);
-		int e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
-		    "database: %s", msg ? msg : "query failed");
-
-		free(msg);
-		PQclear(res);
-		return e;
-	}
-	*out = res;
-	return 0;
+	return db_query(c, sql, n, p, out, "database", cause);
 }
 
 static int64_t

@@ -100,8 +100,9 @@ struct report {
  * Build the model of a report for the period (of the kind's length) from the
  * tables of the connection's schema. store NULL: company-wide (excluded
  * stores left out). Fails with -EAGAIN when a day of the period has not been
- * loaded yet, -EPERM when one is quarantined (the report is withheld), and
- * -EIO on a database error; *cause says which day and what to do.
+ * loaded yet or the connection is lost, -EBADMSG when a day is quarantined
+ * (the report is withheld), and -EIO when the server refuses a query; *cause
+ * says which day and what to do.
  */
 int report_build(PGconn *c, const struct config *cfg, enum report_kind kind,
     const struct period *p, const char *store, struct report **out, char **cause);

@@ -46,16 +46,11 @@ slug_base(const char *name, char out[SLUG_LEN])
 		snprintf(out, SLUG_LEN, "store");
 }
 
+/* One statement on store_slug; *res its result (NULL: not wanted). */
 static int
-fail_db(PGconn *c, PGresult *res, const char *what, char **cause)
+query(PGconn *c, const char *sql, int n, const char *const *p, PGresult **res, char **cause)
 {
-	char *msg = db_error(c, res);
-	int e = util_fail(cause, PQstatus(c) == CONNECTION_OK ? -EIO : -ECONNREFUSED,
-	    "database: %s: %s", what, msg ? msg : "failed");
-
-	free(msg);
-	PQclear(res);
-	return e;
+	return db_query(c, sql, n, p, res, "database: store_slug", cause);
 }
 
 /* The first free candidate: base, base-2, base-3, ...; under the table lock. */
@@ -66,6 +61,7 @@ slug_pick(PGconn *c, const char *base, char out[SLUG_LEN], char **cause)
 		const char *p[1] = { out };
 		PGresult *res;
 		bool taken;
+		int e;
 
 		if (n == 1)
 			snprintf(out, SLUG_LEN, "%.56s", base);
@@ -73,9 +69,8 @@ slug_pick(PGconn *c, const char *base, char out[SLUG_LEN], char **cause)
 			snprintf(out, SLUG_LEN, "%.56s-%u", base, n);
 		if (strcmp(out, SLUG_RESERVED) == 0)
 			continue;
-		res = PQexecParams(c, "SELECT 1 FROM store_slug WHERE slug = $1", 1, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			return fail_db(c, res, "store_slug", cause);
+		if ((e = query(c, "SELECT 1 FROM store_slug WHERE slug = $1", 1, p, &res, cause)) < 0)
+			return e;
 		taken = PQntuples(res) > 0;
 		PQclear(res);
 		if (!taken)
@@ -88,11 +83,12 @@ int
 slug_find(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
 {
 	const char *p[1] = { store };
-	PGresult *res = PQexecParams(c, "SELECT slug FROM store_slug WHERE store = $1", 1, NULL, p, NULL, NULL, 0);
-	int e = -ENOENT;
+	PGresult *res;
+	int e;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail_db(c, res, "store_slug", cause);
+	if ((e = query(c, "SELECT slug FROM store_slug WHERE store = $1", 1, p, &res, cause)) < 0)
+		return e;
+	e = -ENOENT;
 	if (PQntuples(res) == 1) {
 		snprintf(out, SLUG_LEN, "%s", PQgetvalue(res, 0, 0));
 		e = 0;
@@ -109,9 +105,8 @@ slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
 	PGresult *res;
 	int e;
 
-	res = PQexecParams(c, "SELECT slug FROM store_slug WHERE store = $1", 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return fail_db(c, res, "store_slug", cause);
+	if ((e = query(c, "SELECT slug FROM store_slug WHERE store = $1", 1, p, &res, cause)) < 0)
+		return e;
 	if (PQntuples(res) == 1) {
 		snprintf(out, SLUG_LEN, "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
@@ -123,11 +118,8 @@ slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
 		return e;
 	if ((e = db_exec(c, "LOCK TABLE store_slug IN SHARE ROW EXCLUSIVE MODE", cause)) < 0)
 		goto rollback;
-	res = PQexecParams(c, "SELECT slug FROM store_slug WHERE store = $1", 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		e = fail_db(c, res, "store_slug", cause);
+	if ((e = query(c, "SELECT slug FROM store_slug WHERE store = $1", 1, p, &res, cause)) < 0)
 		goto rollback;
-	}
 	if (PQntuples(res) == 1) {      /* another task was first */
 		snprintf(out, SLUG_LEN, "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
@@ -137,14 +129,10 @@ slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause)
 	slug_base(store, base);
 	if ((e = slug_pick(c, base, out, cause)) < 0)
 		goto rollback;
-	res = PQexecParams(c, "INSERT INTO store_slug (store, slug) VALUES ($1, $2)", 2, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		e = fail_db(c, res, "store_slug", cause);
+	if ((e = query(c, "INSERT INTO store_slug (store, slug) VALUES ($1, $2)", 2, p, NULL, cause)) < 0)
 		goto rollback;
-	}
-	PQclear(res);
 	return db_exec(c, "COMMIT", cause);
 rollback:
-	db_exec(c, "ROLLBACK", NULL);
+	db_rollback(c);
 	return e;
 }

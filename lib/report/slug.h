@@ -25,11 +25,12 @@ void slug_base(const char *name, char out[SLUG_LEN]);
 /*
  * The store's slug, assigned on first use under a table lock (several report
  * tasks may ask at once): the base, or base-2, base-3, ... when taken;
- * "company" is reserved for the company-wide files. 0, or -EIO with *cause.
+ * "company" is reserved for the company-wide files. 0, or a database error
+ * (db_check: -EAGAIN, -EIO) with *cause.
  */
 int slug_assign(PGconn *c, const char *store, char out[SLUG_LEN], char **cause);
 
-/* The store's slug if it has one (no lock, nothing assigned): 0, -ENOENT, or -EIO with *cause. */
+/* The store's slug if it has one (no lock, nothing assigned): 0, -ENOENT, or -EAGAIN / -EIO with *cause. */
 int slug_find(PGconn *c, const char *store, char out[SLUG_LEN], char **cause);
 
 #endif
