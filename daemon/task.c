@@ -214,11 +214,13 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 	return 0;
 }
 
+/* A message of a delivery task at a syslog priority, as the event the daemon logs it at. */
 static void
-email_progress(void *arg, bool warning, const char *message)
+task_progress_at(void *arg, int priority, const char *message)
 {
 	(void)arg;
-	task_event(warning ? "warning" : "progress", message, -1);
+	task_event(priority <= LOG_ERR ? "error" : priority == LOG_WARNING ? "warning" : priority >= LOG_DEBUG ?
+	    "debug" : "progress", message, -1);
 }
 
 /* One e-mail task: the report of the period for one store, or the company's ("*"). */
@@ -227,7 +229,7 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 {
 	struct email_result res;
 	char *cause = NULL, *msg;
-	int r = email_task(cfg, p, store, force, email_progress, NULL, &res, &cause);
+	int r = email_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
@@ -243,20 +245,13 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 	return 0;
 }
 
-static void
-whatsapp_progress(void *arg, int priority, const char *message)
-{
-	(void)arg;
-	task_event(priority <= LOG_ERR ? "error" : priority == LOG_WARNING ? "warning" : "progress", message, -1);
-}
-
 /* One WhatsApp task: the report of the period to the chats of its scope. */
 static int
 whatsapp_run(const struct config *cfg, const struct period *p, const char *store, bool force)
 {
 	struct whatsapp_result res;
 	char *cause = NULL, *msg;
-	int r = whatsapp_task(cfg, p, store, force, whatsapp_progress, NULL, &res, &cause);
+	int r = whatsapp_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);

@@ -199,7 +199,8 @@ START_TEST(test_owners_lost)
 	ck_assert_int_eq(ledger_state(c, &key, state, &cause), -EAGAIN);
 	ck_assert_int_eq(ledger_list_recent(c, 20, &attempts, &cause), -EAGAIN);
 	ck_assert_int_eq(ledger_list_open(c, 20, &instances, &cause), -EAGAIN);
-	ck_assert_int_eq(delivery_begin(c, &dkey, NULL, false, &decision, &cause), -EAGAIN);
+	ck_assert_int_eq(delivery_begin(&(struct delivery_ledger){ c, NULL, NULL }, &dkey, NULL, false, &decision,
+	    &cause), -EAGAIN);
 	ck_assert_int_eq(delivery_list_recent(c, 20, &deliveries, &cause), -EAGAIN);
 	ck_assert_int_eq(etl_stores_that_sold(c, 0, 1, &stores, &n, &cause), -EAGAIN);
 	ck_assert_int_eq(slug_find(c, "Indiranagar", slug, &cause), -EAGAIN);

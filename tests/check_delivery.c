@@ -6,6 +6,7 @@
  * key (report, period, store, channel, recipient) is its own delivery.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,15 +42,48 @@ connect_migrated(void)
 	return c;
 }
 
+/* Every change of state the ledger reports, as "from>to(why);" in order. */
+static char changes[4096];
+
+static void
+record(void *arg, const struct delivery_key *k, enum delivery_state from, enum delivery_state to, const char *why)
+{
+	size_t n = strlen(changes);
+
+	(void)arg;
+	(void)k;
+	snprintf(changes + n, sizeof changes - n, "%s>%s(%s);", delivery_strstate(from), delivery_strstate(to),
+	    why ? why : "");
+}
+
+/* The ledger over c, reporting to record. */
+static struct delivery_ledger
+ledger(PGconn *c)
+{
+	return (struct delivery_ledger){ c, record, NULL };
+}
+
 static enum delivery_decision
 begin(PGconn *c, const struct delivery_key *k, bool force)
 {
+	struct delivery_ledger l = ledger(c);
 	enum delivery_decision d;
 	char *cause = NULL;
 
-	if (delivery_begin(c, k, "<abc@example.com>", force, &d, &cause) < 0)
+	if (delivery_begin(&l, k, "<abc@example.com>", force, &d, &cause) < 0)
 		ck_abort_msg("%s", cause);
 	return d;
+}
+
+static int
+finish(PGconn *c, const struct delivery_key *k, enum delivery_state outcome, const char *reply)
+{
+	struct delivery_ledger l = ledger(c);
+	char *cause = NULL;
+	int e = delivery_finish(&l, k, outcome, reply, &cause);
+
+	free(cause);
+	return e;
 }
 
 static char *
@@ -77,11 +111,11 @@ START_TEST(test_send_once)
 {
 	PGconn *c = connect_migrated();
 	struct delivery_key k = { "weekly", "2026-W47", "Indiranagar", "email", "a@example.com" };
-	char *cause = NULL, *s;
+	char *s;
 
 	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
 	assert_row(&k, "sending", "1");
-	ck_assert_int_eq(delivery_finish(c, &k, true, "250 2.0.0 Ok: queued as 4F2", &cause), 0);
+	ck_assert_int_eq(finish(c, &k, DELIVERY_STATE_SENT, "250 2.0.0 Ok: queued as 4F2"), 0);
 	assert_row(&k, "sent", "1");
 	s = row(&k, "reply");
 	ck_assert_str_eq(s, "250 2.0.0 Ok: queued as 4F2");
@@ -102,10 +136,9 @@ START_TEST(test_failed_is_retried)
 {
 	PGconn *c = connect_migrated();
 	struct delivery_key k = { "weekly", "2026-W47", "*", "email", "b@example.com" };
-	char *cause = NULL;
 
 	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
-	ck_assert_int_eq(delivery_finish(c, &k, false, "550 5.1.1 <b@example.com>: user unknown", &cause), 0);
+	ck_assert_int_eq(finish(c, &k, DELIVERY_STATE_FAILED, "550 5.1.1 <b@example.com>: user unknown"), 0);
 	assert_row(&k, "failed", "1");
 	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
 	assert_row(&k, "sending", "2");
@@ -129,6 +162,42 @@ START_TEST(test_crash_in_the_gap)
 }
 END_TEST
 
+/*
+ * The state machine: every change goes through one place and is reported
+ * old -> new with why; what changes nothing is not reported; a finish that
+ * is not an outcome is refused.
+ */
+START_TEST(test_transitions)
+{
+	PGconn *c = connect_migrated();
+	struct delivery_ledger l = ledger(c);
+	struct delivery_key k = { "weekly", "2026-W47", "Indiranagar", "email", "t@example.com" };
+	struct delivery_key u = { "weekly", "2026-W47", "Indiranagar", "email", "u@example.com" };
+	enum delivery_decision d;
+	char *cause = NULL;
+
+	changes[0] = '\0';
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
+	ck_assert_int_eq(finish(c, &k, DELIVERY_STATE_UNKNOWN, "response reading failed"), 0);
+	ck_assert_int_eq(begin(c, &k, false), DELIVERY_UNKNOWN);
+	ck_assert_int_eq(begin(c, &k, true), DELIVERY_SEND);
+	ck_assert_int_eq(finish(c, &k, DELIVERY_STATE_SENT, "250 ok"), 0);
+	ck_assert_int_eq(delivery_fail(&l, &u, "not tried: no STARTTLS", &cause), 0);
+	ck_assert_int_eq(delivery_fail(&l, &k, "ignored: it was sent", &cause), 0);
+	ck_assert_int_eq(begin(c, &u, false), DELIVERY_SEND);
+	ck_assert_int_eq(delivery_lookup(&l, &u, false, &d, &cause), 0);
+	ck_assert_int_eq(d, DELIVERY_UNKNOWN);
+	ck_assert_str_eq(changes, "none>sending();sending>unknown(response reading failed);unknown>sending(forced);"
+	    "sending>sent(250 ok);none>failed(not tried: no STARTTLS);failed>sending();"
+	    "sending>unknown(its sender died after sending);");
+	assert_row(&k, "sent", "2");
+	ck_assert_int_eq(delivery_finish(&l, &k, DELIVERY_STATE_SENDING, "x", &cause), -EINVAL);
+	free(cause);
+	ck_assert_str_eq(delivery_strstate(DELIVERY_STATE_UNKNOWN), "unknown");
+	PQfinish(c);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	PGconn *c = connect_migrated();
@@ -140,10 +209,10 @@ START_TEST(test_keys)
 		{ "weekly", "2026-W47", "Indiranagar", "whatsapp", "a@example.com" },
 		{ "weekly", "2026-W47", "Indiranagar", "email", "c@example.com" },
 	};
-	char *cause = NULL, *s, *n;
+	char *s, *n;
 
 	ck_assert_int_eq(begin(c, &k, false), DELIVERY_SEND);
-	ck_assert_int_eq(delivery_finish(c, &k, true, "250 ok", &cause), 0);
+	ck_assert_int_eq(finish(c, &k, DELIVERY_STATE_SENT, "250 ok"), 0);
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
 		ck_assert_int_eq(begin(c, &others[i], false), DELIVERY_SEND);
 	n = pgtest_query1(conninfo, "SELECT count(*) FROM salesd.delivery");
@@ -168,7 +237,7 @@ START_TEST(test_list_recent)
 	ck_assert_int_eq(delivery_list_recent(c, 20, &l, &cause), 0);
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_int_eq(begin(c, &a, false), DELIVERY_SEND);
-	ck_assert_int_eq(delivery_finish(c, &a, true, "250 ok", &cause), 0);
+	ck_assert_int_eq(finish(c, &a, DELIVERY_STATE_SENT, "250 ok"), 0);
 	ck_assert_int_eq(begin(c, &b, false), DELIVERY_SEND);
 	ck_assert_int_eq(delivery_list_recent(c, 20, &l, &cause), 0);
 	ck_assert_uint_eq(l.n, 2);
@@ -205,6 +274,7 @@ main(void)
 	tcase_add_test(tc, test_send_once);
 	tcase_add_test(tc, test_failed_is_retried);
 	tcase_add_test(tc, test_crash_in_the_gap);
+	tcase_add_test(tc, test_transitions);
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_list_recent);
 	suite_add_tcase(s, tc);

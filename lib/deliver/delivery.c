@@ -36,13 +36,61 @@ exec(PGconn *c, const char *sql, int n, const char *const *p, PGresult **out, ch
 	return db_query(c, sql, n, p, out, "database: delivery ledger", cause);
 }
 
+const char *
+delivery_strstate(enum delivery_state st)
+{
+	static const char *const names[] = { "none", "sending", "sent", "failed", "unknown" };
+
+	return (size_t)st < UTIL_NELEM(names) ? names[st] : "?";
+}
+
+/* The state of a "state" column's text (NULL: no row). */
+static enum delivery_state
+state_of(const char *text)
+{
+	for (int s = DELIVERY_STATE_SENDING; text != NULL && s <= DELIVERY_STATE_UNKNOWN; s++)
+		if (strcmp(text, delivery_strstate((enum delivery_state)s)) == 0)
+			return (enum delivery_state)s;
+	return DELIVERY_STATE_NONE;
+}
+
+/*
+ * The one way a delivery changes state: sql returns the row's old and new
+ * state (no row: nothing changed), and a change is told to the ledger's
+ * observer as "old -> new". *now (may be NULL) gets the state after it.
+ */
+static int
+transition(struct delivery_ledger *l, const struct delivery_key *k, const char *sql, int n,
+    const char *const *p, const char *why, enum delivery_state *now, char **cause)
+{
+	enum delivery_state from = DELIVERY_STATE_NONE, to = DELIVERY_STATE_NONE;
+	PGresult *res;
+	int e;
+
+	if ((e = exec(l->c, sql, n, p, &res, cause)) < 0)
+		return e;
+	if (PQntuples(res) == 1) {
+		from = state_of(PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0));
+		to = state_of(PQgetvalue(res, 0, 1));
+		if (from != to && l->on_change != NULL)
+			l->on_change(l->arg, k, from, to, why);
+	}
+	PQclear(res);
+	if (now != NULL)
+		*now = to;
+	return 0;
+}
+
+/* The row of a key, as SQL: $1..$5 are report, period, store, channel, recipient. */
+#define KEY_IS "report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5"
+
 int
-delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
+delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id, bool force,
     enum delivery_decision *decision, char **cause)
 {
 	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, message_id,
 	    force ? "t" : "f" };
-	PGresult *res;
+	enum delivery_state now;
 	int e;
 
 	/*
@@ -51,50 +99,41 @@ delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, 
 	 * (its sender died in the gap) becomes 'unknown'; 'sent' and 'unknown'
 	 * stay. The new state is the decision.
 	 */
-	if ((e = exec(c, "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, message_id) "
+	if ((e = transition(l, k, "WITH old AS (SELECT state FROM delivery WHERE " KEY_IS ") "
+	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, message_id) "
 	    "VALUES ($1, $2, $3, $4, $5, 'sending', $6) "
 	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
 	    "state = CASE WHEN $7::boolean OR d.state = 'failed' THEN 'sending' "
 	    "WHEN d.state = 'sending' THEN 'unknown' ELSE d.state END, "
 	    "attempts = d.attempts + CASE WHEN $7::boolean OR d.state = 'failed' THEN 1 ELSE 0 END, "
 	    "message_id = coalesce($6, d.message_id), updated_at = now() "
-	    "RETURNING d.state", 7, p, &res, cause)) < 0)
+	    "RETURNING (SELECT state FROM old), d.state", 7, p, force ? "forced" : NULL, &now, cause)) < 0)
 		return e;
-	if (strcmp(PQgetvalue(res, 0, 0), "sending") == 0)
-		*decision = DELIVERY_SEND;
-	else if (strcmp(PQgetvalue(res, 0, 0), "sent") == 0)
-		*decision = DELIVERY_SENT_BEFORE;
-	else
-		*decision = DELIVERY_UNKNOWN;
-	PQclear(res);
+	*decision = now == DELIVERY_STATE_SENDING ? DELIVERY_SEND : now == DELIVERY_STATE_SENT ?
+	    DELIVERY_SENT_BEFORE : DELIVERY_UNKNOWN;
 	return 0;
 }
 
 int
-delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause)
+delivery_finish(struct delivery_ledger *l, const struct delivery_key *k, enum delivery_state outcome,
+    const char *reply, char **cause)
 {
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, sent ? "sent" : "failed",
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, delivery_strstate(outcome),
 	    reply };
 
-	return exec(c, "UPDATE delivery SET state = $6, reply = $7, updated_at = now(), "
-	    "sent_at = CASE WHEN $6 = 'sent' THEN now() END "
-	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 7, p,
-	    NULL, cause);
+	if (outcome != DELIVERY_STATE_SENT && outcome != DELIVERY_STATE_FAILED && outcome != DELIVERY_STATE_UNKNOWN)
+		return util_fail(cause, -EINVAL, "a send ends sent, failed or unknown, not %s",
+		    delivery_strstate(outcome));
+	/* o is the row before the update: its state is the old one. */
+	return transition(l, k, "UPDATE delivery d SET state = $6, reply = $7, updated_at = now(), "
+	    "sent_at = CASE WHEN $6 = 'sent' THEN now() END FROM delivery o "
+	    "WHERE o.id = d.id AND d.report = $1 AND d.period = $2 AND d.store = $3 AND d.channel = $4 "
+	    "AND d.recipient = $5 RETURNING o.state, d.state", 7, p, reply, NULL, cause);
 }
 
 int
-delivery_finish_unknown(PGconn *c, const struct delivery_key *k, const char *what, char **cause)
-{
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, what };
-
-	return exec(c, "UPDATE delivery SET state = 'unknown', reply = $6, updated_at = now() "
-	    "WHERE report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5", 6, p,
-	    NULL, cause);
-}
-
-int
-delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delivery_decision *decision,
-    char **cause)
+delivery_lookup(struct delivery_ledger *l, const struct delivery_key *k, bool force,
+    enum delivery_decision *decision, char **cause)
 {
 	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient };
 	PGresult *res;
@@ -102,10 +141,11 @@ delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delive
 	int e;
 
 	/* updated_at stays: the daily cap counts this delivery on the day it was begun. */
-	if ((e = exec(c, "UPDATE delivery SET state = 'unknown' WHERE report = $1 AND period = $2 "
-	    "AND store = $3 AND channel = $4 AND recipient = $5 AND state = 'sending'", 5, p, NULL, cause)) < 0 ||
-	    (e = exec(c, "SELECT state FROM delivery WHERE report = $1 AND period = $2 AND store = $3 "
-	    "AND channel = $4 AND recipient = $5", 5, p, &res, cause)) < 0)
+	if ((e = transition(l, k, "UPDATE delivery d SET state = 'unknown' FROM delivery o WHERE o.id = d.id "
+	    "AND d.report = $1 AND d.period = $2 AND d.store = $3 AND d.channel = $4 AND d.recipient = $5 "
+	    "AND d.state = 'sending' RETURNING o.state, d.state", 5, p, "its sender died after sending", NULL,
+	    cause)) < 0 ||
+	    (e = exec(l->c, "SELECT state FROM delivery WHERE " KEY_IS, 5, p, &res, cause)) < 0)
 		return e;
 	state = PQntuples(res) ? PQgetvalue(res, 0, 0) : "failed";
 	*decision = force || strcmp(state, "failed") == 0 ? DELIVERY_SEND : strcmp(state, "sent") == 0 ?
@@ -132,14 +172,16 @@ delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *
 }
 
 int
-delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, char **cause)
+delivery_fail(struct delivery_ledger *l, const struct delivery_key *k, const char *reason, char **cause)
 {
 	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, reason };
 
-	return exec(c, "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, reply) "
+	return transition(l, k, "WITH old AS (SELECT state FROM delivery WHERE " KEY_IS ") "
+	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, reply) "
 	    "VALUES ($1, $2, $3, $4, $5, 'failed', $6) "
 	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
-	    "reply = $6, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed'", 6, p, NULL, cause);
+	    "reply = $6, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed' "
+	    "RETURNING (SELECT state FROM old), d.state", 6, p, reason, NULL, cause);
 }
 
 void

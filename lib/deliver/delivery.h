@@ -35,6 +35,44 @@ enum delivery_decision {
 
 const char *delivery_strdecision(enum delivery_decision d);
 
+/*
+ * The states of a delivery (the column delivery.state):
+ *
+ *   none -> sending      delivery_begin: it is about to go out
+ *   failed -> sending    the same, for one that failed before
+ *   sending -> sent      delivery_finish: the server or the chat confirmed it
+ *   sending -> failed    delivery_finish: refused, or nothing went out
+ *   sending -> unknown   delivery_finish: it went out whole, the verdict was
+ *                        lost; or a "sending" row met again (its sender died)
+ *   none|failed -> failed  delivery_fail: failed before anything could go
+ *   any -> sending       forced
+ *
+ * Every change goes through one function in delivery.c, which reports it
+ * as "old -> new" to the ledger's observer (the task logs it with the
+ * run's journal fields).
+ */
+enum delivery_state {
+	DELIVERY_STATE_NONE,    /* no row yet */
+	DELIVERY_STATE_SENDING,
+	DELIVERY_STATE_SENT,
+	DELIVERY_STATE_FAILED,
+	DELIVERY_STATE_UNKNOWN,
+};
+
+const char *delivery_strstate(enum delivery_state s);
+
+/*
+ * The ledger as a sender uses it: its connection, and who hears of each
+ * change of state (may be NULL): key and states, and why (a server's reply,
+ * a reason; may be NULL).
+ */
+struct delivery_ledger {
+	PGconn *c;
+	void (*on_change)(void *arg, const struct delivery_key *k, enum delivery_state from, enum delivery_state to,
+	    const char *why);
+	void *arg;
+};
+
 /* The key as one string, "weekly/2026-W47/Indiranagar/email/a@b.c" (Message-ID, logs). Caller frees. */
 char *delivery_key_string(const struct delivery_key *k);
 
@@ -43,7 +81,7 @@ char *delivery_key_string(const struct delivery_key *k);
  * message_id (may be NULL). force sends whatever the row says. 0 with
  * *decision, or -EIO / -EAGAIN (the connection lost) with *cause.
  */
-int delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_id, bool force,
+int delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id, bool force,
     enum delivery_decision *decision, char **cause);
 
 /*
@@ -51,8 +89,8 @@ int delivery_begin(PGconn *c, const struct delivery_key *k, const char *message_
  * sender that records it only at the last moment, after a slow preparation).
  * A "sending" row met here becomes "unknown" just the same.
  */
-int delivery_lookup(PGconn *c, const struct delivery_key *k, bool force, enum delivery_decision *decision,
-    char **cause);
+int delivery_lookup(struct delivery_ledger *l, const struct delivery_key *k, bool force,
+    enum delivery_decision *decision, char **cause);
 
 /* Deliveries over channel that went out (or may have) today, midnight to midnight in time zone tz. */
 int delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *n, char **cause);
@@ -62,17 +100,16 @@ int delivery_count_today(PGconn *c, const char *channel, const char *tz, long lo
  * a new row or a failed one becomes "failed" with reason; any other row
  * (sent, unknown, sending) is left as it is.
  */
-int delivery_fail(PGconn *c, const struct delivery_key *k, const char *reason, char **cause);
-
-/* Record the outcome of a send begun with DELIVERY_SEND: sent or failed, with the reply. */
-int delivery_finish(PGconn *c, const struct delivery_key *k, bool sent, const char *reply, char **cause);
+int delivery_fail(struct delivery_ledger *l, const struct delivery_key *k, const char *reason, char **cause);
 
 /*
- * Record that a send begun with DELIVERY_SEND ended without a verdict (the
- * message went out whole, then the connection was lost before the reply):
- * "unknown" with what happened, exactly as a crash in that gap leaves it.
+ * Record the outcome of a send begun with DELIVERY_SEND: outcome is
+ * DELIVERY_STATE_SENT, _FAILED, or _UNKNOWN (the message went out whole and
+ * its verdict was lost: exactly what a crash in that gap leaves), with the
+ * reply or what happened. -EINVAL for any other outcome.
  */
-int delivery_finish_unknown(PGconn *c, const struct delivery_key *k, const char *what, char **cause);
+int delivery_finish(struct delivery_ledger *l, const struct delivery_key *k, enum delivery_state outcome,
+    const char *reply, char **cause);
 
 /* A delivery as the ledger lists it; strings belong to the list. */
 struct delivery_row {

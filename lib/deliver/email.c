@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,10 +181,10 @@ bodies(const char *intro, const struct manifest *m, char **text, char **html, ch
 }
 
 static void
-say(email_progress_fn progress, void *arg, bool warning, char *msg)
+say(email_progress_fn progress, void *arg, int priority, char *msg)
 {
 	if (progress != NULL && msg != NULL)
-		progress(arg, warning, msg);
+		progress(arg, priority, msg);
 	free(msg);
 }
 
@@ -212,10 +213,27 @@ all_recipients(char *const *to, size_t nto, char *const *cc, size_t ncc, char *c
 	return v;
 }
 
+/* The delivery ledger's observer: each change of state, at debug priority, with the run's fields. */
+struct observer {
+	email_progress_fn progress;
+	void *arg;
+};
+
+static void
+on_change(void *arg, const struct delivery_key *k, enum delivery_state from, enum delivery_state to, const char *why)
+{
+	struct observer *o = arg;
+
+	say(o->progress, o->arg, LOG_DEBUG, util_printf("delivery %s/%s/%s/%s/%s: %s -> %s%s%s%s", k->report,
+	    k->period, k->store, k->channel, k->recipient, delivery_strstate(from), delivery_strstate(to),
+	    why ? " (" : "", why ? why : "", why ? ")" : ""));
+}
+
 /* What every recipient's message shares. */
 struct message {
 	struct mail_server srv;
 	const char *report, *period, *store, *faddr;
+	struct delivery_ledger *ledger;
 	bool force;
 	email_progress_fn progress;
 	void *arg;
@@ -248,7 +266,7 @@ addresses(struct message *m, char *const *to, size_t nto, char *const *cc, size_
  * every other recipient would meet too.
  */
 static int
-send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *res, char **cause)
+send_one(struct message *m, const char *rcpt, struct email_result *res, char **cause)
 {
 	struct delivery_key dk = { m->report, m->period, m->store, "email", rcpt };
 	enum delivery_decision d;
@@ -261,45 +279,43 @@ send_one(PGconn *c, struct message *m, const char *rcpt, struct email_result *re
 		return util_fail(cause, -ENOMEM, "out of memory");
 	m->mm.key = key;
 	if ((e = mime_message_id(key, m->faddr, msgid, sizeof msgid, cause)) < 0 ||
-	    (e = delivery_begin(c, &dk, msgid, m->force, &d, cause)) < 0)
+	    (e = delivery_begin(m->ledger, &dk, msgid, m->force, &d, cause)) < 0)
 		goto out;
 	if (d != DELIVERY_SEND) {
 		res->skipped++;
-		say(m->progress, m->arg, d == DELIVERY_UNKNOWN, util_printf("%s: %s; not sent again (--force sends it)", rcpt,
+		say(m->progress, m->arg, d == DELIVERY_UNKNOWN ? LOG_WARNING : LOG_INFO, util_printf("%s: %s; not sent again (--force sends it)", rcpt,
 		    delivery_strdecision(d)));
 		goto out;
 	}
 	if ((e = mime_build(&m->mm, &msg, &len, &why)) < 0) {
 		/* Nothing went out: the row says failed, with why. */
-		delivery_finish(c, &dk, false, why, NULL);
+		delivery_finish(m->ledger, &dk, DELIVERY_STATE_FAILED, why, NULL);
 		/* Bad data (a line break in a store's name), not the configuration: exit 65, not 78. */
 		e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why : "cannot build the message");
 		goto out;
 	}
 	mail_send(&m->srv, m->faddr, rcpt, msg, len, &o, &why);
 	/* The whole message went out and its verdict did not come back: it may be there. */
-	if (o.verdict == MAIL_UNKNOWN)
-		e = delivery_finish_unknown(c, &dk, o.reply, cause);
-	else
-		e = delivery_finish(c, &dk, o.verdict == MAIL_SENT, o.verdict == MAIL_CONFIG ? why : o.reply, cause);
+	e = delivery_finish(m->ledger, &dk, o.verdict == MAIL_SENT ? DELIVERY_STATE_SENT : o.verdict == MAIL_UNKNOWN ?
+	    DELIVERY_STATE_UNKNOWN : DELIVERY_STATE_FAILED, o.verdict == MAIL_CONFIG ? why : o.reply, cause);
 	if (e < 0)
 		goto out;
 	switch (o.verdict) {
 	case MAIL_SENT:
 		res->sent++;
-		say(m->progress, m->arg, false, util_printf("%s: sent %s: %s", rcpt, msgid, o.reply));
+		say(m->progress, m->arg, LOG_INFO, util_printf("%s: sent %s: %s", rcpt, msgid, o.reply));
 		break;
 	case MAIL_TEMPORARY:
 		res->temporary++;
-		say(m->progress, m->arg, true, util_printf("%s", why));
+		say(m->progress, m->arg, LOG_WARNING, util_printf("%s", why));
 		break;
 	case MAIL_REFUSED:
 		res->refused++;
-		say(m->progress, m->arg, true, util_printf("%s", why));
+		say(m->progress, m->arg, LOG_WARNING, util_printf("%s", why));
 		break;
 	case MAIL_UNKNOWN:
 		res->unknown++;
-		say(m->progress, m->arg, true, util_printf("%s", why));
+		say(m->progress, m->arg, LOG_WARNING, util_printf("%s", why));
 		break;
 	case MAIL_CONFIG:
 		/* Every other recipient would meet the same: it stops the task, and is said once, there. */
@@ -324,6 +340,8 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	struct recipients *rcp = NULL;
 	struct manifest *rep = NULL;
 	PGconn *c = NULL;
+	struct observer obs = { progress, arg };
+	struct delivery_ledger ledger = { NULL, on_change, &obs };
 	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
 	char *pdfpath = NULL, *xlsxpath = NULL, pdfname[256], xlsxname[256], fname[256], faddr[256];
 	char *const *to, *const *cc, *const *bcc;
@@ -345,7 +363,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
 		return e == -ENOMEM ? e : -EINVAL;
 	for (size_t k = 0; problems != NULL && problems[k] != NULL; k++)
-		say(progress, arg, true, util_printf("recipients: %s", problems[k]));
+		say(progress, arg, LOG_WARNING, util_printf("recipients: %s", problems[k]));
 	to = recipients_email(rcp, key_store, &nto);
 	if ((everyone = all_recipients(to, nto, cc, ncc, bcc, nbcc, &n)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
@@ -353,7 +371,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	}
 	res->recipients = n;
 	if (nto == 0)
-		say(progress, arg, true, util_printf("%s has no e-mail recipient in %s%s", company ?
+		say(progress, arg, LOG_WARNING, util_printf("%s has no e-mail recipient in %s%s", company ?
 		    "the company (store \"*\")" : key_store, rfile, n ? "; only [smtp] cc and bcc get it" :
 		    "; nothing sent"));
 	if (n == 0) {
@@ -364,6 +382,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
+	ledger.c = c;
 	/*
 	 * What was rendered, and only that: the figures in the message are the
 	 * ones in the attached PDF, whatever the KPI tables say by now.
@@ -410,7 +429,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 				(unsigned long)cfg->smtp.connect_timeout_ms,
 				(unsigned long)cfg->smtp.timeout_ms,
 			},
-			.report = rep->report, .period = rep->period, .store = key_store,
+			.report = rep->report, .period = rep->period, .store = key_store, .ledger = &ledger,
 			.faddr = faddr, .force = force, .progress = progress, .arg = arg,
 			.mm = { .from = from_a, .subject = subject, .text = text, .html = html, .att = att,
 			    .natt = natt, .date = time(NULL) },
@@ -419,10 +438,10 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		if ((e = addresses(&m, to, nto, cc, ncc, cause)) < 0)
 			goto out;
 		if (m.srv.allow_plain && strncmp(url, "smtp://", 7) == 0)
-			say(progress, arg, true, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
+			say(progress, arg, LOG_WARNING, util_printf("sending without TLS to %s ([smtp] allow_plain = yes): "
 			    "the password and the reports cross the network in plain text", url));
 		for (k = 0; k < n && e == 0; k++)
-			e = send_one(c, &m, everyone[k], res, cause);
+			e = send_one(&m, everyone[k], res, cause);
 		/*
 		 * A configuration problem (no STARTTLS, login refused) stops the
 		 * task at the first recipient; the ledger says the same for each
@@ -432,7 +451,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 			struct delivery_key dk = { m.report, m.period, m.store, "email", everyone[k] };
 			char *why = util_printf("not tried: %s", *cause), *ignored = NULL;
 
-			if (why == NULL || delivery_fail(c, &dk, why, &ignored) < 0)
+			if (why == NULL || delivery_fail(&ledger, &dk, why, &ignored) < 0)
 				k = n;
 			free(why);
 			free(ignored);

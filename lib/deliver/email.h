@@ -26,8 +26,8 @@ struct email_result {
 	size_t recipients;      /* all of them */
 };
 
-/* Progress for the log; warning: worth an operator's attention. */
-typedef void (*email_progress_fn)(void *arg, bool warning, const char *message);
+/* Progress for the log at a syslog priority (LOG_WARNING: worth an operator's attention; LOG_DEBUG: details). */
+typedef void (*email_progress_fn)(void *arg, int priority, const char *message);
 
 /*
  * Send period p's report of store (NULL or "*": the company's). Returns 0

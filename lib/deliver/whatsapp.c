@@ -595,6 +595,7 @@ send_strstate(enum send_state st)
 struct batch_ctx {
 	const struct config *cfg;
 	PGconn *c;
+	struct delivery_ledger ledger;  /* over c; its changes told at debug priority */
 	whatsapp_progress_fn progress;
 	void *arg;
 	struct whatsapp_result *res;
@@ -619,6 +620,18 @@ send_enter(struct batch_ctx *b, struct send *s, enum send_state st, const char *
 	say(b->progress, b->arg, LOG_DEBUG, util_printf("\"%s\": %s -> %s%s%s%s", s->k.recipient,
 	    send_strstate(s->state), send_strstate(st), why ? " (" : "", why ? why : "", why ? ")" : ""));
 	s->state = st;
+}
+
+/* The delivery ledger's observer: each change of state, with the run's fields. */
+static void
+ledger_change(void *arg, const struct delivery_key *k, enum delivery_state from, enum delivery_state to,
+    const char *why)
+{
+	struct batch_ctx *b = arg;
+
+	say(b->progress, b->arg, LOG_DEBUG, util_printf("delivery %s/%s/%s/%s/%s: %s -> %s%s%s%s", k->report,
+	    k->period, k->store, k->channel, k->recipient, delivery_strstate(from), delivery_strstate(to),
+	    why ? " (" : "", why ? why : "", why ? ")" : ""));
 }
 
 static struct send *
@@ -691,7 +704,7 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 		 * from now on leaves "unknown", never a second message. When the
 		 * ledger cannot be written, nothing is sent.
 		 */
-		if (delivery_begin(b->c, &s->k, NULL, b->force, &d, &cause) < 0) {
+		if (delivery_begin(&b->ledger, &s->k, NULL, b->force, &d, &cause) < 0) {
 			send_enter(b, s, SEND_SKIPPED, "the delivery ledger cannot be written");
 			note_error(b, cause);
 		} else if (d != DELIVERY_SEND) {
@@ -707,7 +720,7 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 			break;
 		send_enter(b, s, SEND_SENT, NULL);
 		b->res->sent++;
-		if (delivery_finish(b->c, &s->k, true, ev->evidence, &cause) < 0)
+		if (delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_SENT, ev->evidence, &cause) < 0)
 			note_error(b, cause);
 		say(b->progress, b->arg, LOG_NOTICE, util_printf("sent to \"%s\": %s", s->k.recipient,
 		    ev->evidence ? ev->evidence : "confirmed"));
@@ -722,8 +735,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 		send_enter(b, s, SEND_FAILED, reason);
 		b->res->failed++;
 		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
-		if ((begun ? delivery_finish(b->c, &s->k, false, reason, &cause) :
-		    delivery_fail(b->c, &s->k, reason, &cause)) < 0)
+		if ((begun ? delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_FAILED, reason, &cause) :
+		    delivery_fail(&b->ledger, &s->k, reason, &cause)) < 0)
 			note_error(b, cause);
 		diag = diagnostics_of(ev);
 		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s%s", s->k.recipient, reason,
@@ -737,7 +750,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 		/* Send was pressed and then something failed: unknown, never sent again by itself. */
 		send_enter(b, s, SEND_UNSURE, ev->reason);
 		b->res->failed++;
-		if (delivery_finish_unknown(b->c, &s->k, ev->reason ? ev->reason : "failed after Send", &cause) < 0)
+		if (delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_UNKNOWN, ev->reason ? ev->reason :
+		    "failed after Send", &cause) < 0)
 			note_error(b, cause);
 		diag = diagnostics_of(ev);
 		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s; Send was pressed, so whether the "
@@ -831,6 +845,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
+	b.ledger = (struct delivery_ledger){ b.c, ledger_change, &b };
 	/* What was rendered, and only that: the caption's figures are the PDF's. */
 	if ((e = manifest_open(b.c, cfg, p, company ? NULL : store, &rep, cause)) < 0 ||
 	    (e = caption_of(cfg, rep, &caption, cause)) < 0)
@@ -850,7 +865,7 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		struct delivery_key k = { rep->report, rep->period, key_store, "whatsapp", chats[i] };
 		enum delivery_decision d;
 
-		if ((e = delivery_lookup(b.c, &k, force, &d, cause)) < 0)
+		if ((e = delivery_lookup(&b.ledger, &k, force, &d, cause)) < 0)
 			goto out;
 		if (d != DELIVERY_SEND) {
 			res->before++;
@@ -912,8 +927,8 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		if (b.sends[i].state != SEND_GO)
 			continue;
 		send_enter(&b, &b.sends[i], SEND_UNSURE, "the child ended after go");
-		if (delivery_finish_unknown(b.c, &b.sends[i].k, "the browser stopped after Send could have been "
-		    "pressed", &ignored) < 0)
+		if (delivery_finish(&b.ledger, &b.sends[i].k, DELIVERY_STATE_UNKNOWN, "the browser stopped after Send "
+		    "could have been pressed", &ignored) < 0)
 			free(ignored);
 		say(progress, arg, LOG_WARNING, util_printf("\"%s\": the browser stopped after Send was pressed; "
 		    "whether the message went is unknown, so it is not sent again unless forced",

@@ -589,9 +589,14 @@ engine_log_child(void *arg, int stream, const char *line)
 		if (!json_is_false(ok))
 			log_at(i->e->log, LOG_INFO, &f, "%s", msg ? msg : "result");
 	} else
-		/* "warning": something an operator should see (a store without a recipient); "error": must act. */
+		/*
+		 * "warning": something an operator should see (a store without a
+		 * recipient); "error": must act; "debug": details (a delivery's
+		 * state changes) for --log-level debug.
+		 */
 		log_at(i->e->log, event != NULL && strcmp(event, "error") == 0 ? LOG_ERR : event != NULL &&
-		    strcmp(event, "warning") == 0 ? LOG_WARNING : LOG_INFO, &f, "%s", msg ? msg : line);
+		    strcmp(event, "warning") == 0 ? LOG_WARNING : event != NULL && strcmp(event, "debug") == 0 ?
+		    LOG_DEBUG : LOG_INFO, &f, "%s", msg ? msg : line);
 	json_decref(o);
 }
 
