@@ -339,8 +339,8 @@ class ReportsTest(unittest.TestCase):
         self.assertLessEqual(sold, set(slugs), "a report for each store that sold in the week")
         week_dir = os.path.dirname(self.path("weekly", "2026-W42", "company", "pdf"))
         self.assertEqual(sorted(os.listdir(week_dir)),
-                         sorted([f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx")] +
-                                ["company.pdf", "company.xlsx"]))
+                         sorted([f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx", "json")] +
+                                ["company.pdf", "company.xlsx", "company.json"]))
         for store in sold:
             self.assertRegex(slugs[store], r"^[a-z0-9]+(-[a-z0-9]+)*$")
             self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)
@@ -374,8 +374,8 @@ class ReportsTest(unittest.TestCase):
         self.assertGreater(len(sold), 3)
         slugs = dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))
         files = set(os.listdir(os.path.dirname(self.path("weekly", "2026-W47", "company", "pdf"))))
-        self.assertEqual(files, {f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx")} |
-                         {"company.pdf", "company.xlsx"}, r.stderr[-2000:])
+        self.assertEqual(files, {f"{slugs[s]}.{e}" for s in sold for e in ("pdf", "xlsx", "json")} |
+                         {"company.pdf", "company.xlsx", "company.json"}, r.stderr[-2000:])
 
     def test_empty_week_and_slugs(self):
         # A POS that answers every day with a header and no lines: loaded days without sales.
