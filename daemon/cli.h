@@ -1,7 +1,9 @@
 /*
  * cli: the parsed command line of salesd, shared by the commands, and the
- * steps every command takes the same way: finding and loading the
+ * steps every command takes the same way (cli.c): finding and loading the
  * configuration (with its job graph), and the environment of task children.
+ * main.c fills struct cli and calls one cmd_* function; the commands live
+ * beside what they run (serve.c, run.c, task.c, admin.c, calendar.c).
  */
 #ifndef SALESD_CLI_H
 #define SALESD_CLI_H
@@ -12,6 +14,9 @@
 #include "base/config.h"
 #include "engine/dag.h"
 #include "base/log.h"
+
+/* The configuration file when neither --config nor $SALESD_CONFIG names one. */
+#define CLI_DEFAULT_CONFIG "/etc/salesd/salesd.conf"
 
 struct cli {
 	const char *config_path;
@@ -51,7 +56,10 @@ char **cli_child_env(void);
 /* The clock offset asked for by $SALESD_FAKE_NOW (seconds since the epoch), in µs. */
 long long cli_clock_offset(void);
 
-/* Commands. */
+/* Commands: each returns the exit code. */
+int cmd_serve(struct cli *cli);
+int cmd_check_config(struct cli *cli);
+int cmd_task(struct cli *cli);
 int cmd_run(struct cli *cli);
 int cmd_backfill(struct cli *cli);
 int cmd_migrate(struct cli *cli);

@@ -1,33 +1,21 @@
 /*
  * salesd: the command line. Parses global options (--config, --set,
- * --log-level) wherever they appear, loads the configuration where a command
- * needs it, and dispatches to the command. Exit codes follow sysexits(3), as
+ * --log-level) wherever they appear, checks the command's options and
+ * dispatches to the command (cli.h); the commands load the configuration
+ * where they need it (cli.c). Exit codes follow sysexits(3), as
  * INTERFACES.md promises: 0 ok, 1 failure, 64 usage, 75 try again later,
  * 78 configuration error.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sysexits.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "cli.h"
-#include "base/config.h"
-#include "engine/dag.h"
 #include "base/log.h"
-#include "serve.h"
-#include "task.h"
 #include "base/util.h"
 #include "version.h"
-
-#define DEFAULT_CONFIG "/etc/salesd/salesd.conf"
 
 enum opt {
 	OPT_CONFIG = 'c',
@@ -96,10 +84,6 @@ struct command {
 	const char *pending;    /* not in this version: what it will do */
 };
 
-static int cmd_serve(struct cli *);
-static int cmd_check_config(struct cli *);
-static int cmd_task(struct cli *);
-
 static const struct command commands[] = {
 	{ "serve", 0, cmd_serve, NULL },
 	{ "check-config", 0, cmd_check_config, NULL },
@@ -134,7 +118,7 @@ usage(FILE *fp)
 	    "                        (path printed) and wait until someone scans it\n"
 	    "\n"
 	    "Options:\n"
-	    "  -c, --config FILE     configuration file (default $SALESD_CONFIG or " DEFAULT_CONFIG ");\n"
+	    "  -c, --config FILE     configuration file (default $SALESD_CONFIG or " CLI_DEFAULT_CONFIG ");\n"
 	    "                        FILE.d/*.conf are read after it, in lexical order\n"
 	    "  -s, --set S.K=V       override a key; wins over every file\n"
 	    "      --log-level L     err, warning, notice, info or debug\n"
@@ -205,224 +189,6 @@ parse_args(struct cli *cli, int argc, char **argv)
 	} else
 		cli->command = "serve";
 	return 0;
-}
-
-void
-cli_source(const struct cli *cli, struct config_source *src)
-{
-	const char *env = getenv("SALESD_CONFIG");
-
-	memset(src, 0, sizeof *src);
-	src->path = cli->config_path ? cli->config_path :
-	    env != NULL && *env != '\0' ? env : DEFAULT_CONFIG;
-	src->sets = cli->sets;
-	src->credentials_dir = getenv("CREDENTIALS_DIRECTORY");
-	src->zoneinfo_dir = getenv("TZDIR");
-}
-
-int
-cli_load(const struct cli *cli, struct config **cfg, struct dag **dag)
-{
-	struct config_source src;
-	char *cause = NULL;
-
-	cli_source(cli, &src);
-	*cfg = NULL;
-	*dag = NULL;
-	if (config_load(cfg, &src, &cause) < 0 || dag_build(dag, *cfg, src.zoneinfo_dir, &cause) < 0) {
-		fprintf(stderr, "%s\n", cause ? cause : "out of memory");
-		free(cause);
-		config_free(*cfg);
-		*cfg = NULL;
-		return EX_CONFIG;
-	}
-	return 0;
-}
-
-struct logger *
-cli_logger(const struct cli *cli, const struct config *cfg)
-{
-	struct logger *lg = log_new(log_detect(STDERR_FILENO, getenv("JOURNAL_STREAM")),
-	    STDERR_FILENO, LOG_INFO);
-	int level;
-
-	if (lg == NULL)
-		return NULL;
-	if (cli->log_level != NULL && log_parse_level(cli->log_level, &level) == 0)
-		log_set_level(lg, level);
-	else if (cfg != NULL && log_parse_level(cfg->salesd.log_level, &level) == 0)
-		log_set_level(lg, level);
-	return lg;
-}
-
-const char **
-cli_child_args(const struct cli *cli)
-{
-	const char **v = calloc(2 * cli->nsets + 3, sizeof *v);
-	struct config_source src;
-	size_t n = 0;
-
-	if (v == NULL)
-		return NULL;
-	cli_source(cli, &src);
-	v[n++] = "--config";
-	v[n++] = src.path;
-	for (size_t i = 0; i < cli->nsets; i++) {
-		v[n++] = "--set";
-		v[n++] = cli->sets[i];
-	}
-	return v;
-}
-
-char **
-cli_child_env(void)
-{
-	/* These speak for this process to systemd; a child must not inherit them. */
-	static const char *const drop[] = {
-		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
-		"LISTEN_FDNAMES", "JOURNAL_STREAM",
-	};
-	size_t n = 0;
-	char **v;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((v = calloc(n + 1, sizeof *v)) == NULL)
-		return NULL;
-	n = 0;
-	for (char **e = environ; *e != NULL; e++) {
-		bool keep = true;
-
-		for (size_t i = 0; i < UTIL_NELEM(drop); i++) {
-			size_t len = strlen(drop[i]);
-
-			if (strncmp(*e, drop[i], len) == 0 && (*e)[len] == '=')
-				keep = false;
-		}
-		if (keep)
-			v[n++] = *e;
-	}
-	return v;
-}
-
-long long
-cli_clock_offset(void)
-{
-	const char *fake = getenv("SALESD_FAKE_NOW");
-	char *end;
-	long long secs;
-
-	if (fake == NULL || *fake == '\0')
-		return 0;
-	secs = strtoll(fake, &end, 10);
-	if (*end != '\0')
-		return 0;
-	return secs * 1000000LL - util_now_realtime_usec();
-}
-
-static int
-cmd_check_config(struct cli *cli)
-{
-	struct config *cfg;
-	struct dag *dag;
-	int r;
-
-	if (cli->nargs > 0) {
-		fprintf(stderr, "salesd: check-config takes no arguments\n");
-		return EX_USAGE;
-	}
-	if ((r = cli_load(cli, &cfg, &dag)) != 0)
-		return r;
-	dag_free(dag);
-	config_free(cfg);
-	return 0;
-}
-
-static int
-cmd_task(struct cli *cli)
-{
-	struct task_args args = { 0 };
-	struct config *cfg;
-	struct dag *dag;
-	char *end = NULL;
-	int r;
-
-	args.started_usec = util_now_realtime_usec();
-	if (cli->nargs != 1 || cli->period == NULL) {
-		fprintf(stderr, "salesd: usage: salesd task JOB --period PERIOD [--store NAME] [--attempt N] [--force]\n"
-		    "(an internal command: the daemon runs each task this way)\n");
-		return EX_USAGE;
-	}
-	args.job = cli->args[0];
-	args.period = cli->period;
-	args.store = cli->store;
-	args.force = cli->force;
-	args.attempt = 1;
-	if (cli->attempt != NULL) {
-		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);
-		if (*end != '\0' || args.attempt == 0) {
-			fprintf(stderr, "salesd: --attempt %s: expected a positive number\n", cli->attempt);
-			return EX_USAGE;
-		}
-	}
-	/*
-	 * A task lives only as long as the process that claimed it: if that one
-	 * dies, its claim is recovered and the task re-run elsewhere, so this
-	 * copy must not go on alone.
-	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1) {
-		fprintf(stderr, "salesd task: my parent is gone; not running\n");
-		return EX_TEMPFAIL;
-	}
-	if ((r = cli_load(cli, &cfg, &dag)) != 0)
-		return r;
-	/*
-	 * libcurl's global state, once, before any thread. Only task children
-	 * download, so the daemon itself never touches OpenSSL (3 MB of
-	 * resident memory).
-	 */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "salesd task: cannot initialise libcurl\n");
-		r = EX_OSERR;
-	} else {
-		r = task_main(cfg, dag, &args);
-		curl_global_cleanup();
-	}
-	dag_free(dag);
-	config_free(cfg);
-	return r;
-}
-
-static int
-cmd_serve(struct cli *cli)
-{
-	struct config_source src;
-	struct config *cfg = NULL;
-	struct dag *dag = NULL;
-	struct logger *lg;
-	char *cause = NULL;
-	int r;
-
-	if (cli->nargs > 0) {
-		fprintf(stderr, "salesd: serve takes no arguments\n");
-		return EX_USAGE;
-	}
-	if ((lg = cli_logger(cli, NULL)) == NULL) {
-		fprintf(stderr, "salesd: out of memory\n");
-		return EX_OSERR;
-	}
-	cli_source(cli, &src);
-	if (config_load(&cfg, &src, &cause) < 0 || dag_build(&dag, cfg, src.zoneinfo_dir, &cause) < 0) {
-		log_at(lg, LOG_ERR, NULL, "configuration is invalid, not starting:\n%s",
-		    cause ? cause : "out of memory");
-		free(cause);
-		config_free(cfg);
-		log_free(lg);
-		return EX_CONFIG;
-	}
-	r = serve_main(cfg, dag, &src, lg, cli);
-	log_free(lg);
-	return r;
 }
 
 int

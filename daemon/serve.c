@@ -1,5 +1,8 @@
 /*
- * serve: the daemon's event loop and its conversation with systemd.
+ * serve: the daemon ("salesd serve", cmd_serve): one libuv loop that talks
+ * to systemd (READY, STATUS, RELOADING, STOPPING, WATCHDOG), reloads the
+ * configuration on SIGHUP without blocking the loop, and stops cleanly on
+ * SIGTERM/SIGINT.
  *
  * The loop thread never blocks. Reading a new configuration (files,
  * credentials, zone files) happens on libuv's thread pool; the loop only
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -23,9 +27,12 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "cli.h"
+#include "base/config.h"
+#include "engine/dag.h"
 #include "engine/engine.h"
 #include "etl/etl.h"
-#include "serve.h"
+#include "base/log.h"
 #include "base/util.h"
 
 #define STATUS_INTERVAL_MS 1000        /* at most one STATUS= per interval */
@@ -310,7 +317,11 @@ serve_on_watchdog(uv_timer_t *t)
 	(void)t;
 }
 
-int
+/*
+ * Run the daemon until it is told to stop. cfg and dag were loaded from src
+ * (both are taken over); src is kept for reloads. Returns the exit code.
+ */
+static int
 serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
     struct logger *lg, const struct cli *cli)
 {
@@ -401,4 +412,37 @@ serve_main(struct config *cfg, struct dag *dag, const struct config_source *src,
 	config_free(s.cfg);
 	log_at(lg, LOG_NOTICE, NULL, "stopped");
 	return code;
+}
+
+/* "salesd serve": load the configuration, logging why it cannot start, and run the daemon. */
+int
+cmd_serve(struct cli *cli)
+{
+	struct config_source src;
+	struct config *cfg = NULL;
+	struct dag *dag = NULL;
+	struct logger *lg;
+	char *cause = NULL;
+	int r;
+
+	if (cli->nargs > 0) {
+		fprintf(stderr, "salesd: serve takes no arguments\n");
+		return EX_USAGE;
+	}
+	if ((lg = cli_logger(cli, NULL)) == NULL) {
+		fprintf(stderr, "salesd: out of memory\n");
+		return EX_OSERR;
+	}
+	cli_source(cli, &src);
+	if (config_load(&cfg, &src, &cause) < 0 || dag_build(&dag, cfg, src.zoneinfo_dir, &cause) < 0) {
+		log_at(lg, LOG_ERR, NULL, "configuration is invalid, not starting:\n%s",
+		    cause ? cause : "out of memory");
+		free(cause);
+		config_free(cfg);
+		log_free(lg);
+		return EX_CONFIG;
+	}
+	r = serve_main(cfg, dag, &src, lg, cli);
+	log_free(lg);
+	return r;
 }

@@ -1,8 +1,9 @@
 /*
  * task: one task instance, run in this process (see task.h). The daemon and
- * "salesd run" start it as a child; the job kinds are dispatched from here.
- * The selftest kind lives here too: it exists to exercise the engine (it can
- * crash and hang on purpose), and it ships in the binary for diagnostics.
+ * "salesd run" start it as a child, "salesd task JOB ..." (cmd_task); the
+ * job kinds are dispatched from here. The selftest kind lives here too: it
+ * exists to exercise the engine (it can crash and hang on purpose), and it
+ * ships in the binary for diagnostics.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "deliver/email.h"
@@ -23,6 +26,7 @@
 #include "report/numfmt.h"
 #include "base/period.h"
 #include "report/render.h"
+#include "cli.h"
 #include "task.h"
 #include "base/util.h"
 #include "deliver/whatsapp.h"
@@ -303,4 +307,60 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 		task_event("result", msg, 0);
 		return EX_USAGE;
 	}
+}
+
+/* "salesd task": the task's arguments, a parent to live for, the configuration, libcurl; then task_main(). */
+int
+cmd_task(struct cli *cli)
+{
+	struct task_args args = { 0 };
+	struct config *cfg;
+	struct dag *dag;
+	char *end = NULL;
+	int r;
+
+	args.started_usec = util_now_realtime_usec();
+	if (cli->nargs != 1 || cli->period == NULL) {
+		fprintf(stderr, "salesd: usage: salesd task JOB --period PERIOD [--store NAME] [--attempt N] [--force]\n"
+		    "(an internal command: the daemon runs each task this way)\n");
+		return EX_USAGE;
+	}
+	args.job = cli->args[0];
+	args.period = cli->period;
+	args.store = cli->store;
+	args.force = cli->force;
+	args.attempt = 1;
+	if (cli->attempt != NULL) {
+		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);
+		if (*end != '\0' || args.attempt == 0) {
+			fprintf(stderr, "salesd: --attempt %s: expected a positive number\n", cli->attempt);
+			return EX_USAGE;
+		}
+	}
+	/*
+	 * A task lives only as long as the process that claimed it: if that one
+	 * dies, its claim is recovered and the task re-run elsewhere, so this
+	 * copy must not go on alone.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1) {
+		fprintf(stderr, "salesd task: my parent is gone; not running\n");
+		return EX_TEMPFAIL;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	/*
+	 * libcurl's global state, once, before any thread. Only task children
+	 * download, so the daemon itself never touches OpenSSL (3 MB of
+	 * resident memory).
+	 */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "salesd task: cannot initialise libcurl\n");
+		r = EX_OSERR;
+	} else {
+		r = task_main(cfg, dag, &args);
+		curl_global_cleanup();
+	}
+	dag_free(dag);
+	config_free(cfg);
+	return r;
 }

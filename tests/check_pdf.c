@@ -21,7 +21,7 @@
 #include "base/util.h"
 
 #define DEVANAGARI "\xe0\xa4\xb9\xe0\xa4\xb2\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xb0\xe0\xa4\xbe\xe0\xa4\xae"
-#define THAI "\xe0\xb8\x81\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x97\xe0\xb8\x9e"    /* no font of pdf.c has it */
+#define THAI "\xe0\xb8\x81\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x97\xe0\xb8\x9e"    /* no font of pdf_text.c has it */
 #define FORMULA "=HYPERLINK(\"http://example.com\",\"click\")"
 #define NO_BASELINE "+91 98450 12345"       /* report_sample's row without a baseline */
 #define STORE "Koramangala 4th Block"
@@ -120,7 +120,7 @@ assert_embedded(const char *fonts)
 	ck_assert_uint_gt(nfonts, 0);
 }
 
-/* The fonts pdf.c reads (its font_files), as pdffonts names them. */
+/* The fonts pdf_text.c reads (its font_files), as pdffonts names them. */
 static const char *const own_fonts[] = {
 	"DejaVuSans", "DejaVuSans-Bold", "NotoSansDevanagari-Regular", "NotoSansDevanagari-Bold",
 	"NotoSansTamil-Regular", "NotoSansTamil-Bold", "NotoSansArabic-Regular", "NotoSansArabic-Bold",
@@ -130,7 +130,7 @@ static const char *const own_fonts[] = {
 	"NotoSansTelugu-Regular", "NotoSansTelugu-Bold",
 };
 
-/* Every font in pdffonts' table is one of pdf.c's own, whatever else the machine has. */
+/* Every font in pdffonts' table is one of pdf_text.c's own, whatever else the machine has. */
 static void
 assert_own_fonts(const char *fonts)
 {
@@ -390,7 +390,7 @@ END_TEST
  * A name in a script none of the report's fonts covers (Thai; fonts-noto-core
  * has it) brings in no font of the machine's: the PDF is the same wherever
  * it is made. The name is drawn as boxes; a script the reports need gets
- * its font in pdf.c.
+ * its font in pdf_text.c.
  */
 START_TEST(test_own_fonts)
 {

@@ -1,21 +1,14 @@
 /*
- * webdriver: a W3C WebDriver client for Chromium (see webdriver.h).
+ * webdriver: a W3C WebDriver client for Chromium (see webdriver.h): the
+ * session, its commands over HTTP and their answers, elements and scripts.
+ * chromedriver and the browser as processes are browser.c's.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/pidfd.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -23,34 +16,21 @@
 
 #include "base/b64.h"
 #include "base/util.h"
+#include "deliver/browser.h"
 #include "deliver/webdriver.h"
-
-extern char **environ;
 
 #define DEFAULT_START_MS 60000UL
 #define DEFAULT_COMMAND_MS 30000UL
 #define DEFAULT_PAGE_LOAD_MS 60000UL
-/* Between SIGTERM and SIGKILL at the end. */
-#define GRACE_MS 1000ULL
-/* After SIGKILL, how long quit waits to see the browser's main process gone. */
-#define KILL_WAIT_MS 2000
 /* The largest answer taken (a screenshot or page source of a big page is a few MB). */
 #define REPLY_MAX (64UL * 1024 * 1024)
 /* Of a WebDriver error message, this many bytes of the first line go into a cause. */
 #define MESSAGE_MAX 200
-/* chromedriver's line once it listens: "ChromeDriver was started successfully on port 36555." */
-#define PORT_LINE "started successfully on port "
 
 struct webdriver {
-	pid_t pid;                      /* chromedriver; -1 before it runs */
-	bool own_group;                 /* chromedriver leads a process group of its own */
-	pid_t caller_pgid;              /* the caller's group (own_group false) */
-	int log;                        /* chromedriver's output: a memory file, or -1 */
-	int port;
+	struct browser *browser;        /* chromedriver and the browser; NULL before they run */
 	char *session;                  /* the session id; NULL without one */
 	char *version;                  /* browserVersion */
-	pid_t browser_pid;              /* goog:processID, 0 if unknown */
-	int browser_fd;                 /* pidfd of the browser's main process, or -1 */
 	unsigned long command_ms;
 	unsigned long page_load_ms;
 	CURL *curl;                     /* kept across commands: one keep-alive connection */
@@ -83,38 +63,6 @@ reply_write(char *data, size_t size, size_t n, void *arg)
 	r->len += len;
 	r->p[r->len] = '\0';
 	return len;
-}
-
-/* Has chromedriver exited? Leaves it unreaped (a zombie keeps its pid, and so its group id, ours). */
-static bool
-driver_exited(const struct webdriver *wd, int *status)
-{
-	siginfo_t si;
-
-	if (wd->pid <= 0)
-		return true;
-	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)wd->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD;
-	if (si.si_pid != wd->pid)
-		return false;
-	if (status != NULL)
-		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-	return true;
-}
-
-/* Has the browser's main process exited (waiting up to ms)? True when we cannot tell. */
-static bool
-browser_exited(const struct webdriver *wd, int ms)
-{
-	struct pollfd p = { .fd = wd->browser_fd, .events = POLLIN };
-	int r;
-
-	if (wd->browser_fd < 0)
-		return true;
-	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		continue;
-	return r != 0;
 }
 
 /* Copy the first line of a WebDriver message, without the error's name in front, cut short. */
@@ -188,7 +136,7 @@ connection_failed(struct webdriver *wd, const char *what, CURLcode rc, char **ca
 	const char *why = wd->errbuf[0] != '\0' ? wd->errbuf : curl_easy_strerror(rc);
 	int status;
 
-	if (driver_exited(wd, &status))
+	if (browser_driver_exited(wd->browser, &status))
 		return util_fail(cause, -ECONNRESET, "%s: chromedriver is gone (%s %d): %s", what,
 		    status > 128 ? "killed by signal" : "exit status", status > 128 ? status - 128 : status, why);
 	return util_fail(cause, -ECONNRESET, "%s: chromedriver is not answering: %s", what, why);
@@ -215,9 +163,10 @@ command(struct webdriver *wd, const char *what, const char *method, const char *
 	if (value != NULL)
 		*value = NULL;
 	if (path[0] == '/')
-		url = util_printf("http://127.0.0.1:%d%s", wd->port, path);
+		url = util_printf("http://127.0.0.1:%d%s", browser_port(wd->browser), path);
 	else
-		url = util_printf("http://127.0.0.1:%d/session/%s%s%s", wd->port, wd->session ? wd->session : "",
+		url = util_printf("http://127.0.0.1:%d/session/%s%s%s", browser_port(wd->browser),
+		    wd->session ? wd->session : "",
 		    path[0] != '\0' ? "/" : "", path);
 	if (url == NULL || (strcmp(method, "POST") == 0 &&
 	    (body = in != NULL ? json_dumps(in, JSON_COMPACT) : strdup("{}")) == NULL)) {
@@ -308,202 +257,14 @@ session_command(struct webdriver *wd, const char *what, const char *method, cons
 	return command(wd, what, method, path, in, wd->command_ms, value, cause);
 }
 
-/*
- * Wait until chromedriver's output names its port. The output goes to a
- * memory file, not a pipe: chromedriver (and the browser, which inherits it)
- * died of SIGPIPE when a pipe's reader went away, and blocked when nobody
- * drained it; nor may it reach the caller's own stdout (for salesd-whatsapp,
- * the protocol to its parent).
- */
-static int
-wait_port(struct webdriver *wd, unsigned long long deadline, unsigned long start_ms, char **cause)
-{
-	char buf[4096];
-
-	for (;;) {
-		ssize_t n = pread(wd->log, buf, sizeof buf - 1, 0);
-		const char *at, *end;
-		char *stop;
-		long port;
-		int status;
-
-		buf[n > 0 ? n : 0] = '\0';
-		if ((at = strstr(buf, PORT_LINE)) != NULL) {
-			at += strlen(PORT_LINE);
-			end = at + strspn(at, "0123456789");
-			/* The whole number is there once something follows it. */
-			if (*end != '\0') {
-				port = strtol(at, &stop, 10);
-				if (stop == at || port <= 0 || port > 65535)
-					return util_fail(cause, -EIO, "chromedriver: no port in \"%.*s\"",
-					    (int)util_utf8_prefix(buf, 200), buf);
-				wd->port = (int)port;
-				return 0;
-			}
-		}
-		if (driver_exited(wd, &status)) {
-			char *last = buf + strlen(buf);
-
-			while (last > buf && (last[-1] == '\n' || last[-1] == '\r'))
-				*--last = '\0';
-			last = strrchr(buf, '\n') != NULL ? strrchr(buf, '\n') + 1 : buf;
-			return util_fail(cause, -ECONNRESET, "chromedriver exited (%s %d) before it listened%s%.*s",
-			    status > 128 ? "signal" : "status", status > 128 ? status - 128 : status,
-			    last[0] ? ": " : "", (int)util_utf8_prefix(last, 200), last);
-		}
-		if (util_now_monotonic_usec() >= deadline)
-			return util_fail(cause, -ETIMEDOUT, "chromedriver did not listen within %lu ms", start_ms);
-		usleep(5000);
-	}
-}
-
-/* Start chromedriver --port=0 with its output in wd->log. */
-static int
-spawn_driver(struct webdriver *wd, const struct webdriver_options *o, char **cause)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	char *argv[] = { (char *)(uintptr_t)o->chromedriver, (char *)(uintptr_t)"--port=0", NULL };
-	int e;
-
-	if ((wd->log = memfd_create("chromedriver-output", MFD_CLOEXEC)) < 0)
-		return util_fail(cause, -errno, "memfd_create: %s", strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, wd->log, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, wd->log, STDERR_FILENO);
-	/* None of the caller's descriptors (a lock, a socket) may live on in a browser. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	/*
-	 * Nothing blocked, and the stop signals at their defaults, whatever the
-	 * calling thread has: quit's SIGTERM must work.
-	 */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGQUIT);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	if (o->own_group) {
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-		posix_spawnattr_setpgroup(&attr, 0);
-	} else {
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	}
-	e = posix_spawnp(&wd->pid, o->chromedriver, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (e != 0) {
-		wd->pid = -1;
-		return util_fail(cause, -e, "%s: %s", o->chromedriver, strerror(e));
-	}
-	return 0;
-}
-
-/* name when it holds a '/', else its first executable in PATH, else NULL. Caller frees. */
-static char *
-find_program(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *end;
-
-	if (strchr(name, '/') != NULL)
-		return strdup(name);
-	for (p = path != NULL ? path : "/usr/bin:/bin"; ; p = end + 1) {
-		char *full;
-
-		end = p + strcspn(p, ":");
-		/* An empty entry is the current directory. */
-		full = end > p ? util_printf("%.*s/%s", (int)(end - p), p, name) : util_printf("./%s", name);
-		if (full == NULL)
-			return NULL;
-		if (access(full, X_OK) == 0)
-			return full;
-		free(full);
-		if (*end == '\0')
-			return NULL;
-	}
-}
-
-/* The new-session request: the browser's flags and binary, and the session's timeouts. */
+/* The new-session request: Chromium's options (browser.c) and the session's timeouts. */
 static json_t *
-capabilities(const struct webdriver *wd, const struct webdriver_options *o, const char *binary)
+capabilities(const struct webdriver *wd, json_t *chrome)
 {
-	static const char *const fixed[] = {
-		"--disable-gpu", "--no-first-run", "--no-default-browser-check",
-		/* Without these Chromium keeps trying to reach Google's services (FIELD-NOTES). */
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-default-apps", "--password-store=basic",
-	};
-	json_t *args = json_array(), *chrome = NULL, *caps = NULL;
-	char *profile = util_printf("--user-data-dir=%s", o->profile_dir);
-	bool ok = args != NULL && profile != NULL;
-
-	if (o->headless)
-		ok = ok && json_array_append_new(args, json_string("--headless=new")) == 0;
-	if (o->no_sandbox)
-		ok = ok && json_array_append_new(args, json_string("--no-sandbox")) == 0;
-	for (size_t i = 0; ok && i < UTIL_NELEM(fixed); i++)
-		ok = json_array_append_new(args, json_string(fixed[i])) == 0;
-	/* json_string: NULL for a profile path that is not UTF-8, caught here. */
-	ok = ok && json_array_append_new(args, json_string(profile)) == 0;
-	free(profile);
-	if (!ok || (chrome = json_pack("{s:O}", "args", args)) == NULL)
-		goto fail;
-	if (binary != NULL && json_object_set_new(chrome, "binary", json_string(binary)) < 0)
-		goto fail;
-	caps = json_pack("{s:{s:{s:s, s:s, s:O, s:{s:I, s:I, s:i}}}}", "capabilities", "alwaysMatch",
+	return json_pack("{s:{s:{s:s, s:s, s:O, s:{s:I, s:I, s:i}}}}", "capabilities", "alwaysMatch",
 	    "browserName", "chrome", "pageLoadStrategy", "normal", "goog:chromeOptions", chrome,
 	    "timeouts", "pageLoad", (json_int_t)wd->page_load_ms, "script", (json_int_t)(wd->command_ms / 4 * 3),
 	    "implicit", 0);
-fail:
-	json_decref(args);
-	json_decref(chrome);
-	return caps;
-}
-
-/* The parent pid of pid, from /proc, or -1. */
-static pid_t
-parent_of(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold anything, so from the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] == '\0' || p[2] == '\0')
-		return -1;
-	return (pid_t)strtol(p + 4, NULL, 10);
-}
-
-/*
- * Keep a handle on the browser's main process: a pidfd, which names that
- * process and no other even after it is gone and its pid reused. Only a
- * child of our chromedriver is taken.
- */
-static void
-watch_browser(struct webdriver *wd, json_int_t pid)
-{
-	if (pid <= 0 || pid > INT_MAX)
-		return;
-	wd->browser_pid = (pid_t)pid;
-	if ((wd->browser_fd = pidfd_open(wd->browser_pid, 0)) < 0)
-		return;
-	if (parent_of(wd->browser_pid) != wd->pid) {
-		close(wd->browser_fd);
-		wd->browser_fd = -1;
-	}
 }
 
 /* Open the session; the flags and timeouts of o. */
@@ -513,19 +274,16 @@ open_session(struct webdriver *wd, const struct webdriver_options *o, unsigned l
 {
 	unsigned long long now = util_now_monotonic_usec();
 	unsigned long left = now < deadline ? (unsigned long)((deadline - now) / 1000) : 1;
-	json_t *caps = NULL, *v = NULL, *got;
-	char *binary = NULL, link[256];
+	json_t *chrome = NULL, *caps = NULL, *v = NULL, *got;
+	char link[256];
 	const char *id, *version;
 	ssize_t n;
 	int e;
 
-	if (o->chromium != NULL && (binary = find_program(o->chromium)) == NULL) {
-		e = util_fail(cause, -ENOENT, "%s: not found in PATH", o->chromium);
+	if ((e = browser_chrome_options(o, &chrome, cause)) < 0)
 		goto out;
-	}
-	if ((caps = capabilities(wd, o, binary)) == NULL) {
-		e = util_fail(cause, -EINVAL, "new session: the options do not make a request "
-		    "(a path that is not UTF-8?)");
+	if ((caps = capabilities(wd, chrome)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((e = command(wd, "new session", "POST", "/session", caps, left, &v, cause)) < 0) {
@@ -560,11 +318,11 @@ open_session(struct webdriver *wd, const struct webdriver_options *o, unsigned l
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
-	watch_browser(wd, json_integer_value(json_object_get(got, "goog:processID")));
+	browser_watch(wd->browser, json_integer_value(json_object_get(got, "goog:processID")));
 out:
+	json_decref(chrome);
 	json_decref(caps);
 	json_decref(v);
-	free(binary);
 	return e;
 }
 
@@ -582,11 +340,6 @@ webdriver_start(const struct webdriver_options *o, struct webdriver **out, char 
 		return util_fail(cause, -EINVAL, "webdriver: chromedriver and profile_dir are required");
 	if ((wd = calloc(1, sizeof *wd)) == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	wd->pid = -1;
-	wd->log = -1;
-	wd->browser_fd = -1;
-	wd->own_group = o->own_group;
-	wd->caller_pgid = getpgrp();
 	wd->command_ms = o->command_timeout_ms ? o->command_timeout_ms : DEFAULT_COMMAND_MS;
 	wd->page_load_ms = o->page_load_timeout_ms ? o->page_load_timeout_ms : DEFAULT_PAGE_LOAD_MS;
 	if ((wd->curl = curl_easy_init()) == NULL ||
@@ -596,25 +349,8 @@ webdriver_start(const struct webdriver_options *o, struct webdriver **out, char 
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (int tries = 1;; tries++) {
-		if ((e = spawn_driver(wd, o, cause)) < 0)
-			goto fail;
-		if ((e = wait_port(wd, deadline, start_ms, cause)) == 0)
-			break;
-		/*
-		 * --port=0: chromedriver picks a port free for one address family
-		 * and then binds the other; when another process got that port in
-		 * between it exits with "port not available". A new one picks anew.
-		 */
-		if (tries >= 3 || cause == NULL || *cause == NULL || strstr(*cause, "port not available") == NULL)
-			goto fail;
-		waitpid(wd->pid, NULL, 0);
-		wd->pid = -1;
-		close(wd->log);
-		wd->log = -1;
-		free(*cause);
-		*cause = NULL;
-	}
+	if ((e = browser_new(o, deadline, start_ms, &wd->browser, cause)) < 0)
+		goto fail;
 	if ((e = open_session(wd, o, deadline, cause)) < 0)
 		goto fail;
 	*out = wd;
@@ -624,135 +360,18 @@ fail:
 	return e;
 }
 
-/*
- * pidfds of chromedriver's children (the browsers it started) into fds, up
- * to max; how many. This finds a browser the session never named: one
- * still starting when the new-session request ran out of time.
- */
-static size_t
-driver_children(const struct webdriver *wd, int *fds, size_t max)
-{
-	char path[96], buf[1024], *p, *next;
-	struct dirent *de;
-	size_t n = 0;
-	ssize_t len;
-	DIR *d;
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%d/task", (int)wd->pid);
-	if (wd->pid <= 0 || (d = opendir(path)) == NULL)
-		return 0;
-	/* Each thread lists the children it forked. */
-	while ((de = readdir(d)) != NULL && n < max) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", (int)wd->pid, de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		buf[len > 0 ? len : 0] = '\0';
-		for (p = buf; n < max; p = next) {
-			long pid = strtol(p, &next, 10);
-
-			if (next == p)
-				break;
-			if (pid <= 0 || pid > INT_MAX || (fd = pidfd_open((pid_t)pid, 0)) < 0)
-				continue;
-			/* Still ours once pinned by the pidfd: not a pid reused meanwhile. */
-			if (parent_of((pid_t)pid) == wd->pid)
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-/*
- * Send sig to chromedriver (its whole group with own_group), the browser's
- * main process and chromedriver's other children.
- */
-static void
-signal_all(struct webdriver *wd, const int *kids, size_t nkids, int sig)
-{
-	/* Only while chromedriver is unreaped: until then its pid, and group id, cannot be reused. */
-	if (wd->pid > 0)
-		kill(wd->own_group ? -wd->pid : wd->pid, sig);
-	if (wd->browser_fd >= 0)
-		pidfd_send_signal(wd->browser_fd, sig, NULL, 0);
-	for (size_t i = 0; i < nkids; i++)
-		pidfd_send_signal(kids[i], sig, NULL, 0);
-}
-
-/* Have all of these processes exited (waiting up to ms for each)? */
-static bool
-all_exited(const int *fds, size_t n, int ms)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct pollfd p = { .fd = fds[i], .events = POLLIN };
-		int r;
-
-		while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Stop chromedriver and the browser: SIGTERM, a grace period, SIGKILL;
- * reap chromedriver; wait for the browser's main process to be gone.
- */
-static void
-stop(struct webdriver *wd)
-{
-	unsigned long long end = util_now_monotonic_usec() + GRACE_MS * 1000;
-	int kids[8];
-	size_t nkids;
-
-	if (wd->pid <= 0 && wd->browser_fd < 0)
-		return;
-	nkids = driver_children(wd, kids, UTIL_NELEM(kids));
-	signal_all(wd, kids, nkids, SIGTERM);
-	while (!driver_exited(wd, NULL) || !browser_exited(wd, 0) || !all_exited(kids, nkids, 0)) {
-		if (util_now_monotonic_usec() >= end)
-			break;
-		usleep(5000);
-	}
-	/*
-	 * Even when all have gone: with own_group this also ends what is left
-	 * of the group (a renderer a moment behind its browser).
-	 */
-	signal_all(wd, kids, nkids, SIGKILL);
-	if (wd->pid > 0)
-		while (waitpid(wd->pid, NULL, 0) < 0 && errno == EINTR)
-			continue;
-	wd->pid = -1;
-	browser_exited(wd, KILL_WAIT_MS);
-	all_exited(kids, nkids, KILL_WAIT_MS);
-	for (size_t i = 0; i < nkids; i++)
-		close(kids[i]);
-}
-
 void
 webdriver_quit(struct webdriver *wd)
 {
 	if (wd == NULL)
 		return;
 	/* A clean end first: the profile's web storage reaches the disk only then (FIELD-NOTES). */
-	if (wd->session != NULL && wd->pid > 0)
+	if (wd->session != NULL && wd->browser != NULL)
 		session_command(wd, "end the session", "DELETE", "", NULL, NULL, NULL);
-	stop(wd);
+	browser_free(wd->browser);
 	if (wd->curl != NULL)
 		curl_easy_cleanup(wd->curl);
 	curl_slist_free_all(wd->headers);
-	if (wd->browser_fd >= 0)
-		close(wd->browser_fd);
-	if (wd->log >= 0)
-		close(wd->log);
 	free(wd->session);
 	free(wd->version);
 	free(wd);
@@ -767,19 +386,19 @@ webdriver_browser_version(const struct webdriver *wd)
 int
 webdriver_pgid(const struct webdriver *wd)
 {
-	return wd->own_group ? (int)wd->pid : (int)wd->caller_pgid;
+	return browser_pgid(wd->browser);
 }
 
 int
 webdriver_driver_pid(const struct webdriver *wd)
 {
-	return (int)wd->pid;
+	return browser_driver_pid(wd->browser);
 }
 
 int
 webdriver_browser_pid(const struct webdriver *wd)
 {
-	return (int)wd->browser_pid;
+	return browser_main_pid(wd->browser);
 }
 
 int

@@ -7,18 +7,8 @@
  * speaks JSON over HTTP to it (libcurl + jansson), one blocking command at a
  * time. webdriver_quit() ends the session cleanly (the profile's web storage
  * reaches the disk only then) and then stops chromedriver and the browser, so
- * none of them outlives it.
- *
- * Processes (measured with chromedriver and Chromium 156, Debian 12):
- * chromedriver starts the browser with --remote-debugging-port, and Chromium
- * does not notice when chromedriver dies: a SIGKILLed or SIGTERMed
- * chromedriver leaves the whole browser running. Every browser process
- * (browser, zygotes, GPU, utilities, renderers) stays in chromedriver's
- * process group; only chrome_crashpad_handler leaves it (setsid and a double
- * fork, reparented to init), and it exits by itself within moments of the
- * browser's main process. Hence quit stops the browser's main process itself
- * (through a pidfd of the pid the session reports, or of chromedriver's
- * children) besides chromedriver.
+ * none of them outlives it. How the processes are started and stopped, and
+ * why quit stops the browser's main process itself: browser.h.
  *
  * Errors: 0 or a negative errno, with *cause (caller frees) naming the
  * command and quoting the WebDriver error and the first line of its message:
