@@ -701,51 +701,17 @@ out:
 	return e;
 }
 
-/* Write len bytes to path: a temporary file beside it, synced and renamed over it. */
+/* Write len bytes to path the one atomic way (util_write_atomic), the message naming what it is. */
 static int
 write_atomic(const char *what, const char *path, const void *data, size_t len, char **cause)
 {
-	char *tmp = util_printf("%s.XXXXXX", path);
-	const char *p = data;
-	bool created = false;
-	int fd = -1, e = 0;
+	char *why = NULL;
+	int e;
 
-	if (tmp == NULL)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		e = util_fail(cause, -errno, "%s: %s: %s", what, path, strerror(errno));
-		goto out;
+	if ((e = util_write_atomic(path, data, len, 0600, &why)) < 0) {
+		e = util_fail(cause, e, "%s: %s", what, why ? why : strerror(-e));
+		free(why);
 	}
-	created = true;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = util_fail(cause, -errno, "%s: %s: %s", what, tmp, strerror(errno));
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		e = util_fail(cause, -errno, "%s: %s: %s", what, tmp, strerror(errno));
-		goto out;
-	}
-	e = close(fd) < 0 ? -errno : 0;
-	fd = -1;
-	if (e < 0 || rename(tmp, path) < 0) {
-		e = util_fail(cause, e < 0 ? e : -errno, "%s: %s: %s", what, path, strerror(e < 0 ? -e : errno));
-		goto out;
-	}
-	created = false;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	free(tmp);
 	return e;
 }
 
