@@ -335,13 +335,25 @@ START_TEST(test_stdin_echo)
 }
 END_TEST
 
-/* A child without stdin_pipe cannot be written to. */
+/* A child without stdin_pipe reads /dev/null and cannot be written to. */
 START_TEST(test_stdin_none)
 {
 	const char *argv[] = { "/bin/cat", NULL };
-	struct seen s;
+	struct runner_spec spec = {
+		.file = argv[0], .argv = (char *const *)(uintptr_t)argv, .env = env,
+		.on_line = on_line, .on_exit = on_exit_cb,
+	};
+	struct runner_task *t;
+	struct seen s = { 0 };
+	uv_loop_t loop;
 
-	run(argv, 0, &s);
+	spec.arg = &s;
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(runner_start(&loop, &spec, &t, NULL), 0);
+	ck_assert_int_eq(runner_write(t, "lost"), -EPIPE);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert_int_eq(s.exits, 1);
 	ck_assert_str_eq(s.out, "");
 	ck_assert_int_eq(s.result.exit_status, 0);
 }
