@@ -3,6 +3,10 @@
  * stderr, exit codes and signals, the timeout (SIGTERM, then SIGKILL when
  * SIGTERM is ignored), nothing of the child's process group left behind, a
  * failed start, and every loop closing cleanly (uv_loop_close() == 0).
+ * The WhatsApp child's needs: lines written to stdin, the silence time-out
+ * (fired, and held off by lines and runner_touch), the whole time-out apart
+ * from it, a stop from outside with the reason in the result, and a
+ * connection to a unix socket supervised like a child.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -11,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -216,6 +223,317 @@ START_TEST(test_start_failure)
 }
 END_TEST
 
+/* ---- what the WhatsApp child needs ---------------------------------------- */
+
+/* A conversation: each line from the child is answered by the next of replies. */
+struct talk {
+	struct seen seen;
+	struct runner_task *task;
+	const char *const *replies;
+	size_t next;
+	int touches;            /* runner_touch calls left, one per timer tick */
+	uv_timer_t ticker;      /* touches the task now and then (test_silence_touch) */
+	uv_timer_t stopper;     /* stops the task from outside (test_stop_from_outside) */
+	enum runner_kill killing_seen;
+};
+
+static void
+talk_line(void *arg, int stream, const char *line)
+{
+	struct talk *k = arg;
+
+	on_line(&k->seen, stream, line);
+	if (stream == 1 && k->replies != NULL && k->replies[k->next] != NULL)
+		ck_assert_int_eq(runner_write(k->task, k->replies[k->next++]), 0);
+	if (runner_killing(k->task) != RUNNER_KILL_NONE)
+		k->killing_seen = runner_killing(k->task);
+}
+
+static void
+talk_exit(void *arg, const struct runner_result *r)
+{
+	struct talk *k = arg;
+
+	on_exit_cb(&k->seen, r);
+	k->task = NULL;
+	if (!uv_is_closing((uv_handle_t *)&k->ticker))
+		uv_close((uv_handle_t *)&k->ticker, NULL);
+	if (!uv_is_closing((uv_handle_t *)&k->stopper))
+		uv_close((uv_handle_t *)&k->stopper, NULL);
+}
+
+static void
+talk_tick(uv_timer_t *timer)
+{
+	struct talk *k = timer->data;
+
+	if (k->task == NULL || k->touches-- <= 0) {
+		uv_timer_stop(timer);
+		return;
+	}
+	runner_touch(k->task);
+}
+
+static void
+talk_stop(uv_timer_t *timer)
+{
+	struct talk *k = timer->data;
+
+	if (k->task != NULL)
+		runner_stop(k->task, false);
+}
+
+/*
+ * Run argv with a stdin pipe on a fresh loop, writing first (if any) at once;
+ * touch_every_ms and stop_after_ms (0: not) drive the owner's side.
+ */
+static void
+converse(const char *const *argv, const struct runner_spec *base, const char *first, uint64_t touch_every_ms,
+    uint64_t stop_after_ms, struct talk *k)
+{
+	struct runner_spec spec = *base;
+	uv_loop_t loop;
+	char *cause = NULL;
+
+	spec.file = argv[0];
+	spec.argv = (char *const *)(uintptr_t)argv;
+	spec.env = env;
+	spec.stdin_pipe = true;
+	spec.on_line = talk_line;
+	spec.on_exit = talk_exit;
+	spec.arg = k;
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	uv_timer_init(&loop, &k->ticker);
+	uv_timer_init(&loop, &k->stopper);
+	k->ticker.data = k->stopper.data = k;
+	ck_assert_int_eq(runner_start(&loop, &spec, &k->task, &cause), 0);
+	if (first != NULL)
+		ck_assert_int_eq(runner_write(k->task, first), 0);
+	if (touch_every_ms > 0)
+		uv_timer_start(&k->ticker, talk_tick, touch_every_ms, touch_every_ms);
+	if (stop_after_ms > 0)
+		uv_timer_start(&k->stopper, talk_stop, stop_after_ms, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert_int_eq(k->seen.exits, 1);
+}
+
+/* Lines written to stdin come back from a cat-like child, each reply written from on_line. */
+START_TEST(test_stdin_echo)
+{
+	/* cat, but unbuffered (the shell's echo writes at once) and done after three lines. */
+	const char *argv[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 3 ] && read -r l; do echo \"$l\"; "
+	    "i=$((i+1)); done", NULL };
+	const char *replies[] = { "two", "three", NULL };
+	struct runner_spec spec = { .kill_grace_ms = 300 };
+	struct talk k = { .replies = replies };
+
+	converse(argv, &spec, "one", 0, 0, &k);
+	ck_assert_str_eq(k.seen.out, "one|two|three|");
+	ck_assert_int_eq(k.seen.result.exit_status, 0);
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_NONE);
+}
+END_TEST
+
+/* A child without stdin_pipe reads /dev/null and cannot be written to. */
+START_TEST(test_stdin_none)
+{
+	const char *argv[] = { "/bin/cat", NULL };
+	struct runner_spec spec = {
+		.file = argv[0], .argv = (char *const *)(uintptr_t)argv, .env = env,
+		.on_line = on_line, .on_exit = on_exit_cb,
+	};
+	struct runner_task *t;
+	struct seen s = { 0 };
+	uv_loop_t loop;
+
+	spec.arg = &s;
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(runner_start(&loop, &spec, &t, NULL), 0);
+	ck_assert_int_eq(runner_write(t, "lost"), -EPIPE);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert_int_eq(s.exits, 1);
+	ck_assert_str_eq(s.out, "");
+	ck_assert_int_eq(s.result.exit_status, 0);
+}
+END_TEST
+
+/* Nothing said for silence_ms: killed, the reason in the result, lines read to the end. */
+START_TEST(test_silence_fires)
+{
+	const char *argv[] = { "/bin/sh", "-c", "trap 'echo bye; exit 7' TERM; echo hi; "
+	    "while :; do sleep 0.05; done", NULL };
+	struct runner_spec spec = { .silence_ms = 300, .timeout_ms = 20000, .kill_grace_ms = 2000 };
+	struct talk k = { 0 };
+
+	converse(argv, &spec, NULL, 0, 0, &k);
+	ck_assert_str_eq(k.seen.out, "hi|bye|");
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_SILENCE);
+	ck_assert_int_eq(k.killing_seen, RUNNER_KILL_SILENCE);
+	ck_assert(k.seen.result.timed_out);
+	ck_assert_int_eq(k.seen.result.exit_status, 7);
+	ck_assert_uint_ge(k.seen.result.duration_ms, 300);
+	ck_assert_uint_lt(k.seen.result.duration_ms, 2000);
+}
+END_TEST
+
+/* Every line from the child starts the silence again: a chatty child outlives it. */
+START_TEST(test_silence_restarted_by_lines)
+{
+	const char *argv[] = { "/bin/sh", "-c", "for i in 1 2 3 4 5 6; do sleep 0.15; echo $i; done", NULL };
+	struct runner_spec spec = { .silence_ms = 400, .kill_grace_ms = 300 };
+	struct talk k = { 0 };
+
+	converse(argv, &spec, NULL, 0, 0, &k);
+	ck_assert_str_eq(k.seen.out, "1|2|3|4|5|6|");
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_NONE);
+	ck_assert_int_eq(k.seen.result.exit_status, 0);
+	ck_assert_uint_ge(k.seen.result.duration_ms, 800);
+}
+END_TEST
+
+/* runner_touch starts it again too; once the owner stops touching, it fires. */
+START_TEST(test_silence_restarted_by_touch)
+{
+	const char *argv[] = { "/bin/sleep", "60", NULL };
+	struct runner_spec spec = { .silence_ms = 300, .kill_grace_ms = 300 };
+	struct talk k = { .touches = 8 };
+
+	converse(argv, &spec, NULL, 100, 0, &k);
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_SILENCE);
+	ck_assert_int_eq(k.seen.result.term_signal, SIGTERM);
+	/* Eight touches 100 ms apart, then 300 ms of silence. */
+	ck_assert_uint_ge(k.seen.result.duration_ms, 1000);
+	ck_assert_uint_lt(k.seen.result.duration_ms, 5000);
+}
+END_TEST
+
+/* The whole time-out holds however chatty the child is, and says so apart from the silence. */
+START_TEST(test_whole_timeout)
+{
+	const char *argv[] = { "/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done", NULL };
+	struct runner_spec spec = { .silence_ms = 300, .timeout_ms = 600, .kill_grace_ms = 300 };
+	struct talk k = { 0 };
+
+	converse(argv, &spec, NULL, 0, 0, &k);
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_TIMEOUT);
+	ck_assert(k.seen.result.timed_out);
+	ck_assert_int_eq(k.seen.result.term_signal, SIGTERM);
+	ck_assert_uint_ge(k.seen.result.duration_ms, 600);
+	ck_assert_uint_lt(k.seen.result.duration_ms, 5000);
+}
+END_TEST
+
+/* A stop from outside: SIGTERM ignored by the group, so SIGKILL after the grace; not a time-out. */
+START_TEST(test_stop_from_outside)
+{
+	const char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo up; sleep 60", NULL };
+	struct runner_spec spec = { .timeout_ms = 20000, .silence_ms = 20000, .kill_grace_ms = 300 };
+	struct talk k = { 0 };
+
+	converse(argv, &spec, NULL, 0, 200, &k);
+	ck_assert_str_eq(k.seen.out, "up|");
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_STOP);
+	ck_assert(!k.seen.result.timed_out);
+	ck_assert_int_eq(k.seen.result.term_signal, SIGKILL);
+	ck_assert_uint_ge(k.seen.result.duration_ms, 450);
+	ck_assert_str_eq(runner_strkill(k.seen.result.killed), "stop");
+}
+END_TEST
+
+/* ---- a connection instead of a child ----------------------------------------- */
+
+/* A peer in a forked process: echoes each line upper-cased... or nothing (hang) until end of input. */
+static pid_t
+peer_start(const char *path, bool hang)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM, 0), c;
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	unlink(path);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	if ((pid = fork()) == 0) {
+		char buf[256];
+		ssize_t n;
+
+		if ((c = accept(l, NULL, NULL)) < 0)
+			_exit(1);
+		while ((n = read(c, buf, sizeof buf)) > 0)
+			if (!hang && write(c, buf, (size_t)n) != n)
+				_exit(1);
+		/* End of input (our shutdown): one last word, as salesd-whatsapp says its exit. */
+		if (write(c, "exit\n", 5) != 5)
+			_exit(1);
+		_exit(0);
+	}
+	close(l);
+	return pid;
+}
+
+static void
+connect_run(const char *path, const struct runner_spec *base, const char *first, struct talk *k)
+{
+	struct runner_spec spec = *base;
+	uv_loop_t loop;
+	char *cause = NULL;
+
+	spec.on_line = talk_line;
+	spec.on_exit = talk_exit;
+	spec.arg = k;
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	uv_timer_init(&loop, &k->ticker);
+	uv_timer_init(&loop, &k->stopper);
+	k->ticker.data = k->stopper.data = k;
+	ck_assert_int_eq(runner_connect(&loop, path, &spec, &k->task, &cause), 0);
+	ck_assert_int_eq(runner_pid(k->task), 0);
+	/* Written before the connection is up: it waits for it. */
+	ck_assert_int_eq(runner_write(k->task, first), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert_int_eq(k->seen.exits, 1);
+}
+
+/* Lines both ways; a silence shuts our side down and the peer's last words are still read. */
+START_TEST(test_connection)
+{
+	char path[64];
+	const char *replies[] = { "two", NULL };
+	struct runner_spec spec = { .silence_ms = 300, .timeout_ms = 20000, .kill_grace_ms = 2000 };
+	struct talk k = { .replies = replies };
+	pid_t peer;
+	int st;
+
+	snprintf(path, sizeof path, "/tmp/check_runner.%d.sock", (int)getpid());
+	peer = peer_start(path, false);
+	connect_run(path, &spec, "one", &k);
+	ck_assert_str_eq(k.seen.out, "one|two|exit|");
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_SILENCE);
+	ck_assert_int_eq(k.seen.result.error, 0);
+	ck_assert_int_eq(k.seen.result.exit_status, -1);
+	ck_assert_int_eq(waitpid(peer, &st, 0), peer);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(path);
+}
+END_TEST
+
+/* Nobody listening: on_exit says why, and nothing else happens. */
+START_TEST(test_connection_refused)
+{
+	struct runner_spec spec = { .timeout_ms = 20000, .kill_grace_ms = 300 };
+	struct talk k = { 0 };
+
+	connect_run("/nonexistent/check_runner.sock", &spec, "one", &k);
+	ck_assert_int_lt(k.seen.result.error, 0);
+	ck_assert_str_eq(k.seen.out, "");
+	ck_assert_int_eq(k.seen.result.killed, RUNNER_KILL_NONE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -232,6 +550,19 @@ main(void)
 	tcase_add_test(tc, test_no_orphans);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_start_failure);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("conversation");
+	tcase_add_test(tc, test_stdin_echo);
+	tcase_add_test(tc, test_stdin_none);
+	tcase_add_test(tc, test_silence_fires);
+	tcase_add_test(tc, test_silence_restarted_by_lines);
+	tcase_add_test(tc, test_silence_restarted_by_touch);
+	tcase_add_test(tc, test_whole_timeout);
+	tcase_add_test(tc, test_stop_from_outside);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("connection");
+	tcase_add_test(tc, test_connection);
+	tcase_add_test(tc, test_connection_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "base/db.h"
+#include "base/runner.h"
 #include "deliver/delivery.h"
 #include "deliver/email.h"
 #include "deliver/recipients.h"
@@ -200,138 +201,39 @@ diagnostics_dir(const struct config *cfg, const char *what)
 /* One event of the child's (NULL with why for a line that is not one); *reply: a line to answer with. */
 typedef int (*event_fn)(void *arg, const struct waproto_event *ev, const char *why, char **reply);
 
+/*
+ * One run of salesd-whatsapp, supervised by base/runner: spawned in a process
+ * group of its own, or reached over salesd-whatsapp.socket. The runner owns
+ * the time-outs, the kill and the grace; this side speaks the protocol.
+ */
 struct child {
 	uv_loop_t loop;
-	uv_process_t proc;
-	uv_pipe_t in, out;              /* spawned: its stdin and stdout; by socket: out is the connection */
-	uv_connect_t connect;
-	uv_shutdown_t shutdown;
-	bool shut;                      /* by socket: our side shut down (being stopped) */
-	bool spawned;                   /* a process of ours (else a connection to salesd-whatsapp.socket) */
-	int exit_event;                 /* by socket: the status its "exit" event gave, -1 none */
-	char *connect_error;
-	uv_timer_t silence, whole, grace;
-	uv_signal_t term;
-	char *buf;
-	size_t len;
-	int pid;
-	int64_t exit_status;
-	int term_signal;
-	bool exited, eof;
-	const char *timed_out;          /* "send", "batch", "stop": why it was killed */
-	unsigned long silence_ms, whole_ms, grace_ms;
+	uv_signal_t term;               /* the task told to stop: the child goes too */
+	struct runner_task *task;       /* NULL once finished */
+	struct runner_result result;
+	int exit_event;                 /* the status its "exit" event gave, -1 none */
 	event_fn on_event;
 	void *arg;
 };
 
-struct write_req {
-	uv_write_t req;
-	char data[];
-};
-
-static void
-write_done(uv_write_t *req, int status)
-{
-	(void)status;
-	free(req);
-}
-
-static void
-child_write(struct child *ch, const char *line)
-{
-	size_t n = strlen(line);
-	struct write_req *w = malloc(sizeof *w + n + 1);
-	uv_stream_t *to = ch->spawned ? (uv_stream_t *)&ch->in : (uv_stream_t *)&ch->out;
-	uv_buf_t b;
-
-	if (w == NULL)
-		return;
-	memcpy(w->data, line, n);
-	w->data[n] = '\n';
-	b = uv_buf_init(w->data, (unsigned)(n + 1));
-	if (uv_write(&w->req, to, &b, 1, write_done) < 0)
-		free(w);
-}
-
-static void on_grace(uv_timer_t *t);
-
-/* Stop the child's whole group: SIGTERM now (it ends its browser session), SIGKILL after the grace. */
-static void close_all(struct child *ch);
-
-static void
-child_kill(struct child *ch, const char *why)
-{
-	if (ch->timed_out == NULL)
-		ch->timed_out = why;
-	if (ch->exited) {
-		/* Gone, but something of its group still holds the output open: stop waiting for it. */
-		if (!ch->eof) {
-			ch->eof = true;
-			close_all(ch);
-		}
-		return;
-	}
-	if (!ch->spawned) {
-		/*
-		 * Shutting our side down stops the child (it watches for the
-		 * hang-up) and its unit's end takes the browser with it; what it
-		 * said until then is still read. After the grace, or when the
-		 * shutdown is impossible (still connecting), the connection closes.
-		 */
-		if (!ch->shut && uv_is_writable((uv_stream_t *)&ch->out) &&
-		    uv_shutdown(&ch->shutdown, (uv_stream_t *)&ch->out, NULL) == 0)
-			ch->shut = true;
-		else if (!ch->shut) {
-			ch->exited = ch->eof = true;
-			close_all(ch);
-			return;
-		}
-		if (!uv_is_active((uv_handle_t *)&ch->grace))
-			uv_timer_start(&ch->grace, on_grace, ch->grace_ms, 0);
-		return;
-	}
-	kill(-ch->pid, SIGTERM);
-	if (!uv_is_active((uv_handle_t *)&ch->grace))
-		uv_timer_start(&ch->grace, on_grace, ch->grace_ms, 0);
-}
-
-static void
-on_grace(uv_timer_t *t)
-{
-	struct child *ch = t->data;
-
-	if (!ch->spawned) {
-		ch->exited = ch->eof = true;
-		close_all(ch);
-	} else if (!ch->exited)
-		kill(-ch->pid, SIGKILL);
-}
-
-static void
-on_silence(uv_timer_t *t)
-{
-	child_kill(t->data, "send");
-}
-
-static void
-on_whole(uv_timer_t *t)
-{
-	child_kill(t->data, "batch");
-}
-
 static void
 on_term(uv_signal_t *s, int sig)
 {
+	struct child *ch = s->data;
+
 	(void)sig;
-	child_kill(s->data, "stop");
+	if (ch->task != NULL)
+		runner_stop(ch->task, false);
 }
 
 static void
-child_line(struct child *ch, char *line)
+child_line(void *arg, int stream, const char *line)
 {
+	struct child *ch = arg;
 	struct waproto_event ev;
 	char *reply = NULL, *why = NULL;
 
+	(void)stream;           /* stdout (or the connection): its stderr is the task's */
 	if (waproto_parse_event(line, strlen(line), &ev, &why) < 0) {
 		ch->on_event(ch->arg, NULL, why, &reply);
 		free(why);
@@ -341,120 +243,47 @@ child_line(struct child *ch, char *line)
 	/* Over a socket the exit status comes as the last event. */
 	if (ev.type == WAPROTO_EXIT)
 		ch->exit_event = ev.status;
-	/* Any event is a sign of life: the per-send limit starts again. */
-	uv_timer_again(&ch->silence);
-	if (ch->timed_out != NULL && ev.type == WAPROTO_READY)
+	if (runner_killing(ch->task) != RUNNER_KILL_NONE && ev.type == WAPROTO_READY)
 		/* Being stopped: nothing more goes out, and the ledger is not told it might. */
 		reply = waproto_reply(false, ev.key);
 	else
 		ch->on_event(ch->arg, &ev, NULL, &reply);
-	if (reply != NULL && !ch->exited)
-		child_write(ch, reply);
+	if (reply != NULL)
+		runner_write(ch->task, reply);
 	free(reply);
 	waproto_event_done(&ev);
 }
 
 static void
-on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+child_exit(void *arg, const struct runner_result *r)
 {
-	(void)h;
-	b->base = malloc(hint);
-	b->len = b->base ? hint : 0;
-}
+	struct child *ch = arg;
 
-static void
-close_all(struct child *ch)
-{
-	uv_handle_t *h[] = { (uv_handle_t *)&ch->in, (uv_handle_t *)&ch->out, (uv_handle_t *)&ch->silence,
-	    (uv_handle_t *)&ch->whole, (uv_handle_t *)&ch->grace, (uv_handle_t *)&ch->term,
-	    (uv_handle_t *)&ch->proc };
-
-	for (size_t i = 0; i < UTIL_NELEM(h); i++)
-		if ((h[i] != (uv_handle_t *)&ch->proc || ch->spawned) && !uv_is_closing(h[i]))
-			uv_close(h[i], NULL);
-}
-
-static void
-on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct child *ch = s->data;
-
-	if (n > 0) {
-		char *p = realloc(ch->buf, ch->len + (size_t)n + 1), *nl, *start;
-
-		if (p != NULL) {
-			ch->buf = p;
-			memcpy(ch->buf + ch->len, b->base, (size_t)n);
-			ch->len += (size_t)n;
-			ch->buf[ch->len] = '\0';
-			start = ch->buf;
-			while ((nl = strchr(start, '\n')) != NULL) {
-				*nl = '\0';
-				child_line(ch, start);
-				start = nl + 1;
-			}
-			ch->len -= (size_t)(start - ch->buf);
-			memmove(ch->buf, start, ch->len + 1);
-		}
-	} else if (n < 0) {
-		ch->eof = true;
-		uv_read_stop(s);
-		if (!ch->spawned)
-			ch->exited = true;
-		if (ch->exited)
-			close_all(ch);
-	}
-	free(b->base);
-}
-
-static void
-child_exited(uv_process_t *p, int64_t status, int sig)
-{
-	struct child *ch = p->data;
-
-	ch->exited = true;
-	ch->exit_status = status;
-	ch->term_signal = sig;
-	/* Whatever of its group is left (a browser process that did not follow) goes now. */
-	kill(-ch->pid, SIGKILL);
-	if (ch->eof)
-		close_all(ch);
+	ch->result = *r;
+	ch->task = NULL;
+	uv_close((uv_handle_t *)&ch->term, NULL);
 }
 
 /*
  * Run salesd-whatsapp with batch; events go to on_event, whose reply (if
  * any) is written back. Returns 0 with the child's exit status (or 128+signal)
- * in *status, or -errno when it cannot start.
+ * in *status and why it was killed ("send", "batch", "stop") in *killed, or
+ * -errno when it cannot start.
  */
-static void
-connected(uv_connect_t *req, int status)
-{
-	struct child *ch = req->data;
-
-	if (status == UV_ECANCELED || ch->timed_out != NULL)
-		return;         /* stopped while connecting: close_all has run */
-	if (status < 0) {
-		ch->connect_error = util_strdup(uv_strerror(status));
-		ch->exited = ch->eof = true;
-		close_all(ch);
-		return;
-	}
-	/* The batch waited in buf; from now on buf assembles the child's lines. */
-	child_write(ch, ch->buf);
-	free(ch->buf);
-	ch->buf = NULL;
-	uv_read_start((uv_stream_t *)&ch->out, on_alloc, on_read);
-}
-
 static int
 child_run(json_t *batch, const char *socket, unsigned long silence_ms, unsigned long whole_ms, event_fn on_event,
     void *arg, int *status, const char **killed, char **cause)
 {
-	struct child ch = { 0 };
-	uv_process_options_t o = { 0 };
-	uv_stdio_container_t io[3];
+	static const char *const why[] = { [RUNNER_KILL_SILENCE] = "send", [RUNNER_KILL_TIMEOUT] = "batch",
+	    [RUNNER_KILL_STOP] = "stop" };
+	struct child ch = { .exit_event = -1, .on_event = on_event, .arg = arg };
 	char *path = child_path(), *line = json_dumps(batch, JSON_COMPACT);
 	char *args[] = { path, NULL };
+	/* A session and process group of its own: chromedriver and Chromium join it, one kill ends them all. */
+	struct runner_spec spec = { .file = path, .argv = args, .stdin_pipe = true, .stderr_inherit = true,
+	    .timeout_ms = whole_ms, .silence_ms = silence_ms, .kill_grace_ms = 5000,
+	    .on_line = child_line, .on_exit = child_exit, .arg = &ch };
+	bool by_socket = socket != NULL && socket[0] != '\0';
 	int e;
 
 	*killed = NULL;
@@ -465,75 +294,31 @@ child_run(json_t *batch, const char *socket, unsigned long silence_ms, unsigned 
 		free(line);
 		return util_fail(cause, -ENOMEM, "out of memory");
 	}
-	ch.silence_ms = silence_ms;
-	ch.whole_ms = whole_ms;
-	ch.grace_ms = 5000;
-	ch.on_event = on_event;
-	ch.arg = arg;
 	uv_loop_init(&ch.loop);
-	uv_pipe_init(&ch.loop, &ch.in, 0);
-	uv_pipe_init(&ch.loop, &ch.out, 0);
-	uv_timer_init(&ch.loop, &ch.silence);
-	uv_timer_init(&ch.loop, &ch.whole);
-	uv_timer_init(&ch.loop, &ch.grace);
 	uv_signal_init(&ch.loop, &ch.term);
-	ch.in.data = ch.out.data = ch.silence.data = ch.whole.data = ch.grace.data = ch.term.data = ch.proc.data = &ch;
-	ch.connect.data = &ch;
-	ch.exit_event = -1;
-	if (socket != NULL && socket[0] != '\0') {
-		/* salesd-whatsapp.socket: systemd starts the child in a unit of its own (docs/systemd.md). */
-		ch.buf = line;
-		line = NULL;
-		uv_pipe_connect(&ch.connect, &ch.out, socket, connected);
-		uv_signal_start(&ch.term, on_term, SIGTERM);
-		uv_timer_start(&ch.silence, on_silence, silence_ms, silence_ms);
-		uv_timer_start(&ch.whole, on_whole, whole_ms, 0);
-		uv_run(&ch.loop, UV_RUN_DEFAULT);
-		if (ch.connect_error != NULL) {
-			e = util_fail(cause, -ECONNREFUSED, "%s: %s; is salesd-whatsapp.socket running (systemctl status "
-			    "salesd-whatsapp.socket)?", socket, ch.connect_error);
-			goto out;
-		}
-		*status = ch.exit_event >= 0 ? ch.exit_event : WHATSAPP_EXIT_BROWSER;
-		*killed = ch.timed_out;
-		e = 0;
-		goto out;
-	}
-	ch.spawned = true;
-	io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-	io[0].data.stream = (uv_stream_t *)&ch.in;
-	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	io[1].data.stream = (uv_stream_t *)&ch.out;
-	io[2].flags = UV_INHERIT_FD;
-	io[2].data.fd = STDERR_FILENO;
-	o.file = path;
-	o.args = args;
-	o.stdio = io;
-	o.stdio_count = 3;
-	o.exit_cb = child_exited;
-	/* A session and process group of its own: chromedriver and Chromium join it, one kill ends them all. */
-	o.flags = UV_PROCESS_DETACHED;
-	if ((e = uv_spawn(&ch.loop, &ch.proc, &o)) < 0) {
-		e = util_fail(cause, e, "%s: %s", path, uv_strerror(e));
-		uv_close((uv_handle_t *)&ch.proc, NULL);
-		close_all(&ch);
+	ch.term.data = &ch;
+	/* salesd-whatsapp.socket: systemd starts the child in a unit of its own (docs/systemd.md). */
+	if ((e = by_socket ? runner_connect(&ch.loop, socket, &spec, &ch.task, cause) :
+	    runner_start(&ch.loop, &spec, &ch.task, cause)) < 0) {
+		uv_close((uv_handle_t *)&ch.term, NULL);
 		uv_run(&ch.loop, UV_RUN_DEFAULT);
 		goto out;
 	}
-	ch.pid = ch.proc.pid;
+	runner_write(ch.task, line);
 	uv_signal_start(&ch.term, on_term, SIGTERM);
-	uv_timer_start(&ch.silence, on_silence, silence_ms, silence_ms);
-	uv_timer_start(&ch.whole, on_whole, whole_ms, 0);
-	uv_read_start((uv_stream_t *)&ch.out, on_alloc, on_read);
-	child_write(&ch, line);
 	uv_run(&ch.loop, UV_RUN_DEFAULT);
-	*status = ch.term_signal ? 128 + ch.term_signal : (int)ch.exit_status;
-	*killed = ch.timed_out;
-	e = 0;
+	if (by_socket && ch.result.error < 0) {
+		e = util_fail(cause, -ECONNREFUSED, "%s: %s; is salesd-whatsapp.socket running (systemctl status "
+		    "salesd-whatsapp.socket)?", socket, uv_strerror(ch.result.error));
+		goto out;
+	}
+	if (by_socket)
+		*status = ch.exit_event >= 0 ? ch.exit_event : WHATSAPP_EXIT_BROWSER;
+	else
+		*status = ch.result.term_signal ? 128 + ch.result.term_signal : ch.result.exit_status;
+	*killed = why[ch.result.killed];
 out:
 	uv_loop_close(&ch.loop);
-	free(ch.connect_error);
-	free(ch.buf);
 	free(path);
 	free(line);
 	return e;
