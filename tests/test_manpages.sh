@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The man pages: groff formats them without a single warning, salesd.conf(5)
 # and etc/salesd.conf document every key of the configuration schema
-# (lib/base/config.c), and salesd(8) every command (daemon/main.c).
+# (lib/base/config_schema.c), and salesd(8) every command (daemon/main.c).
 set -uo pipefail
 
 src=${SALESD_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -14,8 +14,14 @@ for page in "$src/docs/salesd.8" "$src/docs/salesd.conf.5"; do
 done
 
 # Every schema key, as "section key" (job keys under "job").
-keys=$(sed -n 's/^\t{ "\([a-z]*\)", "\([a-z_]*\)", CONFIG_.*/\1 \2/p' "$src/lib/base/config.c")
-[ "$(wc -l <<<"$keys")" -gt 30 ] || bad "found too few keys in lib/base/config.c: is the pattern stale?"
+schema=lib/base/config_schema.c
+keys=$(sed -n 's/^\t{ "\([a-z]*\)", "\([a-z_]*\)", CONFIG_.*/\1 \2/p' "$src/$schema")
+[ "$(wc -l <<<"$keys")" -gt 30 ] || bad "found too few keys in $schema: is the pattern stale?"
+# The build insists on one schema row per field of struct config (the X(TYPE,
+# FIELD) lines of config.h), so a pattern that misses a row shows here.
+fields=$(grep -c $'^\tX(' "$src/lib/base/config.h")
+[ "$(wc -l <<<"$keys")" -eq "$fields" ] ||
+	bad "found $(wc -l <<<"$keys") keys in $schema but $fields fields in lib/base/config.h: is the pattern stale?"
 # A key is documented in the page as a tagged paragraph (".BR key " or
 # ".BR a ", " key ") and in the example file as "key =" or a "#   key" line.
 while read -r section key; do

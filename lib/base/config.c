@@ -2,8 +2,9 @@
  * config: load, layer and validate the salesd configuration into typed values.
  *
  * Loading is one pass per layer (main file, FILE.d/\*.conf in lexical order,
- * --set overrides). Every value is checked against the schema below the
- * moment it is read, so each error can name the file and line it came from.
+ * --set overrides). Every value is checked against the schema
+ * (config_schema.c) the moment it is read, so each error can name the file
+ * and line it came from.
  * Afterwards secrets are resolved (KEY_file, systemd credentials), required
  * keys are checked, and defaults are filled in as entries of their own.
  * Finally every key's field of struct config (config.h) is pointed at its
@@ -19,285 +20,17 @@
 #include <stddef.h>
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <ini.h>
 
-#include "base/addr.h"
 #include "base/config.h"
+#include "base/config_schema.h"
 #include "base/util.h"
-
-enum config_type {
-	CONFIG_STRING,
-	CONFIG_LIST,
-	CONFIG_BOOL,
-	CONFIG_INT,
-	CONFIG_DURATION,
-	CONFIG_TIMEZONE,
-	CONFIG_PATH,
-	CONFIG_URL,
-	CONFIG_ENUM,
-};
-
-#define CONFIG_SECRET   0x01 /* never shown; also KEY_file and credentials */
-#define CONFIG_REQUIRED 0x02 /* must be set (in every instance of the section) */
-#define CONFIG_EXISTS   0x04 /* a path that must be readable when set */
-
-/* How a field stores its value (text covers strings, paths, URLs, enums, zones). */
-enum config_store_kind {
-	CONFIG_STORE_TEXT,
-	CONFIG_STORE_LIST,
-	CONFIG_STORE_BOOL,
-	CONFIG_STORE_INT,
-	CONFIG_STORE_MS,
-};
-
-/* A key's field in struct config: its section's struct, offset and kind. */
-struct config_field {
-	const char *section;
-	size_t offset;
-	enum config_store_kind kind;
-};
-
-#define CONFIG_STORE_OF(lvalue) _Generic((lvalue), \
-	const char *: CONFIG_STORE_TEXT, \
-	struct config_strv: CONFIG_STORE_LIST, \
-	bool: CONFIG_STORE_BOOL, \
-	long long: CONFIG_STORE_INT, \
-	unsigned long long: CONFIG_STORE_MS)
-
-/*
- * A schema row's field: naming a field that struct config does not have
- * fails to build; the kind is checked against the row by config_schema_check.
- */
-#define FIELD(sec, f) { #sec, offsetof(struct config_##sec##_section, f), \
-	CONFIG_STORE_OF(((struct config_##sec##_section *)0)->f) }
-#define JOB_FIELD(f) { "job", offsetof(struct config_job, f), \
-	CONFIG_STORE_OF(((struct config_job *)0)->f) }
-
-struct config_key {
-	const char *section;   /* "job" stands for every [job NAME] */
-	const char *name;
-	enum config_type type;
-	const char *def;       /* default as text, or NULL */
-	unsigned flags;
-	const char *choices;   /* ENUM values / URL schemes, "|"-separated */
-	long long min, max;    /* INT range; DURATION range in ms (max 0: none) */
-	int (*check)(const char *value, char **why);
-	struct config_field field;
-};
-
-static int check_identifier(const char *, char **);
-static int check_address(const char *, char **);
-static int check_address_list(const char *, char **);
-static int check_program(const char *, char **);
-static int check_nonempty(const char *, char **);
-static int check_percent(const char *, char **);
-
-#define MS(s) ((long long)(s) * 1000LL)
-
-/*
- * The schema: every key salesd knows. Document each in docs/salesd.conf.5 and
- * etc/salesd.conf when you add it here.
- */
-static const struct config_key config_keys[] = {
-	{ "salesd", "timezone", CONFIG_TIMEZONE, "UTC", 0, NULL, 0, 0, NULL,
-	    FIELD(salesd, timezone) },
-	{ "salesd", "state_dir", CONFIG_PATH, "/var/lib/salesd", 0, NULL, 0, 0, NULL,
-	    FIELD(salesd, state_dir) },
-	{ "salesd", "exclude_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
-	    FIELD(salesd, exclude_stores) },
-	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL,
-	    FIELD(salesd, log_level) },
-	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(salesd, stop_timeout_ms) },
-	{ "salesd", "max_parallel", CONFIG_INT, "2", 0, NULL, 1, 64, NULL,
-	    FIELD(salesd, max_parallel) },
-	{ "salesd", "kill_grace", CONFIG_DURATION, "10s", 0, NULL, 100, MS(600), NULL,
-	    FIELD(salesd, kill_grace_ms) },
-
-	{ "database", "conninfo", CONFIG_STRING, "dbname=salesd", CONFIG_SECRET, NULL, 0, 0, NULL,
-	    FIELD(database, conninfo) },
-	{ "database", "schema", CONFIG_STRING, "salesd", 0, NULL, 0, 0, check_identifier,
-	    FIELD(database, schema) },
-
-	{ "source", "base_url", CONFIG_URL, NULL, 0, "http|https", 0, 0, NULL,
-	    FIELD(source, base_url) },
-	{ "source", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL,
-	    FIELD(source, username) },
-	{ "source", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
-	    FIELD(source, password) },
-	{ "source", "order_types", CONFIG_LIST, NULL, 0, NULL, 0, 0, NULL,
-	    FIELD(source, order_types) },
-	{ "source", "date_format", CONFIG_ENUM, "auto", 0, "auto|ymd|dmy|dmy-slash|mdy-slash|ymd-slash", 0, 0, NULL,
-	    FIELD(source, date_format) },
-	{ "source", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
-	    FIELD(source, ca_file) },
-	{ "source", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL,
-	    FIELD(source, connect_timeout_ms) },
-	{ "source", "stall_timeout", CONFIG_DURATION, "60s", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(source, stall_timeout_ms) },
-	{ "source", "request_retries", CONFIG_INT, "3", 0, NULL, 0, 20, NULL,
-	    FIELD(source, request_retries) },
-	{ "source", "request_retry_delay", CONFIG_DURATION, "2s", 0, NULL, 10, MS(600), NULL,
-	    FIELD(source, request_retry_delay_ms) },
-	{ "source", "reject_threshold", CONFIG_STRING, "1%", 0, NULL, 0, 0, check_percent,
-	    FIELD(source, reject_threshold) },
-	{ "source", "aliases", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
-	    FIELD(source, aliases) },
-	{ "source", "customer_data", CONFIG_ENUM, "drop", 0, "drop|keep|hash", 0, 0, NULL,
-	    FIELD(source, customer_data) },
-	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
-	    FIELD(source, customer_hash_key) },
-
-	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL,
-	    FIELD(smtp, url) },
-	{ "smtp", "username", CONFIG_STRING, NULL, 0, NULL, 0, 0, NULL,
-	    FIELD(smtp, username) },
-	{ "smtp", "password", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
-	    FIELD(smtp, password) },
-	{ "smtp", "from", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_address,
-	    FIELD(smtp, from) },
-	{ "smtp", "ca_file", CONFIG_PATH, NULL, CONFIG_EXISTS, NULL, 0, 0, NULL,
-	    FIELD(smtp, ca_file) },
-	{ "smtp", "cc", CONFIG_LIST, "", 0, NULL, 0, 0, check_address_list,
-	    FIELD(smtp, cc) },
-	{ "smtp", "bcc", CONFIG_LIST, "", 0, NULL, 0, 0, check_address_list,
-	    FIELD(smtp, bcc) },
-	{ "smtp", "allow_plain", CONFIG_BOOL, "no", 0, NULL, 0, 0, NULL,
-	    FIELD(smtp, allow_plain) },
-	{ "smtp", "connect_timeout", CONFIG_DURATION, "15s", 0, NULL, MS(1), MS(600), NULL,
-	    FIELD(smtp, connect_timeout_ms) },
-	{ "smtp", "timeout", CONFIG_DURATION, "2m", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(smtp, timeout_ms) },
-	{ "smtp", "attach_xlsx", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL,
-	    FIELD(smtp, attach_xlsx) },
-	{ "smtp", "subject", CONFIG_STRING, "{company}: {report} report {period}, {store}", 0, NULL, 0, 0, NULL,
-	    FIELD(smtp, subject) },
-	{ "smtp", "body", CONFIG_STRING, "Hello,\\n\\nthe {report} report of {store} for {period} is attached "
-	    "(PDF and Excel).", 0, NULL, 0, 0, NULL,
-	    FIELD(smtp, body) },
-
-	{ "whatsapp", "url", CONFIG_URL, "https://web.whatsapp.com/", 0, "http|https", 0, 0, NULL,
-	    FIELD(whatsapp, url) },
-	{ "whatsapp", "chromium", CONFIG_STRING, "chromium", 0, NULL, 0, 0, check_program,
-	    FIELD(whatsapp, chromium) },
-	{ "whatsapp", "chromedriver", CONFIG_STRING, "chromedriver", 0, NULL, 0, 0, check_program,
-	    FIELD(whatsapp, chromedriver) },
-	{ "whatsapp", "headless", CONFIG_BOOL, "yes", 0, NULL, 0, 0, NULL,
-	    FIELD(whatsapp, headless) },
-	{ "whatsapp", "socket", CONFIG_STRING, "", 0, NULL, 0, 0, NULL,
-	    FIELD(whatsapp, socket) },
-	{ "whatsapp", "caption", CONFIG_STRING, "{company}: {report} sales {period}\\n"
-	    "Sales {sales} ({growth} vs {baseline})\\nBest: {best}\\nWorst: {worst}", 0, NULL, 0, 0, NULL,
-	    FIELD(whatsapp, caption) },
-	{ "whatsapp", "pause_min", CONFIG_DURATION, "5s", 0, NULL, 0, MS(3600), NULL,
-	    FIELD(whatsapp, pause_min_ms) },
-	{ "whatsapp", "pause_max", CONFIG_DURATION, "20s", 0, NULL, 0, MS(3600), NULL,
-	    FIELD(whatsapp, pause_max_ms) },
-	{ "whatsapp", "daily_cap", CONFIG_INT, "50", 0, NULL, 1, 10000, NULL,
-	    FIELD(whatsapp, daily_cap) },
-	{ "whatsapp", "load_timeout", CONFIG_DURATION, "90s", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(whatsapp, load_timeout_ms) },
-	{ "whatsapp", "step_timeout", CONFIG_DURATION, "20s", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(whatsapp, step_timeout_ms) },
-	{ "whatsapp", "send_timeout", CONFIG_DURATION, "3m", 0, NULL, MS(1), MS(3600), NULL,
-	    FIELD(whatsapp, send_timeout_ms) },
-	{ "whatsapp", "batch_timeout", CONFIG_DURATION, "30m", 0, NULL, MS(1), MS(86400), NULL,
-	    FIELD(whatsapp, batch_timeout_ms) },
-	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL,
-	    FIELD(whatsapp, login_timeout_ms) },
-	/* Today's WhatsApp Web; stable attributes (aria-label, title, role, data-icon) over class names. */
-	{ "whatsapp", "selector_qr", CONFIG_STRING, "canvas[aria-label=\"Scan this QR code to link a device!\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_qr) },
-	{ "whatsapp", "selector_app", CONFIG_STRING, "#pane-side", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_app) },
-	{ "whatsapp", "selector_popup_close", CONFIG_STRING, "div[role=\"dialog\"] [role=\"button\"][aria-label=\"Close\"], "
-	    "div[role=\"dialog\"] button[aria-label=\"Close\"]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_popup_close) },
-	{ "whatsapp", "selector_search", CONFIG_STRING, "#side div[role=\"textbox\"][contenteditable=\"true\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_search) },
-	{ "whatsapp", "selector_chat", CONFIG_STRING, "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_chat) },
-	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "#main header span[title]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_chat_title) },
-	{ "whatsapp", "selector_attach", CONFIG_STRING, "#main [title=\"Attach\"], #main [aria-label=\"Attach\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_attach) },
-	{ "whatsapp", "selector_document_input", CONFIG_STRING, "input[type=\"file\"][accept=\"*\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_document_input) },
-	{ "whatsapp", "selector_caption", CONFIG_STRING, "div[role=\"textbox\"][contenteditable=\"true\"]"
-	    "[aria-label=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_caption) },
-	{ "whatsapp", "selector_send", CONFIG_STRING, "[role=\"button\"][aria-label=\"Send\"], span[data-icon=\"send\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_send) },
-	{ "whatsapp", "selector_message_out", CONFIG_STRING, "#main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_message_out) },
-	{ "whatsapp", "selector_sent", CONFIG_STRING, "span[data-icon=\"msg-check\"], span[data-icon=\"msg-dblcheck\"]",
-	    0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_sent) },
-	{ "whatsapp", "selector_failed", CONFIG_STRING, "span[data-icon=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_failed) },
-
-	{ "recipients", "file", CONFIG_PATH, "recipients.csv", CONFIG_EXISTS, NULL, 0, 0, NULL,
-	    FIELD(recipients, file) },
-
-	{ "report", "company", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty,
-	    FIELD(report, company) },
-	{ "report", "currency", CONFIG_STRING, "\xe2\x82\xb9", 0, NULL, 0, 0, NULL,
-	    FIELD(report, currency) },
-	{ "report", "digit_grouping", CONFIG_ENUM, "indian", 0, "indian|western", 0, 0, NULL,
-	    FIELD(report, digit_grouping) },
-
-	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL,
-	    JOB_FIELD(kind) },
-	{ "job", "after", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
-	    JOB_FIELD(after) },
-	{ "job", "schedule", CONFIG_STRING, NULL, 0, NULL, 0, 0, check_nonempty,
-	    JOB_FIELD(schedule) },
-	{ "job", "period", CONFIG_ENUM, "day", 0, "day|week|month", 0, 0, NULL,
-	    JOB_FIELD(period) },
-	{ "job", "retries", CONFIG_INT, "3", 0, NULL, 0, 100, NULL,
-	    JOB_FIELD(retries) },
-	{ "job", "retry_delay", CONFIG_DURATION, "1m", 0, NULL, 10, MS(86400), NULL,
-	    JOB_FIELD(retry_delay_ms) },
-	{ "job", "timeout", CONFIG_DURATION, "1h", 0, NULL, MS(1), MS(7 * 86400), NULL,
-	    JOB_FIELD(timeout_ms) },
-	{ "job", "retry_max_delay", CONFIG_DURATION, "1h", 0, NULL, 10, MS(7 * 86400), NULL,
-	    JOB_FIELD(retry_max_delay_ms) },
-	{ "job", "catchup", CONFIG_DURATION, "3d", 0, NULL, 0, MS(366 * 86400), NULL,
-	    JOB_FIELD(catchup_ms) },
-	{ "job", "scope", CONFIG_ENUM, "company", 0, "company|stores|both", 0, 0, NULL,
-	    JOB_FIELD(scope) },
-	{ "job", "action", CONFIG_STRING, "succeed", 0, NULL, 0, 0, check_nonempty,
-	    JOB_FIELD(action) },
-	{ "job", "stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
-	    JOB_FIELD(stores) },
-};
-
-#define CONFIG_COUNT_FIELD(type, field) + 1
-
-/* A field without a key (or a key too many) is a build error, not a silent zero. */
-_Static_assert(UTIL_NELEM(config_keys) == 0
-    CONFIG_SALESD_FIELDS(CONFIG_COUNT_FIELD) CONFIG_DATABASE_FIELDS(CONFIG_COUNT_FIELD)
-    CONFIG_SOURCE_FIELDS(CONFIG_COUNT_FIELD) CONFIG_SMTP_FIELDS(CONFIG_COUNT_FIELD)
-    CONFIG_WHATSAPP_FIELDS(CONFIG_COUNT_FIELD) CONFIG_RECIPIENTS_FIELDS(CONFIG_COUNT_FIELD)
-    CONFIG_REPORT_FIELDS(CONFIG_COUNT_FIELD) CONFIG_JOB_FIELDS(CONFIG_COUNT_FIELD),
-    "every key of the schema needs its field in config.h, and every field its key");
-
-static const char *const config_sections[] = {
-	"salesd", "database", "source", "smtp", "whatsapp", "recipients", "report", "job", NULL,
-};
 
 /* Where each section's struct sits in struct config ("job" has an array of its own). */
 static const struct {
@@ -358,7 +91,6 @@ static const char config_builtin_jobs[] =
 #define ORIGIN_BUILTIN "(built-in)"
 #define MAX_ERRORS     50
 #define MAX_SECRET     65536
-#define MAX_JOB_NAME   40
 
 struct config_entry {
 	const struct config_key *key;
@@ -482,47 +214,6 @@ config_intern_file(struct config_store *c, const char *name)
 	return files[c->nfiles++];
 }
 
-static const struct config_key *
-schema_find(const char *schema_section, const char *name)
-{
-	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
-		if (strcmp(config_keys[i].section, schema_section) == 0 &&
-		    strcmp(config_keys[i].name, name) == 0)
-			return &config_keys[i];
-	return NULL;
-}
-
-/*
- * The schema section of a section name: "job" for "job NAME", the name
- * itself when known, else NULL.
- */
-static const char *
-schema_section(const char *section)
-{
-	if (strncmp(section, "job ", 4) == 0)
-		return "job";
-	for (const char *const *s = config_sections; *s != NULL; s++)
-		if (strcmp(*s, section) == 0 && strcmp(*s, "job") != 0)
-			return *s;
-	return NULL;
-}
-
-static bool
-job_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > MAX_JOB_NAME)
-		return false;
-	if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
-		return false;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-		    *p != '-' && *p != '_')
-			return false;
-	return true;
-}
-
 /*
  * Check a section name; returns its schema section or NULL after recording
  * an error with a suggestion.
@@ -532,11 +223,11 @@ loader_check_section(struct loader *ld, const char *section, const char *file, i
 {
 	const char *schema, *hint;
 
-	if ((schema = schema_section(section)) != NULL) {
-		if (strcmp(schema, "job") == 0 && !job_name_valid(section + 4)) {
+	if ((schema = config_schema_section(section)) != NULL) {
+		if (strcmp(schema, "job") == 0 && !config_job_name_valid(section + 4)) {
 			loader_error(ld, file, line, "[%s]: job name \"%s\" must be 1-%d "
 			    "lower-case letters, digits, \"-\" or \"_\", starting with a letter or digit",
-			    section, section + 4, MAX_JOB_NAME);
+			    section, section + 4, CONFIG_MAX_JOB_NAME);
 			return NULL;
 		}
 		return schema;
@@ -555,250 +246,6 @@ loader_check_section(struct loader *ld, const char *section, const char *file, i
 	else
 		loader_error(ld, file, line, "[%s]: unknown section", section);
 	return NULL;
-}
-
-static int
-check_identifier(const char *v, char **why)
-{
-	size_t len = strlen(v);
-
-	if (len == 0 || len > 63 || !(islower((unsigned char)v[0]) || v[0] == '_'))
-		goto bad;
-	for (const char *p = v; *p != '\0'; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
-			goto bad;
-	return 0;
-bad:
-	return util_fail(why, -EINVAL, "\"%s\" is not a plain SQL name "
-	    "(1-63 lower-case letters, digits or \"_\", not starting with a digit)", v);
-}
-
-/* Addresses separated by commas, each by the one rule; an empty list is none. */
-static int
-check_address_list(const char *v, char **why)
-{
-	char **items;
-	size_t n;
-	int r = 0;
-
-	if ((items = util_split(v, ',', &n)) == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = addr_check(items[i], why);
-	util_strv_free(items);
-	return r;
-}
-
-static int
-check_address(const char *v, char **why)
-{
-	char name[256], addr[ADDR_MAX + 1];
-
-	/* "Name <local@domain>" or a bare "local@domain", by the one rule (base/addr.h). */
-	return addr_split(v, name, sizeof name, addr, sizeof addr, why);
-}
-
-static int
-check_program(const char *v, char **why)
-{
-	if (*v == '\0')
-		return util_fail(why, -EINVAL, "empty program name");
-	if (strchr(v, '/') != NULL && v[0] != '/')
-		return util_fail(why, -EINVAL, "\"%s\": give an absolute path or a bare name to look up in PATH", v);
-	for (const char *p = v; *p != '\0'; p++)
-		if (isspace((unsigned char)*p))
-			return util_fail(why, -EINVAL, "\"%s\": a program, not a command line (no spaces)", v);
-	return 0;
-}
-
-/* A percentage from 0% to 100%, e.g. "1%" or "0.5%". */
-static int
-check_percent(const char *v, char **why)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || end == v || strcmp(end, "%") != 0 || !(d >= 0 && d <= 100))
-		return util_fail(why, -EINVAL, "\"%s\" is not a percentage from 0%% to 100%% (e.g. \"1%%\")", v);
-	return 0;
-}
-
-static int
-check_nonempty(const char *v, char **why)
-{
-	return *v == '\0' ? util_fail(why, -EINVAL, "must not be empty") : 0;
-}
-
-/* "a|b|c" as "a, b or c". */
-static char *
-choices_text(const char *choices)
-{
-	char *out = NULL, *tmp, **v;
-	size_t n;
-
-	if ((v = util_split(choices, '|', &n)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		tmp = out == NULL ? util_printf("%s", v[i]) :
-		    util_printf("%s%s%s", out, i + 1 == n ? " or " : ", ", v[i]);
-		free(out);
-		if ((out = tmp) == NULL)
-			break;
-	}
-	util_strv_free(v);
-	return out;
-}
-
-static bool
-choices_has(const char *choices, const char *value)
-{
-	size_t len = strlen(value);
-
-	for (const char *p = choices; *p != '\0';) {
-		const char *end = strchr(p, '|');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n == len && strncmp(p, value, n) == 0)
-			return true;
-		p += n + (end ? 1 : 0);
-	}
-	return false;
-}
-
-int
-config_parse_duration(const char *s, unsigned long long *ms, char **cause)
-{
-	static const struct { const char *unit; unsigned long long ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 },
-		{ "min", 60000 }, { "h", 3600000 }, { "d", 86400000 },
-	};
-	unsigned long long total = 0, n, mult;
-	const char *p = s;
-	char unit[8];
-	size_t ulen;
-
-	if (*p == '\0')
-		return util_fail(cause, -EINVAL, "empty duration (e.g. \"90s\", \"5m\", \"2h\")");
-	while (*p != '\0') {
-		if (!isdigit((unsigned char)*p))
-			return util_fail(cause, -EINVAL, "\"%s\" is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")", s);
-		for (n = 0; isdigit((unsigned char)*p); p++) {
-			if (n > (ULLONG_MAX - 9) / 10)
-				return util_fail(cause, -ERANGE, "\"%s\": duration too large", s);
-			n = n * 10 + (unsigned long long)(*p - '0');
-		}
-		for (ulen = 0; isalpha((unsigned char)*p); p++)
-			if (ulen < sizeof unit - 1)
-				unit[ulen++] = (char)tolower((unsigned char)*p);
-		unit[ulen] = '\0';
-		if (ulen == 0 && *p == '\0')
-			return util_fail(cause, -EINVAL, "\"%s\" has no unit (use ms, s, m, h or d, e.g. \"%llus\")", s, n);
-		if (ulen == 0)
-			return util_fail(cause, -EINVAL, "\"%s\" is not a duration (e.g. \"90s\", \"5m\", \"1h30m\")", s);
-		mult = 0;
-		for (size_t i = 0; i < UTIL_NELEM(units); i++)
-			if (strcmp(units[i].unit, unit) == 0)
-				mult = units[i].ms;
-		if (mult == 0)
-			return util_fail(cause, -EINVAL, "\"%s\": unknown unit \"%s\" (use ms, s, m, h or d)", s, unit);
-		if (n > (ULLONG_MAX - total) / mult)
-			return util_fail(cause, -ERANGE, "\"%s\": duration too large", s);
-		total += n * mult;
-	}
-	*ms = total;
-	return 0;
-}
-
-static int
-parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < UTIL_NELEM(yes); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* A time zone is a TZif file below the zoneinfo directory. */
-static int
-check_timezone(const char *name, const char *dir, char **why)
-{
-	char *path, *buf = NULL;
-	size_t len;
-	int r;
-
-	if (*name == '\0' || name[0] == '/' || strstr(name, "..") != NULL || strlen(name) > 128)
-		goto bad;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("/_+-", *p) == NULL)
-			goto bad;
-	if ((path = util_printf("%s/%s", dir, name)) == NULL)
-		return -ENOMEM;
-	r = util_read_file(path, 1 << 20, &buf, &len);
-	free(path);
-	if (r == -ENOENT || r == -EISDIR || r == -ENOTDIR)
-		return util_fail(why, -EINVAL, "unknown time zone \"%s\" (no such zone in %s; "
-		    "use an IANA name such as Asia/Kolkata or Europe/Berlin)", name, dir);
-	if (r < 0)
-		return util_fail(why, r, "time zone \"%s\": cannot read %s/%s: %s", name, dir, name, strerror(-r));
-	r = len >= 4 && memcmp(buf, "TZif", 4) == 0 ? 0 :
-	    util_fail(why, -EINVAL, "time zone \"%s\": %s/%s is not a zone file", name, dir, name);
-	free(buf);
-	return r;
-bad:
-	return util_fail(why, -EINVAL, "\"%s\" is not a time zone name (use an IANA name such as Asia/Kolkata)", name);
-}
-
-static int
-check_url(const char *v, const char *schemes, char **why)
-{
-	char *scheme = NULL, *host = NULL, *user = NULL, *list = NULL;
-	CURLU *u;
-	CURLUcode rc;
-	int r = 0;
-
-	if ((u = curl_url()) == NULL)
-		return -ENOMEM;
-	rc = curl_url_set(u, CURLUPART_URL, v, CURLU_NON_SUPPORT_SCHEME);
-	if (rc != CURLUE_OK) {
-		list = choices_text(schemes);
-		r = util_fail(why, -EINVAL, "\"%s\" is not a URL (%s; expected e.g. %s://host:port)",
-		    v, curl_url_strerror(rc), list ? list : schemes);
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-	if (scheme == NULL || !choices_has(schemes, scheme)) {
-		list = choices_text(schemes);
-		r = util_fail(why, -EINVAL, "unsupported scheme \"%s\" (expected %s)",
-		    scheme ? scheme : "", list ? list : schemes);
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL || *host == '\0') {
-		r = util_fail(why, -EINVAL, "\"%s\" has no host", v);
-		goto out;
-	}
-	/* Credentials inside a URL would be logged with it; they have keys of their own. */
-	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user != NULL)
-		r = util_fail(why, -EINVAL, "credentials in the URL are not allowed; "
-		    "use the username and password keys");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(user);
-	curl_url_cleanup(u);
-	free(list);
-	return r;
 }
 
 /* Resolve a relative path against dir; returns a new string. */
@@ -843,7 +290,7 @@ entry_parse(struct loader *ld, struct config_entry *e, const char *dir, char **w
 			return -ENOMEM;
 		break;
 	case CONFIG_BOOL:
-		if (parse_bool(e->text, &e->v.b) < 0)
+		if (config_parse_bool(e->text, &e->v.b) < 0)
 			return util_fail(why, -EINVAL, "\"%s\" is not a boolean (use yes or no)", e->text);
 		break;
 	case CONFIG_INT: {
@@ -867,16 +314,16 @@ entry_parse(struct loader *ld, struct config_entry *e, const char *dir, char **w
 			    e->text, k->min / 1000, k->max / 1000);
 		break;
 	case CONFIG_TIMEZONE:
-		return check_timezone(e->text, ld->src->zoneinfo_dir ?
+		return config_check_timezone(e->text, ld->src->zoneinfo_dir ?
 		    ld->src->zoneinfo_dir : "/usr/share/zoneinfo", why);
 	case CONFIG_URL:
-		return check_url(e->text, k->choices, why);
+		return config_check_url(e->text, k->choices, why);
 	case CONFIG_ENUM:
-		if (!choices_has(k->choices, e->text)) {
+		if (!config_choices_has(k->choices, e->text)) {
 			char **v = util_split(k->choices, '|', NULL);
 			const char *hint = v ? util_suggest(e->text, (const char *const *)v) : NULL;
 
-			list = choices_text(k->choices);
+			list = config_choices_text(k->choices);
 			if (hint != NULL)
 				r = util_fail(why, -EINVAL, "unknown value \"%s\" (did you mean \"%s\"? expected %s)",
 				    e->text, hint, list ? list : k->choices);
@@ -981,15 +428,15 @@ loader_set(struct loader *ld, const char *section, const char *name, const char 
 	char *why = NULL;
 	int r;
 
-	if ((schema = schema_section(section)) == NULL)
+	if ((schema = config_schema_section(section)) == NULL)
 		return; /* reported with the section header (or by the --set parser) */
-	if ((k = schema_find(schema, name)) == NULL) {
+	if ((k = config_schema_find(schema, name)) == NULL) {
 		size_t nlen = strlen(name);
 
 		if (nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
 			char *base = strndup(name, nlen - 5);
 
-			k = base ? schema_find(schema, base) : NULL;
+			k = base ? config_schema_find(schema, base) : NULL;
 			free(base);
 			if (k != NULL && !(k->flags & CONFIG_SECRET)) {
 				loader_error(ld, file, line, "[%s] %s: only secrets can be read from a file "
@@ -1000,10 +447,10 @@ loader_set(struct loader *ld, const char *section, const char *name, const char 
 		}
 	}
 	if (k == NULL) {
-		const char *names[UTIL_NELEM(config_keys) + 1];
+		const char *names[CONFIG_NKEYS + 1];
 		size_t n = 0;
 
-		for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
+		for (size_t i = 0; i < CONFIG_NKEYS; i++)
 			if (strcmp(config_keys[i].section, schema) == 0)
 				names[n++] = config_keys[i].name;
 		names[n] = NULL;
@@ -1370,7 +817,7 @@ loader_finish_section(struct loader *ld, const char *section, const char *schema
 		ld->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 
 		if (strcmp(k->section, schema) != 0)
@@ -1439,7 +886,7 @@ field_fill(void *base, const struct config_key *k, const struct config_entry *e)
 static void
 store_fill_section(struct config_store *c, void *base, const char *section, const char *schema)
 {
-	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 		const struct config_entry *e;
 
@@ -1601,7 +1048,7 @@ store_locate(const struct config_store *c, const void *field, const char **secti
 	}
 	if (schema == NULL)
 		return -ENOENT;
-	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++)
+	for (size_t i = 0; i < CONFIG_NKEYS; i++)
 		if (config_keys[i].field.offset == off && strcmp(config_keys[i].section, schema) == 0) {
 			*key = &config_keys[i];
 			return 0;
@@ -1648,45 +1095,6 @@ config_is_set(const struct config *pub, const void *field)
 		return false;
 	e = config_find(c, section, k->name);
 	return e != NULL && strcmp(e->file, ORIGIN_BUILTIN) != 0;
-}
-
-int
-config_schema_check(char **cause)
-{
-	for (size_t i = 0; i < UTIL_NELEM(config_keys); i++) {
-		const struct config_key *k = &config_keys[i];
-		enum config_store_kind want;
-
-		switch (k->type) {
-		case CONFIG_LIST:
-			want = CONFIG_STORE_LIST;
-			break;
-		case CONFIG_BOOL:
-			want = CONFIG_STORE_BOOL;
-			break;
-		case CONFIG_INT:
-			want = CONFIG_STORE_INT;
-			break;
-		case CONFIG_DURATION:
-			want = CONFIG_STORE_MS;
-			break;
-		default:
-			want = CONFIG_STORE_TEXT;
-			break;
-		}
-		if (strcmp(k->field.section, k->section) != 0)
-			return util_fail(cause, -EINVAL, "[%s] %s: its field is in section %s",
-			    k->section, k->name, k->field.section);
-		if (k->field.kind != want)
-			return util_fail(cause, -EINVAL, "[%s] %s: its field's type does not hold its values",
-			    k->section, k->name);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(config_keys[j].section, k->section) == 0 &&
-			    config_keys[j].field.offset == k->field.offset)
-				return util_fail(cause, -EINVAL, "[%s] %s and %s: one field for two keys",
-				    k->section, config_keys[j].name, k->name);
-	}
-	return 0;
 }
 
 const char *

@@ -16,13 +16,13 @@
 #include <stddef.h>
 
 /*
- * The typed configuration. Every key of the schema (the table in config.c) is
- * one field below, filled once when the configuration is loaded, so a module
- * reads cfg->smtp.timeout_ms and a misspelt name fails to build. The fields
- * are listed once per section, X(TYPE, FIELD), and the schema names each
- * key's field: a key without a field does not build, and a field without a
- * key, or of the wrong type for its key, fails config_schema_check (run by
- * check_config).
+ * The typed configuration. Every key of the schema (the table in
+ * config_schema.c) is one field below, filled once when the configuration is
+ * loaded, so a module reads cfg->smtp.timeout_ms and a misspelt name fails to
+ * build. The fields are listed once per section, X(TYPE, FIELD), and the
+ * schema names each key's field: a key without a field does not build, and a
+ * field without a key, or of the wrong type for its key, fails
+ * config_schema_check (run by check_config).
  *
  * Types: text keys (strings, paths, URLs, enums, time zones) are const char *,
  * NULL when unset without a default; lists are struct config_strv; booleans
