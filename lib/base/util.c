@@ -452,7 +452,7 @@ util_write_atomic(const char *path, const void *data, size_t len, unsigned int m
 	if (tmp == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode)) < 0) {
-		e = util_fail(cause, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		e = util_fail(cause, -errno, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	while (left > 0) {
