@@ -415,8 +415,8 @@ assert_period_summary(json_t *doc, const struct report_row *t)
 START_TEST(test_weekly_store)
 {
 	static const char *const sheets[] = { "Summary", "Sub-categories", "Brands", "Products", NULL };
-	static const char *const products[] = { "Product id", "Name", "Quantity", "Sales", "Share of sales",
-	    "Cost", "Profit", "Margin", NULL };
+	static const char *const products[] = { "Product id", "Name", "Quantity", "Sales", "Change",
+	    "Share of sales", "Cost", "Profit", "Margin", NULL };
 	struct report *r = report_sample(REPORT_WEEKLY, STORE, 60, false);
 	struct report_row t = r->total, p0 = r->tables[REPORT_PRODUCTS].rows[0];
 	json_t *doc;
@@ -431,16 +431,20 @@ START_TEST(test_weekly_store)
 	assert_str(doc, "Summary", 'A', 15, FORMULA);
 	assert_chart(doc, true);
 	assert_header(doc, "Products", products);
-	assert_table(doc, "Products", "A1:H101", 100);
+	assert_table(doc, "Products", "A1:I101", 100);
 	assert_str(doc, "Products", 'B', 2, FORMULA);
 	assert_num(doc, "Products", 'D', 2, (double)p0.sales / 100);
-	assert_num(doc, "Products", 'E', 2, pct(p0.sales, t.sales));
-	assert_num(doc, "Products", 'G', 2, (double)(p0.sales - p0.cost) / 100);
-	assert_num(doc, "Products", 'H', 2, pct(p0.sales - p0.cost, p0.sales));
-	ck_assert_ptr_null(cell(doc, "Products", 'H', 4));      /* no sales, no margin */
+	/* Each row against its own baseline, the two weeks before (issue #16). */
+	assert_num(doc, "Products", 'E', 2, growth(p0.sales, p0.b_sales, 2));
+	assert_str(doc, "Products", 'E', 3, "new");
+	assert_signal(doc, "Products", "E2:E101");
+	assert_num(doc, "Products", 'F', 2, pct(p0.sales, t.sales));
+	assert_num(doc, "Products", 'H', 2, (double)(p0.sales - p0.cost) / 100);
+	assert_num(doc, "Products", 'I', 2, pct(p0.sales - p0.cost, p0.sales));
+	ck_assert_ptr_null(cell(doc, "Products", 'I', 4));      /* no sales, no margin */
 	/* Brands and sub-categories: the same columns without the id. */
 	assert_header(doc, "Brands", products + 1);
-	assert_table(doc, "Brands", "A1:G51", 50);
+	assert_table(doc, "Brands", "A1:H51", 50);
 	assert_header(doc, "Sub-categories", products + 1);
 	assert_str(doc, "Sub-categories", 'A', 4, DEVANAGARI);
 	json_decref(doc);
@@ -485,8 +489,8 @@ START_TEST(test_monthly_store)
 	assert_str(doc, "Summary", 'A', 1, "Monthly sales report");
 	assert_str(doc, "Summary", 'B', 4, "2026-11, 2026-11-01 to 2026-11-30");
 	assert_period_summary(doc, &t);
-	assert_table(doc, "Sub-categories", "A1:G51", 50);
-	assert_table(doc, "Products", "A1:H101", 100);
+	assert_table(doc, "Sub-categories", "A1:H51", 50);
+	assert_table(doc, "Products", "A1:I101", 100);
 	json_decref(doc);
 }
 END_TEST

@@ -320,46 +320,53 @@ trend(PGconn *c, struct report *r, char **cause)
 /*
  * Weekly and monthly: brands, sub-categories and products of the period from
  * the sales lines in one scan (grouping sets), for one store or for every
- * store not excluded. A product is keyed by its name, as in kpi_product_day;
- * its id is shown when the name has only one. Orders are not counted here
- * (0): the weekly and monthly tables do not show them.
+ * store not excluded, each row with its baseline (the two periods before,
+ * summed) so that its growth can be shown. A product is keyed by its name,
+ * as in kpi_product_day; its id is shown when the name has only one in the
+ * period. Orders are not counted here (0): these tables do not show them.
  */
 static int
-period_tables(PGconn *c, struct report *r, const char *first, const char *last, const char *scope_param,
-    char **cause)
+period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first, const char *last,
+    const char *scope_param, char **cause)
 {
-	const char *p[] = { first, last, scope_param };
+	const char *p[] = { bfirst, last, scope_param, first };
 	struct report_table *t;
 	PGresult *res;
 	char *sql;
 	int e;
 
 	/*
-	 * These tables show no orders: no count(DISTINCT), which would sort every
-	 * group. Only the top of each table leaves the server (in the order
-	 * row_cmp gives them: sales, then name bytewise), with how many keys
-	 * there were.
+	 * One scan of the period and its baseline; "cur" tells them apart. These
+	 * tables show no orders: no count(DISTINCT), which would sort every
+	 * group. Only keys that sold in the period are rows (HAVING): a key
+	 * seen only in the baseline has nothing to show. Only the top of each
+	 * table leaves the server, in row_cmp's order (sales, baseline sales,
+	 * name bytewise), with how many keys there were.
 	 */
-	sql = util_printf("SELECT g, name, 0, sales, quantity, cost, id, keys FROM ("
+	sql = util_printf("SELECT g, name, 0, sales, quantity, cost, 0, b_sales, b_quantity, b_cost, id, keys "
+	    "FROM (SELECT a.*, count(*) OVER w keys, "
+	    "row_number() OVER (w ORDER BY sales DESC, b_sales DESC, name) rank FROM ("
 	    "SELECT GROUPING(b, s, p) g, "
 	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END "
-	    "COLLATE \"C\" name, round(sum(total) * 100)::bigint sales, "
-	    "round(sum(quantity) * 1000)::bigint quantity, "
-	    "round(coalesce(sum(cost_price * quantity), 0) * 100)::bigint cost, "
-	    "CASE WHEN min(product_id) = max(product_id) THEN min(product_id) END id, "
-	    "count(*) OVER (PARTITION BY GROUPING(b, s, p)) keys, "
-	    "row_number() OVER (PARTITION BY GROUPING(b, s, p) ORDER BY round(sum(total) * 100) DESC, "
-	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END "
-	    "COLLATE \"C\") rank "
+	    "COLLATE \"C\" name, "
+	    "round(coalesce(sum(total) FILTER (WHERE cur), 0) * 100)::bigint sales, "
+	    "round(coalesce(sum(quantity) FILTER (WHERE cur), 0) * 1000)::bigint quantity, "
+	    "round(coalesce(sum(cost_price * quantity) FILTER (WHERE cur), 0) * 100)::bigint cost, "
+	    "round(coalesce(sum(total) FILTER (WHERE NOT cur), 0) * 100)::bigint b_sales, "
+	    "round(coalesce(sum(quantity) FILTER (WHERE NOT cur), 0) * 1000)::bigint b_quantity, "
+	    "round(coalesce(sum(cost_price * quantity) FILTER (WHERE NOT cur), 0) * 100)::bigint b_cost, "
+	    "CASE WHEN min(product_id) FILTER (WHERE cur) = max(product_id) FILTER (WHERE cur) "
+	    "THEN min(product_id) FILTER (WHERE cur) END id "
 	    "FROM (SELECT brand COLLATE \"C\" b, sub_category COLLATE \"C\" s, product COLLATE \"C\" p, "
-	    "total, quantity, cost_price, product_id FROM sales_line WHERE day BETWEEN $1 AND $2 AND %s) l "
-	    "GROUP BY GROUPING SETS ((b), (s), (p))) t "
+	    "total, quantity, cost_price, product_id, day >= $4::date cur FROM sales_line "
+	    "WHERE day BETWEEN $1 AND $2 AND %s) l "
+	    "GROUP BY GROUPING SETS ((b), (s), (p)) HAVING bool_or(cur)) a WINDOW w AS (PARTITION BY g)) t "
 	    "WHERE rank <= CASE g WHEN 6 THEN %d WHEN 5 THEN %d ELSE %d END",
 	    r->store != NULL ? "store = $3" : "store <> ALL ($3::text[])", REPORT_TOP_PRODUCTS,
 	    REPORT_TOP_SUBCATEGORIES, REPORT_TOP_BRANDS);
 	if (sql == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	e = query(c, sql, 3, p, &res, cause);
+	e = query(c, sql, 4, p, &res, cause);
 	free(sql);
 	if (e < 0)
 		return e;
@@ -371,14 +378,14 @@ period_tables(PGconn *c, struct report *r, const char *first, const char *last, 
 		t = &r->tables[g == 3 ? REPORT_BRANDS : g == 5 ? REPORT_SUBCATEGORIES : REPORT_PRODUCTS];
 		/* Column 0 is the grouping: shift by one, the name is column 1. */
 		if ((t->rows[t->n].name = strdup(PQgetvalue(res, k, 1))) == NULL ||
-		    (!PQgetisnull(res, k, 6) && t == &r->tables[REPORT_PRODUCTS] &&
-		    (t->rows[t->n].id = strdup(PQgetvalue(res, k, 6))) == NULL)) {
+		    (!PQgetisnull(res, k, 10) && t == &r->tables[REPORT_PRODUCTS] &&
+		    (t->rows[t->n].id = strdup(PQgetvalue(res, k, 10))) == NULL)) {
 			free(t->rows[t->n].name);
 			e = util_fail(cause, -ENOMEM, "out of memory");
 			break;
 		}
-		row_figures(&t->rows[t->n], res, k, 2, 4);
-		t->total = (size_t)num(res, k, 7);
+		row_figures(&t->rows[t->n], res, k, 2, ROW_FIGURES);
+		t->total = (size_t)num(res, k, 11);
 		t->n++;
 	}
 	PQclear(res);
@@ -471,7 +478,7 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 		table_finish(&r->tables[REPORT_CATEGORIES], 0);
 		table_finish(&r->tables[REPORT_BRANDS], REPORT_TOP_BRANDS);
 		table_finish(&r->tables[REPORT_PRODUCTS], REPORT_TOP_PRODUCTS);
-	} else if ((e = period_tables(c, r, first, last, store ? store : exclude, cause)) < 0) {
+	} else if ((e = period_tables(c, r, bfirst, first, last, store ? store : exclude, cause)) < 0) {
 		goto fail;
 	}
 	free(exclude);

@@ -90,10 +90,13 @@ static const struct column daily_product_cols[] = {
 	{ COL_QUANTITY, "Quantity" }, { COL_SALES, "Sales" }, { COL_SALES_GROWTH, "Sales growth" },
 };
 
-/* Weekly and monthly products; brands and sub-categories use it without the id. */
+/*
+ * Weekly and monthly products; brands and sub-categories use it without the
+ * id. "Change" is the sales against the two periods before, as in the PDF.
+ */
 static const struct column period_cols[] = {
 	{ COL_ID, "Product id" }, { COL_NAME, "Name" }, { COL_QUANTITY, "Quantity" },
-	{ COL_SALES, "Sales" }, { COL_SHARE, "Share of sales" }, { COL_COST, "Cost" },
+	{ COL_SALES, "Sales" }, { COL_SALES_GROWTH, "Change" }, { COL_SHARE, "Share of sales" }, { COL_COST, "Cost" },
 	{ COL_PROFIT, "Profit" }, { COL_MARGIN, "Margin" },
 };
 
