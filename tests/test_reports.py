@@ -7,7 +7,8 @@ them.
 Proven here: every figure of the daily, weekly and monthly reports (company
 and store) in the workbook equals an independent calculation made in this
 test from salesgen's CSV (csv module and integers, not SQL); the PDF's text
-(pdftotext) carries the same figures formatted for people; the edge cases: a
+(pdftotext) carries the same figures formatted for people, every weekly and
+monthly table row with its growth against its own two-period baseline; the edge cases: a
 store opening on the report's day ("new"), a store closed on it (0 and
 -100%), a week without sales, non-ASCII names, names that look like formulas
 (text cells, never formulas); a quarantined day withholds its report; store
@@ -115,12 +116,13 @@ class Lines:
             a[3] += ln["cost"]
         return {k: [len(a[0]), minor(a[1]), minor(a[2], 1000), minor(a[3])] for k, a in acc.items()}
 
-    def table(self, key, first, last, bfirst, blast, store=None, top=None):
-        """Rows [name, cur figures, base figures] in report order (sales, baseline sales, name), cut at top."""
+    def table(self, key, first, last, bfirst, blast, store=None, top=None, sold=False):
+        """Rows [name, cur figures, base figures] in report order (sales, baseline sales, name), cut at top.
+        sold: only the keys with lines in first..last (the weekly and monthly tables)."""
         cur = self.agg(key, first, last, store)
         base = self.agg(key, bfirst, blast, store) if bfirst else {}
         zero = [0, 0, 0, 0]
-        rows = [(k, cur.get(k, zero), base.get(k, zero)) for k in set(cur) | set(base)]
+        rows = [(k, cur.get(k, zero), base.get(k, zero)) for k in set(cur) | (set() if sold else set(base))]
         rows.sort(key=lambda r: (-r[1][1], -r[2][1], r[0].encode()))
         return rows[:top] if top else rows
 
@@ -152,6 +154,13 @@ def sheet_rows(book, name):
 def pdf_text(path):
     return subprocess.run(["pdftotext", "-layout", path, "-"], check=True, capture_output=True,
                           text=True).stdout
+
+
+def change(g):
+    """A growth as the PDF prints it (after its arrow): +12.3%, -4.0%, new."""
+    if g is None or g == "new":
+        return g or ""
+    return f"{'+' if g > 0 else '-' if g < 0 else ''}{abs(g) // 10}.{abs(g) % 10}%"
 
 
 def excel(v, g):
@@ -237,7 +246,8 @@ class ReportsTest(unittest.TestCase):
         for ln in text.splitlines():
             if name in ln and all(f in ln for f in figures):
                 return
-        self.fail(f"no line with {name!r} and {figures} in the PDF text")
+        near = [ln.strip() for ln in text.splitlines() if name and name in ln][:5]
+        self.fail(f"no line with {name!r} and {figures} in the PDF text; lines with the name: {near}")
 
     def test_daily_company(self):
         self.run_job("daily-report", "--date", DAY)
@@ -311,16 +321,27 @@ class ReportsTest(unittest.TestCase):
         self.assertEqual(summary["Margin"][1], pct(tot[1] - tot[3], tot[1]) / 1000)
         for fig in (money(tot[1]), money(tot[3]), money(tot[1] - tot[3])):
             self.assertIn(fig, text)
+        news = 0
         for sheet, key, top in (("Sub-categories", "sub", 50), ("Brands", "brand", 50), ("Products", "product", 100)):
-            want = self.ref.table(key, first, last, None, None, store, top)
+            # Each row against its own baseline: its sales in the two periods before, summed (issue #16).
+            want = self.ref.table(key, first, last, bfirst, blast, store, top, sold=True)
             got, header = sheet_rows(book, sheet)
             name = "Name"
+            self.assertEqual(header[header.index("Sales") + 1], "Change")
             self.assertEqual([g[name] for g in got], [w[0] for w in want], f"{kind} {scope} {sheet}")
-            for g, (k, c, _) in zip(got, want):
+            for g, (k, c, b) in zip(got, want):
                 self.assertEqual((g["Quantity"], g["Sales"], g["Cost"], g["Profit"]),
                                  (c[2] / 1000, c[1] / 100, c[3] / 100, (c[1] - c[3]) / 100), f"{sheet}: {k}")
                 self.assertEqual(g["Share of sales"], pct(c[1], tot[1]) / 1000, f"{sheet}: {k}")
-            self.assert_line(text, want[0][0][:20], money(want[0][1][1]))
+                self.assertEqual(g["Change"], excel(0, growth(c[1], b[1], 2)), f"{sheet}: {k}")
+                news += growth(c[1], b[1], 2) == "new"
+            self.assertNotEqual({growth(c[1], b[1], 2) for _, c, b in want}, {"new"}, f"{sheet}: all new")
+            for k, c, b in want:
+                # Names too long for their column end in "…": the beginning is enough. pdftotext
+                # may put a name in another script (or a box for an emoji) on a line of its own:
+                # then the figures alone.
+                prefix = k[:12] if k.isascii() else ""
+                self.assert_line(text, prefix, money(c[1]), change(growth(c[1], b[1], 2)))
         if store is None:
             got = {g["Name"]: g for g in sheet_rows(book, "Stores")[0]}
             self.assertEqual(set(got), set(cur) | set(base))
@@ -328,14 +349,15 @@ class ReportsTest(unittest.TestCase):
                 b = base.get(k, [0, 0, 0, 0])
                 self.assertEqual((got[k]["Orders"], got[k]["Sales"], got[k]["Sales growth"]),
                                  (c[0], c[1] / 100, excel(0, growth(c[1], b[1], 2))), k)
-        return book, text
+        return book, text, news
 
     def test_weekly(self):
         self.run_job("weekly-reports", "--date", WEEK_DATE)
         last = d(WEEK_DATE)
         first = last - dt.timedelta(days=6)
         bfirst, blast = first - dt.timedelta(days=14), first - dt.timedelta(days=1)
-        book, _ = self.check_period("weekly", first, last, bfirst, blast, "company", None)
+        book, _, _ = self.check_period("weekly", first, last, bfirst, blast, "company", None)
+        news = 0
         slugs = dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))
         sold = {ln["store"] for ln in self.ref.lines if first <= ln["day"] <= last and ln["store"] != EXCLUDED}
         self.assertLessEqual(sold, set(slugs), "a report for each store that sold in the week")
@@ -346,7 +368,7 @@ class ReportsTest(unittest.TestCase):
                                 ["company.pdf", "company.xlsx", "company.json"]))
         for store in sold:
             self.assertRegex(slugs[store], r"^[a-z0-9]+(-[a-z0-9]+)*$")
-            self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)
+            news += self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)[2]
             # The manifest beside the pair: the store, the files as they are, its sales as the PDF shows them.
             with open(os.path.join(week_dir, slugs[store] + ".json")) as f:
                 m = json.load(f)
@@ -359,6 +381,8 @@ class ReportsTest(unittest.TestCase):
                                  (len(data), hashlib.sha256(data).hexdigest()))
             sales = self.ref.agg("store", first, last, store)[store][1]
             self.assertEqual(m["figures"]["sales"], money(sales))
+        # Some stores sell products in W42 they did not sell in W40-W41: those rows are "new".
+        self.assertGreater(news, 0, "no new row in the stores' weekly tables")
         self.assertEqual(slugs["Koramangala, Bengaluru"], "koramangala-bengaluru")
         # The formula-like product name is text in the workbook, as it is.
         names = [g["Name"] for g in sheet_rows(book, "Products")[0]]
