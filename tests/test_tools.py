@@ -541,6 +541,29 @@ class SimulatorTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertGreater(len(parse(body)[1]), 10)
 
+    def test_missing_and_short_stores(self):
+        # A day on which one store has not synced and another only partly: the
+        # other stores' records are the generator's, record for record.
+        day = "2026-03-10"
+        full = records(gen(*GEN, "--order-type", "offline", "--from", day, "--to", day))
+        stores = sorted({r["storeName"].strip() for r in full})
+        gone, part = stores[0], stores[1]
+        s = self.sim(*GEN, "--missing-store", f"{day}:{gone}", "--short-store", f"{day}:{part}:25")
+        status, _, body = s.csv(s.token(), "offline", day)
+        self.assertEqual(status, 200)
+        got = records(body)
+        self.assertNotIn(gone, {r["storeName"].strip() for r in got})
+        want_part = [r for r in full if r["storeName"].strip() == part]
+        got_part = [r for r in got if r["storeName"].strip() == part]
+        self.assertEqual(got_part, want_part[:len(want_part) * 25 // 100])
+        self.assertGreater(len(want_part), len(got_part))
+        others = [r for r in full if r["storeName"].strip() not in (gone, part)]
+        self.assertEqual([r for r in got if r["storeName"].strip() not in (gone, part)], others)
+        # Another day is whole.
+        status, _, body = s.csv(s.token(), "offline", "2026-03-11")
+        self.assertEqual(records(body), records(gen(*GEN, "--order-type", "offline", "--from", "2026-03-11",
+                                                     "--to", "2026-03-11")))
+
     def test_token_ttl(self):
         s = self.sim(*GEN, "--token-ttl", "2")
         token = s.token()
