@@ -21,15 +21,6 @@ struct transfer {
 	char last[512];                 /* the last line the server sent */
 };
 
-const char *
-mail_strverdict(enum mail_verdict v)
-{
-	static const char *const names[] = { "sent", "temporary failure", "refused", "configuration problem",
-	    "outcome unknown" };
-
-	return (size_t)v < UTIL_NELEM(names) ? names[v] : "?";
-}
-
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {

@@ -42,8 +42,6 @@ struct mail_outcome {
 	char reply[512];                /* the server's last reply line, or what went wrong */
 };
 
-const char *mail_strverdict(enum mail_verdict v);
-
 /*
  * Send msg (a complete RFC 5322 message with CRLF line ends, from mime.c)
  * from envelope sender from to rcpt. Fills *out; returns 0 when it was sent,
