@@ -34,12 +34,7 @@ teardown(void)
 static PGconn *
 connect_migrated(void)
 {
-	PGconn *c = NULL;
-	char *cause = NULL;
-
-	if (db_connect(&c, conninfo, "salesd", &cause) < 0 || migrate_apply(c, "salesd", NULL, NULL, &cause) < 0)
-		ck_abort_msg("%s", cause);
-	return c;
+	return pgtest_connect_migrated(conninfo);
 }
 
 /* Every change of state the ledger reports, as "from>to(why);" in order. */

@@ -38,14 +38,7 @@ teardown(void)
 static PGconn *
 connect_migrated(void)
 {
-	PGconn *c = NULL;
-	char *cause = NULL;
-
-	if (db_connect(&c, conninfo, "salesd", &cause) < 0)
-		ck_abort_msg("%s", cause);
-	if (migrate_apply(c, "salesd", NULL, NULL, &cause) < 0)
-		ck_abort_msg("%s", cause);
-	return c;
+	return pgtest_connect_migrated(conninfo);
 }
 
 static const struct ledger_key key = { "etl", "2026-11-23", "" };

@@ -9,6 +9,8 @@
 
 #include <libpq-fe.h>
 
+#include "base/db.h"
+#include "base/migrate.h"
 #include "pgtest.h"
 #include "base/util.h"
 
@@ -112,4 +114,15 @@ void
 pgtest_exec(const char *conninfo, const char *sql)
 {
 	PQclear(pgtest_run(conninfo, sql));
+}
+
+PGconn *
+pgtest_connect_migrated(const char *conninfo)
+{
+	PGconn *c = NULL;
+	char *cause = NULL;
+
+	if (db_connect(&c, conninfo, "salesd", &cause) < 0 || migrate_apply(c, "salesd", NULL, NULL, &cause) < 0)
+		ck_abort_msg("%s", cause);
+	return c;
 }
