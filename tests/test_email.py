@@ -24,6 +24,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import signal
@@ -281,6 +282,21 @@ class EmailTest(unittest.TestCase):
         r = self.send(self.config(s.url), "--store", "*", expect=75)
         self.assertIn("has not been rendered yet", r.stderr)
         self.assertEqual(self.received(), [])
+
+    def test_delivery_states_logged_at_debug(self):
+        # Every change of a delivery's state is logged once, old -> new, at
+        # debug priority (hidden at the default level), with the run's fields.
+        s = self.server()
+        conf = self.config(s.url)
+        r = subprocess.run([SALESD, "--config", conf, "--log-level", "debug", "run", "weekly-email", "--date", DATE,
+                            "--store", "*"], capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        key = f"delivery weekly/{WEEK}/*/email/boss@example.com"
+        self.assertRegex(r.stderr, r"(?m)^<7>" + re.escape(key) + r": none -> sending .*job=weekly-email")
+        self.assertRegex(r.stderr, r"(?m)^<7>" + re.escape(key) + r": sending -> sent \(250 ")
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
+        r = self.send(conf, "--store", "*")
+        self.assertNotIn("none -> sending", r.stderr)
 
     def test_451_is_retried_and_sends_only_what_is_missing(self):
         s = self.server("--fail-first", "1")
