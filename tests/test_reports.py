@@ -463,7 +463,13 @@ class ReportsTest(unittest.TestCase):
         # ...and the report itself refuses a quarantined day should the ledger say otherwise.
         psql(self.db, "UPDATE salesd.task_instance SET state = 'succeeded' WHERE job = 'etl' "
                       "AND period = '2026-11-10'")
+        # A manifest from an earlier rendering must go, so nothing of the day is delivered.
+        stale = self.path("daily", "2026-11-10", "company", "json")
+        os.makedirs(os.path.dirname(stale), exist_ok=True)
+        with open(stale, "w") as f:
+            f.write("{}")
         r = self.run_job("daily-report", "--date", "2026-11-10", "--force", conf=conf, expect=1)
+        self.assertFalse(os.path.exists(stale), "the withheld report's old manifest was left")
         self.assertIn("withheld: 2026-11-10 is quarantined", r.stderr)
         # Bad data does not heal by waiting: exit 65, not retried.
         self.assertIn("exit status 65", r.stderr)
