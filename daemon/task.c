@@ -166,9 +166,64 @@ task_progress(void *arg, const char *message)
 	task_event("progress", message, -1);
 }
 
+/*
+ * A held day's result: the engine tries again, at the latest at deadline
+ * (seconds), however many attempts that takes (docs/completeness.md).
+ */
+static void
+task_held(const char *message, int64_t deadline)
+{
+	json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "event", "result", "message", message, "ok", 0,
+	    "hold_until", (json_int_t)deadline);
+	char *line;
+
+	if (o != NULL && (line = json_dumps(o, JSON_COMPACT)) != NULL) {
+		printf("%s\n", line);
+		fflush(stdout);
+		free(line);
+	}
+	json_decref(o);
+}
+
+/*
+ * An incomplete day: held until its settle deadline, then withheld or
+ * released with a warning (etl_settle). 0 to go on, else the exit code.
+ */
+static int
+etl_task_settle(const struct config *cfg, const struct dag *dag, int32_t day, struct etl_result *res)
+{
+	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000, deadline = 0;
+	char *cause = NULL, date[16], *msg = NULL;
+	int r;
+
+	period_format_date(day, date);
+	r = etl_settle(cfg, dag_zone(dag), day, now, res, &deadline, &cause);
+	if (r == -EINPROGRESS) {
+		task_held(cause, deadline);
+		free(cause);
+		return EX_TEMPFAIL;
+	}
+	if (r < 0) {
+		task_event("result", cause ? cause : strerror(-r), 0);
+		free(cause);
+		return exitcode_from_error(r);
+	}
+	if (strcmp(res->released, "warning") == 0) {
+		msg = util_printf("%s is incomplete at its settle deadline (%s): its reports go out with a warning "
+		    "that says so ([source] incomplete = deliver-with-warning)", date, res->gaps);
+		task_event("error", msg ? msg : date, -1);
+	} else if (strcmp(res->released, "accepted") == 0) {
+		msg = util_printf("%s is incomplete (%s), and was accepted by an operator: its reports go out "
+		    "as they are", date, res->gaps);
+		task_event("warning", msg ? msg : date, -1);
+	}
+	free(msg);
+	return 0;
+}
+
 /* The ETL of every day of the period, oldest first; returns the exit code. */
 static int
-etl_task(const struct config *cfg, const struct period *p)
+etl_task(const struct config *cfg, const struct dag *dag, const struct period *p)
 {
 	struct etl_result res;
 	char *cause = NULL, date[16], *msg;
@@ -182,6 +237,8 @@ etl_task(const struct config *cfg, const struct period *p)
 			/* Unreachable servers are worth another try later; bad data is not (exitcode.h). */
 			return exitcode_from_error(r);
 		}
+		if (res.incomplete && (r = etl_task_settle(cfg, dag, day, &res)) != 0)
+			return r;
 	}
 	msg = util_printf("%s loaded: %llu lines, %llu rejected", p->first == p->last ? date : "period",
 	    (unsigned long long)res.lines, (unsigned long long)res.rejected);
@@ -294,7 +351,7 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	case JOB_SELFTEST:
 		return selftest_run(job, a);
 	case JOB_ETL:
-		return etl_task(cfg, &p);
+		return etl_task(cfg, dag, &p);
 	case JOB_REPORT:
 		return report_task(cfg, &p, a->store);
 	case JOB_EMAIL:

@@ -41,6 +41,7 @@ struct config_strv {
 	X(const char *, timezone) \
 	X(const char *, state_dir) \
 	X(struct config_strv, exclude_stores) \
+	X(struct config_strv, closed_stores) \
 	X(const char *, log_level) \
 	X(unsigned long long, stop_timeout_ms) \
 	X(long long, max_parallel) \
@@ -64,7 +65,11 @@ struct config_strv {
 	X(const char *, reject_threshold) \
 	X(const char *, aliases) \
 	X(const char *, customer_data) \
-	X(const char *, customer_hash_key)
+	X(const char *, customer_hash_key) \
+	X(const char *, settle_until) \
+	X(const char *, incomplete) \
+	X(const char *, short_store) \
+	X(const char *, short_day)
 
 #define CONFIG_SMTP_FIELDS(X) \
 	X(const char *, url) \

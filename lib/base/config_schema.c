@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ static int check_address_list(const char *, char **);
 static int check_program(const char *, char **);
 static int check_nonempty(const char *, char **);
 static int check_percent(const char *, char **);
+static int check_clock(const char *, char **);
 
 #define MS(s) ((long long)(s) * 1000LL)
 
@@ -59,6 +61,8 @@ const struct config_key config_keys[] = {
 	    FIELD(salesd, state_dir) },
 	{ "salesd", "exclude_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
 	    FIELD(salesd, exclude_stores) },
+	{ "salesd", "closed_stores", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
+	    FIELD(salesd, closed_stores) },
 	{ "salesd", "log_level", CONFIG_ENUM, "info", 0, "err|warning|notice|info|debug", 0, 0, NULL,
 	    FIELD(salesd, log_level) },
 	{ "salesd", "stop_timeout", CONFIG_DURATION, "30s", 0, NULL, MS(1), MS(3600), NULL,
@@ -101,6 +105,14 @@ const struct config_key config_keys[] = {
 	    FIELD(source, customer_data) },
 	{ "source", "customer_hash_key", CONFIG_STRING, NULL, CONFIG_SECRET, NULL, 0, 0, NULL,
 	    FIELD(source, customer_hash_key) },
+	{ "source", "settle_until", CONFIG_STRING, "10:00", 0, NULL, 0, 0, check_clock,
+	    FIELD(source, settle_until) },
+	{ "source", "incomplete", CONFIG_ENUM, "withhold", 0, "withhold|deliver-with-warning", 0, 0, NULL,
+	    FIELD(source, incomplete) },
+	{ "source", "short_store", CONFIG_STRING, "20%", 0, NULL, 0, 0, check_percent,
+	    FIELD(source, short_store) },
+	{ "source", "short_day", CONFIG_STRING, "50%", 0, NULL, 0, 0, check_percent,
+	    FIELD(source, short_day) },
 
 	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL,
 	    FIELD(smtp, url) },
@@ -345,6 +357,18 @@ check_percent(const char *v, char **why)
 	d = strtod(v, &end);
 	if (errno != 0 || end == v || strcmp(end, "%") != 0 || !(d >= 0 && d <= 100))
 		return util_fail(why, -EINVAL, "\"%s\" is not a percentage from 0%% to 100%% (e.g. \"1%%\")", v);
+	return 0;
+}
+
+/* "HH:MM", a time of day on a 24-hour clock. */
+static int
+check_clock(const char *v, char **why)
+{
+	int h, m, n = 0;
+
+	if (sscanf(v, "%2d:%2d%n", &h, &m, &n) != 2 || v[n] != '\0' || strlen(v) != 5 ||
+	    h < 0 || h > 23 || m < 0 || m > 59)
+		return util_fail(why, -EINVAL, "\"%s\" is not a time of day as HH:MM (e.g. \"10:00\")", v);
 	return 0;
 }
 

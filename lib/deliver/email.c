@@ -143,6 +143,12 @@ bodies(const char *intro, const struct manifest *m, char **text, char **html, ch
 	    figure(m, "margin"), figure(m, "margin_change") }, *f = &fig;
 	char line[512];
 
+	/* A day released incomplete: said before anything else (docs/completeness.md). */
+	if (figure(m, "warning")[0] != '\0') {
+		str_add(&t, "WARNING: the figures may be too low.\n");
+		str_add(&t, figure(m, "warning"));
+		str_add(&t, "\n\n");
+	}
 	str_add(&t, intro);
 	str_add(&t, "\n\n");
 	util_utf8_snprintf(line, sizeof line, "Sales:  %s (%s against %s)\n", f->sales, f->growth, f->base);
@@ -152,7 +158,14 @@ bodies(const char *intro, const struct manifest *m, char **text, char **html, ch
 	str_add(&t, line);
 	if (m->empty)
 		str_add(&t, "\nThere were no sales in this period.\n");
-	str_add(&h, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n<p>");
+	str_add(&h, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n");
+	if (figure(m, "warning")[0] != '\0') {
+		str_add(&h, "<p style=\"color: #b00020; white-space: pre-line\"><b>WARNING: the figures may be too "
+		    "low.</b>\n");
+		str_html(&h, figure(m, "warning"));
+		str_add(&h, "</p>\n");
+	}
+	str_add(&h, "<p>");
 	str_html(&h, intro);
 	str_add(&h, "</p>\n<table cellpadding=\"4\">\n<tr><td>Sales</td><td align=\"right\"><b>");
 	str_html(&h, f->sales);

@@ -343,8 +343,17 @@ caption_of(const struct config *cfg, const struct manifest *m, char **caption, c
 		why = util_printf("[whatsapp] caption: %s", *cause);
 		free(*cause);
 		*cause = why;
+		return e;
 	}
-	return e;
+	/* A day released incomplete: the caption says so first (docs/completeness.md). */
+	if (manifest_figure(m, "warning") != NULL) {
+		why = util_printf("WARNING: the figures may be too low. %s\n%s", manifest_figure(m, "warning"),
+		    *caption);
+		free(*caption);
+		if ((*caption = why) == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 /* ---- the task ----------------------------------------------------------------- */

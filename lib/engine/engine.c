@@ -409,7 +409,7 @@ engine_exited(struct inst *i)
 	const struct dag_job *j = inst_job(i);
 	const struct runner_result *res = &i->result;
 	struct log_fields f;
-	bool ok = res->exit_status == 0 && !res->timed_out;
+	bool ok = res->exit_status == 0 && !res->timed_out, held;
 
 	inst_fields(i, &f);
 	/*
@@ -417,10 +417,21 @@ engine_exited(struct inst *i)
 	 * Otherwise the exit code says whether waiting may help (exitcode.h),
 	 * and the retry limit counts the attempts of this round only.
 	 */
-	i->retry = !ok && (e->stopping || ((unsigned)i->claim.round_attempt <= j->retries &&
+	held = !ok && !res->timed_out && res->exit_status == EX_TEMPFAIL && i->hold_until > engine_now(e);
+	i->retry = !ok && (e->stopping || held || ((unsigned)i->claim.round_attempt <= j->retries &&
 	    exitcode_retryable(res->exit_status, res->timed_out, res->term_signal, dag_kind_transient(j->kind))));
 	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.round_attempt));
-	if (!ok) {
+	/*
+	 * A held task waits for data, not for a failure to heal: it is tried
+	 * again with the usual back-off whatever its retry limit, and once more
+	 * at the deadline it was held until, where it decides.
+	 */
+	if (held && !e->stopping && i->retry_at > i->hold_until)
+		i->retry_at = i->hold_until;
+	if (held && !e->stopping) {
+		log_at(e->log, LOG_WARNING, &f, "%s %s held: %s; trying again in %llds", j->name, i->pstr,
+		    i->message ? i->message : "waiting", (long long)((i->retry_at - engine_now(e)) / USEC_PER_SEC));
+	} else if (!ok) {
 		char when[64] = "";
 
 		if (i->retry && !e->stopping)

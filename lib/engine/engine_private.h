@@ -78,6 +78,7 @@ struct inst {
 	struct runner_task *task;
 	struct runner_result result;
 	char *message;                  /* the child's last result message */
+	int64_t hold_until;             /* the child's result held its work until then (usec; 0: not held) */
 	char run_id[48];
 	bool retry;                     /* finishing: another attempt will follow */
 	int64_t retry_at;

@@ -42,8 +42,13 @@ engine_log_child(void *arg, int stream, const char *line)
 	json_t *ok = json_object_get(o, "ok");
 
 	if (event != NULL && strcmp(event, "result") == 0) {
+		json_t *hold = json_object_get(o, "hold_until");
+
 		free(i->message);
 		i->message = util_strdup(msg);
+		/* Held (an incomplete day waiting for its settle deadline): tried again until then. */
+		if (json_is_integer(hold) && json_integer_value(hold) > 0)
+			i->hold_until = (int64_t)json_integer_value(hold) * USEC_PER_SEC;
 		/* A failure's result is said once, in the line that reports the exit. */
 		if (!json_is_false(ok))
 			log_at(i->e->log, LOG_INFO, &f, "%s", msg ? msg : "result");
@@ -78,6 +83,8 @@ engine_spawn(struct engine *e, struct inst *i)
 	const char *argv[64];
 	char attempt[16], *cause = NULL;
 	struct runner_spec spec = { 0 };
+
+	i->hold_until = 0;
 	struct log_fields f;
 	size_t n = 0;
 

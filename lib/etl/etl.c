@@ -11,6 +11,7 @@
 #include "base/db.h"
 #include "etl/etl.h"
 #include "etl/extract.h"
+#include "etl/gate.h"
 #include "etl/load.h"
 #include "base/period.h"
 #include "etl/salesrow.h"
@@ -30,6 +31,7 @@ struct body {
 	enum salesrow_date_format format;
 	etl_progress_fn progress;
 	void *arg;
+	const struct gate_verdict *verdict;
 };
 
 static void
@@ -146,9 +148,33 @@ on_notice(void *arg, const char *what)
 
 /* "1%" as 0.01. */
 static double
-threshold(const struct config *cfg)
+percent(const char *v)
 {
-	return strtod(cfg->source.reject_threshold, NULL) / 100;
+	return strtod(v, NULL) / 100;
+}
+
+static int
+record_gaps(void *arg, PGconn *c, char **cause)
+{
+	const struct body *b = arg;
+
+	return gate_record(c, b->day, b->verdict, cause);
+}
+
+/* The day's release (etl_day.released) into res, after the load. */
+static int
+read_release(PGconn *c, const char *date, struct etl_result *res, char **cause)
+{
+	PGresult *q;
+	int e;
+
+	if ((e = db_query(c, "SELECT coalesce(released, '') FROM etl_day WHERE day = $1", 1,
+	    (const char *[]){ date }, &q, "database", cause)) < 0)
+		return e;
+	if (PQntuples(q) == 1)
+		snprintf(res->released, sizeof res->released, "%s", PQgetvalue(q, 0, 0));
+	PQclear(q);
+	return 0;
 }
 
 int
@@ -173,6 +199,11 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		.hash_key = cfg->source.customer_hash_key,
 	};
 	struct load_options lo = { 0 };
+	struct gate_rules gr = { 0 };
+	struct gate_verdict gv = { 0 };
+	const struct load_count *counts;
+	size_t ncounts;
+	char *gaps = NULL;
 	struct body b = { 0 };
 	struct salesrow_rules *rules = NULL;
 	struct extract *x = NULL;
@@ -235,7 +266,7 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 	snprintf(res->date_format, sizeof res->date_format, "%s", salesrow_date_format_name(b.format));
 	rate = res->lines + res->rejected > 0 ? (double)res->rejected / (double)(res->lines + res->rejected) : 0;
 	/* Rejects beyond what can be recorded: whatever the threshold, nobody could check them. */
-	if (load_rejects_dropped(l) > 0 || (res->rejected > 0 && rate > threshold(cfg))) {
+	if (load_rejects_dropped(l) > 0 || (res->rejected > 0 && rate > percent(cfg->source.reject_threshold))) {
 		char *why = load_rejects_dropped(l) > 0 ?
 		    util_printf("%s: %llu rows were rejected, more than can be recorded (%u MiB of them; "
 		    "%llu are not in %s.etl_reject): the day is quarantined and its reports are withheld",
@@ -261,10 +292,30 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		*cause = why;
 		goto out;
 	}
-	if ((r = load_commit(l, types_text, cause)) < 0)
+	/* The completeness gate: the day against the chain's own history, in the same transaction. */
+	gr.short_store = percent(cfg->source.short_store);
+	gr.short_day = percent(cfg->source.short_day);
+	gr.closed = cfg->salesd.closed_stores.v;
+	gr.nclosed = cfg->salesd.closed_stores.n;
+	if ((r = load_store_lines(l, &counts, &ncounts, cause)) < 0 ||
+	    (r = gate_judge(c, &gr, day, counts, ncounts, &gv, cause)) < 0)
 		goto out;
-	progress(&b, "%s loaded: %llu lines, %llu rejected (orderDate as %s)", date,
-	    (unsigned long long)res->lines, (unsigned long long)res->rejected, res->date_format);
+	if (gv.n > 0 && (gaps = gate_describe(&gv)) == NULL) {
+		r = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	b.verdict = &gv;
+	if ((r = load_commit(l, types_text, &(struct load_outcome){ gv.n > 0 ? "incomplete" : "loaded", gaps,
+	    record_gaps, &b }, cause)) < 0 || (r = read_release(c, date, res, cause)) < 0)
+		goto out;
+	if (gv.n > 0) {
+		res->incomplete = true;
+		util_utf8_snprintf(res->gaps, sizeof res->gaps, "%s", gaps);
+		progress(&b, "%s loaded as incomplete: %llu lines, %llu rejected (orderDate as %s); %s", date,
+		    (unsigned long long)res->lines, (unsigned long long)res->rejected, res->date_format, gaps);
+	} else
+		progress(&b, "%s loaded: %llu lines, %llu rejected (orderDate as %s)", date,
+		    (unsigned long long)res->lines, (unsigned long long)res->rejected, res->date_format);
 out:
 	/*
 	 * A lost connection to PostgreSQL heals by waiting, whatever the call
@@ -274,6 +325,8 @@ out:
 	    PQstatus(c) != CONNECTION_OK))
 		r = -EAGAIN;
 	load_free(l);
+	gate_verdict_done(&gv);
+	free(gaps);
 	csv_free(b.csv);
 	salesrow_file_free(b.file);
 	PQfinish(c2);
@@ -311,4 +364,88 @@ etl_stores_that_sold(PGconn *c, int32_t first, int32_t last, char ***stores, siz
 	*stores = v;
 	*n = (size_t)rows;
 	return 0;
+}
+
+/* The settle deadline of day: [source] settle_until on the next day, in zone. */
+static int
+settle_deadline(const struct config *cfg, const struct tz *zone, int32_t day, int64_t *out, char **cause)
+{
+	int y, m, d, hh = 0, mm = 0;
+
+	period_civil_from_day(day + 1, &y, &m, &d);
+	if (sscanf(cfg->source.settle_until, "%d:%d", &hh, &mm) != 2 ||
+	    tz_from_civil(zone, y, m, d, hh, mm, 0, out) < 0)
+		return util_fail(cause, -EINVAL, "[source] settle_until \"%s\": not a time of day",
+		    cfg->source.settle_until);
+	return 0;
+}
+
+int
+etl_settle(const struct config *cfg, const struct tz *zone, int32_t day, int64_t now,
+    struct etl_result *res, int64_t *deadline, char **cause)
+{
+	char date[16], when[64];
+	PGconn *c = NULL;
+	PGresult *q = NULL;
+	struct tz_local lt;
+	int e;
+
+	if (!res->incomplete || res->released[0] != '\0')
+		return 0;
+	period_format_date(day, date);
+	if ((e = settle_deadline(cfg, zone, day, deadline, cause)) < 0)
+		return e;
+	if (tz_to_local(zone, *deadline, &lt) < 0)
+		return util_fail(cause, -EINVAL, "[salesd] timezone: the deadline is out of range");
+	snprintf(when, sizeof when, "%04d-%02d-%02d %02d:%02d %s", lt.year, lt.mon, lt.mday, lt.hour, lt.min,
+	    lt.abbr);
+	if (now < *deadline)
+		return util_fail(cause, -EINPROGRESS, "%s is incomplete (%s): held; its reports wait, and the "
+		    "ETL tries again until %s ([source] settle_until)", date, res->gaps, when);
+	if (strcmp(cfg->source.incomplete, "deliver-with-warning") != 0)
+		return util_fail(cause, -EBADMSG, "%s is still incomplete at %s (%s): withheld, its reports are "
+		    "not delivered ([source] incomplete = withhold); once the data is right: salesd run etl "
+		    "--date %s --force, or to send them as they are: salesd run etl --date %s --accept-incomplete",
+		    date, when, res->gaps, date, date);
+	if ((e = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0)
+		return e == -ECONNREFUSED ? -EAGAIN : e;
+	e = db_query(c, "UPDATE etl_day SET released = 'warning', released_by = $2, released_at = now() "
+	    "WHERE day = $1 AND state = 'incomplete' AND released IS NULL", 2, (const char *[]){ date,
+	    "salesd: [source] incomplete = deliver-with-warning" }, &q, "database", cause);
+	PQclear(q);
+	PQfinish(c);
+	if (e < 0)
+		return e;
+	snprintf(res->released, sizeof res->released, "warning");
+	return 0;
+}
+
+int
+etl_accept(const struct config *cfg, int32_t day, const char *who, char **cause)
+{
+	char date[16];
+	PGconn *c = NULL;
+	PGresult *q = NULL;
+	int e;
+
+	period_format_date(day, date);
+	if ((e = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0)
+		return e == -ECONNREFUSED ? -EAGAIN : e;
+	if ((e = db_query(c, "WITH r AS (UPDATE etl_day SET released = 'accepted', released_by = $2, "
+	    "released_at = now() WHERE day = $1 AND state = 'incomplete' RETURNING day) "
+	    "SELECT (SELECT count(*) FROM r), (SELECT state FROM etl_day WHERE day = $1)", 2,
+	    (const char *[]){ date, who }, &q, "database", cause)) < 0)
+		goto out;
+	if (strcmp(PQgetvalue(q, 0, 0), "1") == 0)
+		e = 0;
+	else if (PQgetisnull(q, 0, 1))
+		e = util_fail(cause, -ENOENT, "%s has not been loaded: there is nothing to accept "
+		    "(salesd run etl --date %s loads it)", date, date);
+	else
+		e = util_fail(cause, -EALREADY, "%s is %s, not incomplete: there is nothing to accept", date,
+		    PQgetvalue(q, 0, 1));
+out:
+	PQclear(q);
+	PQfinish(c);
+	return e;
 }

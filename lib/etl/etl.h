@@ -16,11 +16,15 @@
 #include <libpq-fe.h>
 
 #include "base/config.h"
+#include "base/tz.h"
 
 struct etl_result {
 	uint64_t lines;                 /* loaded */
 	uint64_t rejected;
 	bool quarantined;
+	bool incomplete;                /* loaded, but the completeness gate holds it (gate.h) */
+	char released[16];              /* "", "accepted" or "warning": the day's release, if any */
+	char gaps[1024];                /* incomplete: what is missing, in words */
 	char date_format[16];           /* the format orderDate was read in */
 };
 
@@ -43,9 +47,34 @@ typedef void (*etl_progress_fn)(void *arg, const char *message);
  * other negative errors (-EPROTO: an answer of the API that makes no sense).
  * A record that is merely bad (invalid UTF-8, NUL, too many fields, too
  * long) is a reject, never an error. *cause says what happened and what to do.
+ * A day the completeness gate finds short is loaded all the same, as
+ * incomplete (res->incomplete, res->gaps): etl_settle says what follows.
  */
 int etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress, void *arg,
     struct etl_result *res, char **cause);
+
+/*
+ * What follows for an incomplete day (res of its etl_run_day) at now
+ * (seconds since the epoch), by [source] settle_until (a time of the next
+ * day in zone) and [source] incomplete:
+ * 0             it may be delivered: released before (by an operator, or with
+ *               a warning), or released now with a warning, the deadline
+ *               having passed under deliver-with-warning (res->released);
+ * -EINPROGRESS  held: the POS may still be syncing; try again, at the latest
+ *               at *deadline (seconds);
+ * -EBADMSG      withheld: the deadline passed under withhold;
+ * or a database error (-EAGAIN, -EIO). *cause says which and what to do.
+ */
+int etl_settle(const struct config *cfg, const struct tz *zone, int32_t day, int64_t now,
+    struct etl_result *res, int64_t *deadline, char **cause);
+
+/*
+ * Release an incomplete day by hand, as who: its reports go out as they
+ * are (etl_day.released 'accepted', with who and when). 0, or -ENOENT when
+ * the day has not been loaded, -EALREADY when it is not incomplete (then
+ * nothing changes), or a database error.
+ */
+int etl_accept(const struct config *cfg, int32_t day, const char *who, char **cause);
 
 /*
  * The stores that sold anything in the days first..last (days since

@@ -39,6 +39,9 @@ struct load {
 	uint64_t nkept, nkept_mark;     /* rejects whose rows are in rejects (the rest: over the cap) */
 	struct buf text;                /* scratch: a reject's text made safe */
 	uint64_t nlines, type_lines;
+	struct load_count *counts;      /* load_store_lines */
+	size_t ncounts;
+	bool counted;
 };
 
 static int
@@ -419,6 +422,59 @@ record_day(struct load *l, const char *state, const char *order_types, const cha
 	    "lines = $3, rejected = $4, order_types = $5, error = $6, loaded_at = now()", 6, p, cause);
 }
 
+int
+load_store_lines(struct load *l, const struct load_count **v, size_t *n, char **cause)
+{
+	const char *p[] = { l->exclude };
+	PGresult *res;
+	char *sql;
+	int e;
+
+	if (!l->counted) {
+		if ((sql = util_printf("SELECT store COLLATE \"C\", count(*) FROM %s_new WHERE store <> ALL ($1::text[]) "
+		    "GROUP BY 1 ORDER BY 1", l->table)) == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		e = db_query(l->c, sql, 1, p, &res, "database", cause);
+		free(sql);
+		if (e < 0)
+			return e;
+		if ((l->counts = calloc((size_t)PQntuples(res) + 1, sizeof *l->counts)) == NULL) {
+			PQclear(res);
+			return util_fail(cause, -ENOMEM, "out of memory");
+		}
+		for (int k = 0; k < PQntuples(res); k++) {
+			if ((l->counts[k].store = strdup(PQgetvalue(res, k, 0))) == NULL) {
+				PQclear(res);
+				return util_fail(cause, -ENOMEM, "out of memory");
+			}
+			l->counts[k].lines = strtoll(PQgetvalue(res, k, 1), NULL, 10);
+			l->ncounts++;
+		}
+		PQclear(res);
+		l->counted = true;
+	}
+	*v = l->counts;
+	*n = l->ncounts;
+	return 0;
+}
+
+/* Replace the day's rows of etl_store_day with the counts (none: leave it empty). */
+static int
+store_counts(struct load *l, bool keep, char **cause)
+{
+	char lines[24];
+	int e;
+
+	if ((e = run(l, "DELETE FROM etl_store_day WHERE day = $1", 1, (const char *[]){ l->date }, cause)) < 0)
+		return e;
+	for (size_t i = 0; keep && i < l->ncounts && e == 0; i++) {
+		snprintf(lines, sizeof lines, "%lld", (long long)l->counts[i].lines);
+		e = run(l, "INSERT INTO etl_store_day (day, store, lines) VALUES ($1, $2, $3)", 3,
+		    (const char *[]){ l->date, l->counts[i].store, lines }, cause);
+	}
+	return e;
+}
+
 static const char *const kpi_tables[][2] = {
 	{ "kpi_store_day", "store" },
 	{ "kpi_category_day", "category" },
@@ -551,15 +607,19 @@ kpi_store(struct load *l, PGresult *res[NKPI], char **cause)
 }
 
 int
-load_commit(struct load *l, const char *order_types, char **cause)
+load_commit(struct load *l, const char *order_types, const struct load_outcome *o, char **cause)
 {
 	char *newtable = util_printf("%s_new", l->table);
 	PGresult *kpi[NKPI] = { NULL };
+	const struct load_count *counts;
+	size_t ncounts;
 	int y, m, d, e;
 	char next[16];
 
 	if (newtable == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
+	if ((e = load_store_lines(l, &counts, &ncounts, cause)) < 0)
+		goto out;
 	period_civil_from_day(l->day + 1, &y, &m, &d);
 	snprintf(next, sizeof next, "%04d-%02d-%02d", y, m, d);
 	/*
@@ -583,11 +643,13 @@ load_commit(struct load *l, const char *order_types, char **cause)
 		l->in_tx = true;
 	}
 	if ((e = store_rejects(l, cause)) < 0 || (e = kpi_store(l, kpi, cause)) < 0 ||
+	    (e = store_counts(l, true, cause)) < 0 ||
 	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0 ||
 	    (e = runf(l, cause, "ALTER TABLE %s RENAME TO %s", newtable, l->table)) < 0 ||
 	    (e = runf(l, cause, "ALTER TABLE sales_line ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
 	    l->table, l->date, next)) < 0 ||
-	    (e = record_day(l, "loaded", order_types, NULL, cause)) < 0 ||
+	    (e = record_day(l, o->state, order_types, o->error, cause)) < 0 ||
+	    (o->hook != NULL && (e = o->hook(o->arg, l->c, cause)) < 0) ||
 	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
 		goto out;
 	l->in_tx = false;
@@ -628,6 +690,8 @@ load_quarantine(struct load *l, const char *order_types, const char *error, char
 		return e;
 	l->in_tx = true;
 	if ((e = store_rejects(l, cause)) < 0 || (e = kpi_store(l, NULL, cause)) < 0 ||
+	    (e = store_counts(l, false, cause)) < 0 ||
+	    (e = run(l, "DELETE FROM etl_gap WHERE day = $1", 1, (const char *[]){ l->date }, cause)) < 0 ||
 	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0)
 		return e;
 	l->nlines = 0;
@@ -652,6 +716,9 @@ load_free(struct load *l)
 	}
 	if (l->in_tx)
 		db_rollback(l->c);
+	for (size_t i = 0; i < l->ncounts; i++)
+		free(l->counts[i].store);
+	free(l->counts);
 	free(l->copy.p);
 	free(l->rejects.p);
 	free(l->text.p);

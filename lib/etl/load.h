@@ -43,6 +43,25 @@
 
 struct load;
 
+/* A store's count of lines in the day (load_store_lines). */
+struct load_count {
+	char *store;
+	int64_t lines;
+};
+
+/*
+ * How load_commit records the day: state "loaded" or "incomplete" (the
+ * completeness gate's verdict), why (NULL: nothing to say), and a hook run
+ * on the connection inside the transaction that makes the day final, for
+ * what must change with it (the gate's reasons); hook may be NULL.
+ */
+struct load_outcome {
+	const char *state;
+	const char *error;
+	int (*hook)(void *arg, PGconn *c, char **cause);
+	void *arg;
+};
+
 struct load_options {
 	char *const *exclude_stores;    /* left out of the KPIs; may be NULL */
 	size_t nexclude;
@@ -72,18 +91,26 @@ uint64_t load_nrejects(const struct load *l);
 /* Rejects counted but not kept, past LOAD_REJECTS_MAX. */
 uint64_t load_rejects_dropped(const struct load *l);
 /*
- * Make the day final: rejects, KPIs, the partition swap, etl_day (state
- * loaded, order_types as given), commit. With a second connection, the new
+ * The day's lines per store (excluded stores left out), once every order
+ * type has ended: a vector owned by l, sorted by store, valid until
+ * load_free. Errors as run: -EAGAIN, -EIO, -ENOMEM.
+ */
+int load_store_lines(struct load *l, const struct load_count **v, size_t *n, char **cause);
+/*
+ * Make the day final: rejects, KPIs, the lines per store (etl_store_day),
+ * the partition swap, etl_day (state and error as o says, order_types as
+ * given; a release of the day recorded before stays), o's hook, commit. With a second connection, the new
  * lines are committed first as a table nothing reads, the four KPI queries
  * run two at a time on both connections, and one last transaction replaces
  * the KPI rows, swaps the partition and records the day; a crash in between
  * leaves the day as it was and a leftover table that load_begin drops.
  */
-int load_commit(struct load *l, const char *order_types, char **cause);
+int load_commit(struct load *l, const char *order_types, const struct load_outcome *o, char **cause);
 /*
  * Refuse the day: roll back its lines, then record its rejects and etl_day
  * (state quarantined, with error) in a transaction of their own. The day's
- * previous lines and KPIs are removed too, so that no report uses them.
+ * previous lines, KPIs, lines per store and gaps are removed too, so that no
+ * report uses them.
  */
 int load_quarantine(struct load *l, const char *order_types, const char *error, char **cause);
 /* Roll back whatever is open and free. */

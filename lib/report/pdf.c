@@ -122,6 +122,40 @@ title_block(struct pdf *p)
 	p->y += 50;
 }
 
+/*
+ * A day of the period was released incomplete (docs/completeness.md): a
+ * banner above everything, one line per gap, so nobody reads a partial
+ * day as a fall in sales.
+ */
+static void
+warning_banner(struct pdf *p)
+{
+	const char *w = p->r->warning;
+	char **lines, *text = NULL;
+	size_t n, shown;
+	double h;
+
+	if (w == NULL || (text = util_strdup(w)) == NULL)
+		return;
+	/* "Incomplete data for D: missing: A (...); short: B (...)": a line per gap. */
+	for (char *c = text; (c = strstr(c, "; ")) != NULL; c++)
+		c[0] = '\n', c[1] = ' ';
+	lines = util_split(text, '\n', &n);
+	free(text);
+	if (lines == NULL)
+		return;
+	shown = n > 12 ? 12 : n;
+	h = 26 + 13.0 * (double)shown;
+	rounded_rect(p, PDF_MARGIN, p->y, PDF_CONTENT_W, h, 4, PDF_NOTE);
+	pdf_page_text(p, PDF_TEXT_LEAD, PDF_MARGIN + 12, p->y + 17, PDF_CONTENT_W - 24, PANGO_ALIGN_LEFT,
+	    PDF_DOWN, "Warning: incomplete data " PDF_EM_DASH " the figures may be too low");
+	for (size_t i = 0; i < shown; i++)
+		pdf_page_text(p, PDF_TEXT_SMALL, PDF_MARGIN + 12, p->y + 31 + 13.0 * (double)i, PDF_CONTENT_W - 24,
+		    PANGO_ALIGN_LEFT, PDF_INK, util_trim(lines[i]));
+	util_strv_free(lines);
+	p->y += h + 14;
+}
+
 /* No sales in the period: say so plainly, in place of the tables. */
 static void
 empty_note(struct pdf *p)
@@ -254,6 +288,7 @@ body(struct pdf *p)
 	p->page = 1;
 	p->y = PDF_TOP;
 	title_block(p);
+	warning_banner(p);
 	if (empty)
 		empty_note(p);
 	cards(p);

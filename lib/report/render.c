@@ -79,6 +79,11 @@ write_manifest(const struct report *r, const struct render_files *f, char **caus
 			}
 		}
 	}
+	/* Delivery says it wherever the figures appear (docs/completeness.md). */
+	if (r->warning != NULL && manifest_set_figure(m, "warning", r->warning) < 0) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((e = manifest_digest(f->pdf, &m->pdf, cause)) < 0 || (e = manifest_digest(f->xlsx, &m->xlsx, cause)) < 0)
 		goto out;
 	e = manifest_write(f->manifest, m, cause);
@@ -118,9 +123,11 @@ render_report(const struct config *cfg, const struct period *p, const char *stor
 		e = e == -ECONNREFUSED ? -EAGAIN : e;
 		goto out;
 	}
-	if ((e = report_build(c, cfg, report_kind_of(p->kind), p, store, &r, cause)) == -EBADMSG)
+	/* Held or withheld: whatever was rendered before must not go out either. */
+	if ((e = report_check_days(c, p, &res->held_day, cause)) == -EBADMSG || e == -EINPROGRESS)
 		forget_withheld(c, cfg, p, store);
-	if (e < 0 || (e = render_files(c, cfg, r->kind, r->period_name, store, f, cause)) < 0)
+	if (e < 0 || (e = report_build(c, cfg, report_kind_of(p->kind), p, store, &r, cause)) < 0 ||
+	    (e = render_files(c, cfg, r->kind, r->period_name, store, f, cause)) < 0)
 		goto out;
 	/* The files do not need the database; let it go before the slow part. */
 	PQfinish(c);

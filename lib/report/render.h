@@ -36,6 +36,7 @@ struct render_result {
 	struct render_files files;
 	bool empty;             /* nothing sold in the period */
 	int64_t sales;          /* the scope's sales, minor units */
+	int32_t held_day;       /* -EINPROGRESS: the incomplete day it waits for */
 };
 
 /*
@@ -50,9 +51,10 @@ int render_files(PGconn *c, const struct config *cfg, enum report_kind kind, con
 /*
  * Render the report of period p (its kind gives daily, weekly or monthly)
  * for store (NULL: company-wide). 0, or a negative errno with *cause:
- * -EAGAIN (a day not loaded yet, the database unreachable), -EBADMSG
- * (withheld: a day is quarantined; the manifest of an earlier rendering is
- * removed), -EINVAL (a daily report for a store), -EIO.
+ * -EAGAIN (a day not loaded yet, the database unreachable), -EINPROGRESS
+ * (held: a day is incomplete and not released, res->held_day), -EBADMSG
+ * (withheld: a day is quarantined); held or withheld, the manifest of an
+ * earlier rendering is removed; -EINVAL (a daily report for a store), -EIO.
  */
 int render_report(const struct config *cfg, const struct period *p, const char *store,
     struct render_result *res, char **cause);

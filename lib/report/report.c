@@ -132,6 +132,7 @@ report_free(struct report *r)
 	free(r->company);
 	free(r->store);
 	free(r->currency);
+	free(r->warning);
 	free(r);
 }
 
@@ -227,32 +228,75 @@ table_add(struct report_table *t, const PGresult *res, int k, char **cause)
 
 /*
  * Each day of the period must have been loaded; a quarantined day withholds
- * the report (its numbers would be wrong), a missing one is not there yet.
+ * the report (its numbers would be wrong), a missing one is not there yet,
+ * an incomplete one holds it until it is complete or released
+ * (docs/completeness.md).
  */
-static int
-check_days(PGconn *c, const struct report *r, const char *first, const char *last, char **cause)
+int
+report_check_days(PGconn *c, const struct period *p, int32_t *held, char **cause)
 {
-	const char *p[] = { first, last };
+	char first[PERIOD_STRLEN], last[PERIOD_STRLEN], name[PERIOD_STRLEN];
+	const char *params[] = { first, last };
+	const char *kind = report_kind_name(report_kind_of(p->kind));
 	PGresult *res;
 	int e;
 
-	if ((e = query(c, "SELECT d::date, e.state, e.error FROM generate_series($1::date, $2::date, "
-	    "interval '1 day') d LEFT JOIN etl_day e ON e.day = d::date "
-	    "WHERE e.state IS DISTINCT FROM 'loaded' ORDER BY 1 LIMIT 1", 2, p, &res, cause)) < 0)
+	*held = 0;
+	period_format_date(p->first, first);
+	period_format_date(p->last, last);
+	period_format(p, name);
+	if ((e = query(c, "SELECT d::date, e.state, e.error, d::date - DATE '1970-01-01' FROM "
+	    "generate_series($1::date, $2::date, interval '1 day') d LEFT JOIN etl_day e ON e.day = d::date "
+	    "WHERE e.state IS NULL OR e.state = 'quarantined' OR (e.state = 'incomplete' AND e.released IS NULL) "
+	    "ORDER BY 1 LIMIT 1", 2, params, &res, cause)) < 0)
 		return e;
 	if (PQntuples(res) == 1) {
-		const char *day = PQgetvalue(res, 0, 0);
+		const char *day = PQgetvalue(res, 0, 0), *state = PQgetvalue(res, 0, 1);
 
 		if (PQgetisnull(res, 0, 1))
 			e = util_fail(cause, -EAGAIN, "%s %s: the sales of %s have not been loaded; "
-			    "the report waits for them (salesd run etl --date %s)", report_kind_name(r->kind),
-			    r->period_name, day, day);
-		else
+			    "the report waits for them (salesd run etl --date %s)", kind, name, day, day);
+		else if (strcmp(state, "incomplete") == 0) {
+			*held = (int32_t)atol(PQgetvalue(res, 0, 3));
+			e = util_fail(cause, -EINPROGRESS, "%s %s: held: %s is incomplete (%s); the report waits "
+			    "until it is complete or released (salesd run etl --date %s --accept-incomplete)", kind,
+			    name, day, PQgetvalue(res, 0, 2), day);
+		} else
 			e = util_fail(cause, -EBADMSG, "%s %s: withheld: %s is quarantined (%s); "
 			    "fix the data, run salesd run etl --date %s --force, then the report",
-			    report_kind_name(r->kind), r->period_name, day, PQgetvalue(res, 0, 2), day);
+			    kind, name, day, PQgetvalue(res, 0, 2), day);
 	}
 	PQclear(res);
+	return e;
+}
+
+/*
+ * The warning a report carries when a day of its period was released
+ * incomplete at its settle deadline ([source] incomplete =
+ * deliver-with-warning): which days, and what they miss.
+ */
+static int
+released_warning(PGconn *c, struct report *r, const char *first, const char *last, char **cause)
+{
+	const char *p[] = { first, last };
+	PGresult *res;
+	char *w = NULL, *tmp;
+	int e;
+
+	if ((e = query(c, "SELECT day, coalesce(error, '') FROM etl_day WHERE day BETWEEN $1 AND $2 "
+	    "AND state = 'incomplete' AND released = 'warning' ORDER BY day", 2, p, &res, cause)) < 0)
+		return e;
+	for (int k = 0; k < PQntuples(res); k++) {
+		tmp = util_printf("%s%sIncomplete data for %s: %s", w ? w : "", w ? "\n" : "",
+		    PQgetvalue(res, k, 0), PQgetvalue(res, k, 1));
+		free(w);
+		if ((w = tmp) == NULL)
+			break;
+	}
+	if (PQntuples(res) > 0 && w == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	PQclear(res);
+	r->warning = w;
 	return e;
 }
 
@@ -421,6 +465,7 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 	char first[PERIOD_STRLEN], last[PERIOD_STRLEN], bfirst[PERIOD_STRLEN], *exclude = NULL;
 	const char *kp[3] = { bfirst, last, first };
 	size_t nexcl;
+	int32_t held;
 	int e;
 
 	*out = NULL;
@@ -459,7 +504,8 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 	period_format_date(p->first, first);
 	period_format_date(p->last, last);
 	period_format_date(r->base.first, bfirst);
-	if ((e = check_days(c, r, first, last, cause)) < 0)
+	if ((e = report_check_days(c, p, &held, cause)) < 0 ||
+	    (e = released_warning(c, r, first, last, cause)) < 0)
 		goto fail;
 	for (size_t d = 0; d < REPORT_NDIMS; d++)
 		r->tables[d].dim = (enum report_dim)d;

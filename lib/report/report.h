@@ -88,6 +88,12 @@ struct report {
 	struct report_point trend[30]; /* daily: D-29 .. D, oldest first */
 	size_t ntrend;
 	struct report_table tables[REPORT_NDIMS];
+	/*
+	 * NULL, or why the figures may be wrong: a day of the period released
+	 * incomplete with a warning (docs/completeness.md), one line per day.
+	 * The PDF's first page, the e-mail and the WhatsApp caption show it.
+	 */
+	char *warning;
 };
 
 /* Top-N cuts. */
@@ -100,13 +106,22 @@ struct report {
  * Build the model of a report for the period (of the kind's length) from the
  * tables of the connection's schema. store NULL: company-wide (excluded
  * stores left out). Fails with -EAGAIN when a day of the period has not been
- * loaded yet or the connection is lost, -EBADMSG when a day is quarantined
+ * loaded yet or the connection is lost, -EINPROGRESS when a day is incomplete
+ * and not released (the report is held), -EBADMSG when a day is quarantined
  * (the report is withheld), and -EIO when the server refuses a query; *cause
  * says which day and what to do.
  */
 int report_build(PGconn *c, const struct config *cfg, enum report_kind kind,
     const struct period *p, const char *store, struct report **out, char **cause);
 void report_free(struct report *r);
+
+/*
+ * Whether every day of period p may be reported: 0; -EAGAIN when a day has
+ * not been loaded; -EINPROGRESS when a day is incomplete and not released
+ * (the report is held; *held gets the first such day); -EBADMSG when a day
+ * is quarantined (withheld); or a database error. report_build checks it.
+ */
+int report_check_days(PGconn *c, const struct period *p, int32_t *held, char **cause);
 
 /* The kind for a period kind, and its name ("daily", "weekly", "monthly"). */
 enum report_kind report_kind_of(enum period_kind pk);
