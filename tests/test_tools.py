@@ -10,8 +10,9 @@ every row the header's width; the awkward cases are there (and gone with
 --no-awkward); each date format; --bad-rate gives its share of defects, one per
 row, of each kind; totals, taxes and payments add up; the data has the shape
 of real sales. For the simulator: login, the CSV equal to salesgen's for the
-same options, base64, 400/401, every fault switch, and that it stops on
-SIGTERM and when its parent dies.
+same options, base64, 400/401, every fault switch (among them a store missing
+until a retry and a day restated, byte for byte salesgen's CSV otherwise), and
+that it stops on SIGTERM and when its parent dies.
 
 Environment (set by ctest): SALESGEN (the binary), SALES_API_SIM (the script).
 """
@@ -29,6 +30,7 @@ import tempfile
 import time
 import unittest
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
@@ -76,6 +78,16 @@ def split_header(data):
     """(header line, body) of a CSV whose header has no quoted newline."""
     i = data.index(b"\n") + 1
     return data[:i], data[i:]
+
+
+def unparse(header, rows, crlf=False, bom=False):
+    """The bytes salesgen writes for these rows: a field quoted only when it
+    has a comma, quote, CR or LF (test_csv_shape), every record ending alike."""
+    def field(v):
+        return '"' + v.replace('"', '""') + '"' if re.search(r'[,"\r\n]', v) else v
+    eol = "\r\n" if crlf else "\n"
+    text = "".join(",".join(field(v) for v in r) + eol for r in [header] + rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
 
 def dec(s):
@@ -563,6 +575,121 @@ class SimulatorTest(unittest.TestCase):
         status, _, body = s.csv(s.token(), "offline", "2026-03-11")
         self.assertEqual(records(body), records(gen(*GEN, "--order-type", "offline", "--from", "2026-03-11",
                                                      "--to", "2026-03-11")))
+
+    def test_missing_store_until_retry(self):
+        # DAY:STORE:N: a store that syncs late is missing from the first N
+        # downloads of the day of each order type, then there; DAY:STORE stays
+        # missing. Only downloads of the day alone count.
+        day, late, never = "2026-03-11", 'Anna Nagar "Main"', "Whitefield"
+        full = {t: gen(*GEN, "--order-type", t, "--from", day, "--to", day) for t in ("online", "offline")}
+        for t, data in full.items():
+            by_store = Counter(r["storeName"].strip() for r in records(data))
+            self.assertGreater(by_store[late], 0, t)
+            self.assertGreater(by_store[never], 0, t)
+        s = self.sim(*GEN, "--missing-store", f"{day}:{late}:1", "--missing-store", f"{day}:{never}",
+                     "--missing-store", f"2026-03-12:{late}:2")
+        token = s.token()
+
+        def without(t, stores):
+            header, rows = parse(full[t])
+            return unparse(header, [r for r in rows if r[header.index("storeName")].strip() not in stores])
+
+        status, _, body = s.csv(token, "offline", "2026-03-10", day)
+        self.assertEqual((status, body), (200, gen(*GEN, "--order-type", "offline", "--from", "2026-03-10",
+                                                   "--to", day)), "a range is not thinned, nor counted")
+        self.assertEqual(unparse(*parse(full["offline"])), full["offline"])
+        for i, t in enumerate(("offline", "online", "online", "offline", "offline")):
+            first = i < 2
+            status, _, body = s.csv(token, t, day)
+            self.assertEqual(status, 200)
+            self.assertEqual(body, without(t, {late, never} if first else {never}), f"download {i + 1}: {t}")
+            got = Counter(r["storeName"].strip() for r in records(body))
+            self.assertEqual(got[late] == 0, first, f"download {i + 1}: {t}")
+            self.assertEqual(got[never], 0)
+        # The late store's lines are salesgen's, record for record.
+        want = [r for r in records(full["offline"]) if r["storeName"].strip() == late]
+        self.assertEqual([r for r in records(body) if r["storeName"].strip() == late], want)
+        # Downloads at the same time are counted one by one.
+        with ThreadPoolExecutor(6) as pool:
+            got = list(pool.map(lambda _: s.csv(token, "offline", "2026-03-12"), range(6)))
+        self.assertEqual([status for status, _, _ in got], [200] * 6)
+        lacking = [not any(r["storeName"].strip() == late for r in records(body)) for _, _, body in got]
+        self.assertEqual(sum(lacking), 2)
+
+    def test_restate(self):
+        # DAY:STORE:PCT:N: the first N downloads of the day (of each order type)
+        # are salesgen's bytes; from then on STORE's totals are PCT percent of
+        # them, rounded half up to the paisa, and nothing else changes.
+        day, store = "2026-03-10", "Koramangala, Bengaluru"
+        opts = [*GEN, "--bad-rate", "0.05", "--crlf", "--bom"]
+        full = {t: gen(*opts, "--order-type", t, "--from", day, "--to", day) for t in ("online", "offline")}
+        s = self.sim(*opts, "--restate", f"{day}:{store}:110:1", "--restate", f"{day}:{store}:90:3")
+        token = s.token()
+
+        def restated(t, pct):
+            header, rows = parse(full[t])
+            col, total = header.index("storeName"), header.index("totalProductPrice")
+            out = []
+            for r in rows:
+                if r[col].strip() == store:
+                    r = list(r)
+                    r[total] = str((Decimal(r[total]) * pct / 100).quantize(CENT, rounding=ROUND_HALF_UP))
+                out.append(r)
+            return unparse(header, out, crlf=True, bom=True)
+
+        def totals(data):
+            sums = defaultdict(Decimal)
+            for r in records(data):
+                sums[r["storeName"].strip()] += Decimal(r["totalProductPrice"])
+            return sums
+
+        for t in ("online", "offline"):
+            self.assertEqual(unparse(*parse(full[t]), crlf=True, bom=True), full[t])
+            self.assertGreater(sum(r["storeName"].strip() == store for r in records(full[t])), 5, t)
+        self.assertTrue(any(r["storeName"].strip() == store and r["totalProductPrice"].startswith("-")
+                            for t in full for r in records(full[t])), "a negative total (--bad-rate) is restated")
+        seen = Counter()
+        for t in ("offline", "online", "offline", "online", "offline", "offline"):
+            seen[t] += 1
+            status, _, body = s.csv(token, t, day)
+            self.assertEqual(status, 200)
+            pct = 100 if seen[t] == 1 else 110 if seen[t] <= 3 else 90
+            want = full[t] if pct == 100 else restated(t, pct)
+            self.assertEqual(body, want, f"{t} download {seen[t]}")
+            # The store's sum moves by PCT - 100 percent (give or take half a
+            # paisa a line); the other stores' records are salesgen's.
+            before, after = totals(full[t]), totals(body)
+            n = sum(r["storeName"].strip() == store for r in records(body))
+            self.assertLessEqual(abs(after[store] - before[store] * pct / 100), n * Decimal("0.005"))
+            if pct != 100:
+                self.assertNotEqual(after[store], before[store])
+            self.assertEqual({k: v for k, v in after.items() if k != store},
+                             {k: v for k, v in before.items() if k != store})
+            self.assertEqual([r for r in records(body) if r["storeName"].strip() != store],
+                             [r for r in records(full[t]) if r["storeName"].strip() != store])
+            self.assertEqual([{k: v for k, v in r.items() if k != "totalProductPrice"} for r in records(body)],
+                             [{k: v for k, v in r.items() if k != "totalProductPrice"} for r in records(full[t])])
+        # Another day, and a range with the day in it, are salesgen's.
+        for first, last in (("2026-03-11", "2026-03-11"), ("2026-03-09", day)):
+            status, _, body = s.csv(token, "offline", first, last)
+            self.assertEqual((status, body), (200, gen(*opts, "--order-type", "offline", "--from", first,
+                                                       "--to", last)), f"{first}..{last}")
+
+    def test_store_switches_refused(self):
+        for bad in (["--missing-store", "2026-03-10"], ["--missing-store", "10-03-2026:Indiranagar"],
+                    ["--missing-store", "2026-02-30:Indiranagar"], ["--missing-store", "2026-03-10::1"],
+                    ["--missing-store", "2026-03-10: "],
+                    ["--short-store", "2026-03-10:Indiranagar:101"],
+                    ["--restate", "2026-03-10:Indiranagar:110"], ["--restate", "2026-03-10:Indiranagar:1001:1"],
+                    ["--restate", "2026-03-10:Indiranagar:-10:1"], ["--restate", "2026-03-10:Indiranagar:10.5:1"],
+                    ["--restate", "2026-03-10:Indiranagar:110:-1"], ["--restate", "2026-03-10:Indiranagar:110:x"],
+                    ["--restate", "2026-03-10::110:1"], ["--restate", "2026/03/10:Indiranagar:110:1"],
+                    ["--restate", "2026-03-10:Indiranagar:110:1", "--restate", "2026-03-10:Indiranagar:90:1"]):
+            r = subprocess.run([sys.executable, SIM, "--salesgen", SALESGEN] + bad, capture_output=True, text=True,
+                               timeout=10)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn(f"error: {bad[0]}", r.stderr, bad)
+            self.assertEqual(r.stdout, "", bad)
 
     def test_token_ttl(self):
         s = self.sim(*GEN, "--token-ttl", "2")
