@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "etl/etl.h"
 #include "engine/cron.h"
 #include "engine/ledger.h"
 #include "base/db.h"
@@ -163,6 +164,20 @@ deliveries_json(const struct delivery_list *l, const struct tz *z)
 	return a;
 }
 
+static json_t *
+incomplete_json(const struct etl_incomplete_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < l->n; k++) {
+		const struct etl_incomplete *d = &l->v[k];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:s}", "day", d->day,
+		    "released", d->released[0] ? d->released : "no", "released_by", d->released_by, "gaps", d->gaps));
+	}
+	return a;
+}
+
 int
 cmd_status(struct cli *cli)
 {
@@ -175,6 +190,7 @@ cmd_status(struct cli *cli)
 	struct ledger_attempt_list running = { 0 }, recent = { 0 };
 	struct ledger_instance_list retry = { 0 }, failed = { 0 };
 	struct delivery_list deliveries = { 0 };
+	struct etl_incomplete_list incomplete = { 0 };
 	json_t *next = json_array();
 	int r;
 	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000;
@@ -207,7 +223,8 @@ cmd_status(struct cli *cli)
 	    (r = ledger_list_recent(c, 20, &recent, &cause)) < 0 ||
 	    (r = ledger_list_retries(c, 50, &retry, &cause)) < 0 ||
 	    (r = ledger_list_failures(c, 20, &failed, &cause)) < 0 ||
-	    (r = delivery_list_recent(c, 20, &deliveries, &cause)) < 0) {
+	    (r = delivery_list_recent(c, 20, &deliveries, &cause)) < 0 ||
+	    (r = etl_list_incomplete(c, 10, &incomplete, &cause)) < 0) {
 		fprintf(stderr, "salesd: status: %s\n", cause ? cause : strerror(-r));
 		if (r == -EIO)
 			fprintf(stderr, "salesd: status: is the schema there? (salesd migrate)\n");
@@ -216,10 +233,11 @@ cmd_status(struct cli *cli)
 	}
 	wa = whatsapp_state(cfg);
 	if (cli->json) {
-		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
+		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
 		    "running", running_json(&running, z), "recent", recent_json(&recent, z),
 		    "retries", instances_json(&retry, z, true), "failures", instances_json(&failed, z, false),
-		    "deliveries", deliveries_json(&deliveries, z), "whatsapp", wa);
+		    "deliveries", deliveries_json(&deliveries, z), "incomplete", incomplete_json(&incomplete),
+		    "whatsapp", wa);
 		char *text = json_dumps(o, JSON_INDENT(2));
 
 		printf("%s\n", text ? text : "{}");
@@ -230,6 +248,20 @@ cmd_status(struct cli *cli)
 	/* First: nothing goes to WhatsApp until a person scans the code. */
 	if (wa != NULL)
 		printf("WhatsApp: %s\n\n", wa);
+	/* Then: days whose reports are held back, and days that went out incomplete. */
+	if (incomplete.n > 0) {
+		printf("Incomplete days (docs/completeness.md):\n");
+		for (size_t i = 0; i < incomplete.n; i++) {
+			const struct etl_incomplete *d = &incomplete.v[i];
+
+			printf("  %s  %-40s %s\n", d->day, d->released[0] == '\0' ? "held or withheld: not delivered" :
+			    strcmp(d->released, "warning") == 0 ? "delivered with a warning" : "accepted as it is",
+			    d->gaps);
+			if (d->released_by != NULL && strcmp(d->released, "accepted") == 0)
+				printf("              released by %s\n", d->released_by);
+		}
+		printf("\n");
+	}
 	printf("Next runs (%s):\n", zone);
 	for (size_t k = 0; k < json_array_size(next); k++) {
 		json_t *o = json_array_get(next, k);
@@ -294,6 +326,7 @@ out:
 	ledger_instance_list_done(&retry);
 	ledger_instance_list_done(&failed);
 	delivery_list_done(&deliveries);
+	etl_incomplete_list_done(&incomplete);
 	PQfinish(c);
 	dag_free(dag);
 	config_free(cfg);

@@ -35,6 +35,7 @@ enum opt {
 	OPT_COUNT,
 	OPT_PERIOD,
 	OPT_ATTEMPT,
+	OPT_ACCEPT_INCOMPLETE,
 };
 
 /* Bits for the command-specific options, in the order of option_names. */
@@ -50,6 +51,7 @@ enum opt {
 #define O_COUNT      (1u << 9)
 #define O_PERIOD     (1u << 10)
 #define O_ATTEMPT    (1u << 11)
+#define O_ACCEPT_INCOMPLETE (1u << 12)
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -69,12 +71,13 @@ static const struct option long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "period", required_argument, NULL, OPT_PERIOD },
 	{ "attempt", required_argument, NULL, OPT_ATTEMPT },
+	{ "accept-incomplete", no_argument, NULL, OPT_ACCEPT_INCOMPLETE },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const option_names[] = {
 	"--date", "--store", "--force", "--no-deliver", "--deliver",
-	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt",
+	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt", "--accept-incomplete",
 };
 
 struct command {
@@ -88,7 +91,7 @@ static const struct command commands[] = {
 	{ "serve", 0, cmd_serve, NULL },
 	{ "check-config", 0, cmd_check_config, NULL },
 	{ "migrate", 0, cmd_migrate, NULL },
-	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER, cmd_run, NULL },
+	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER | O_ACCEPT_INCOMPLETE, cmd_run, NULL },
 	{ "backfill", O_FROM | O_TO | O_DELIVER | O_FORCE, cmd_backfill, NULL },
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
@@ -110,6 +113,9 @@ usage(FILE *fp)
 	    "  run JOB [--date YYYY-MM-DD] [--store NAME] [--force] [--no-deliver]\n"
 	    "                        run JOB (and what it needs that is not done) for the period\n"
 	    "                        holding the date (default: the latest closed period)\n"
+	    "  run etl --date YYYY-MM-DD --accept-incomplete\n"
+	    "                        release a day the completeness gate holds or withheld: its\n"
+	    "                        reports go out as they are, and are run now\n"
 	    "  backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver] [--force]\n"
 	    "                        run JOB for every period in the range, oldest first\n"
 	    "  status [--json]       recent runs, failures, pending retries, next fire times\n"
@@ -174,6 +180,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 		case OPT_COUNT: cli->given |= O_COUNT; cli->count = optarg; break;
 		case OPT_PERIOD: cli->given |= O_PERIOD; cli->period = optarg; break;
 		case OPT_ATTEMPT: cli->given |= O_ATTEMPT; cli->attempt = optarg; break;
+		case OPT_ACCEPT_INCOMPLETE: cli->given |= O_ACCEPT_INCOMPLETE; cli->accept_incomplete = true; break;
 		case ':':
 			fprintf(stderr, "salesd: option %s needs a value (see salesd --help)\n", argv[optind - 1]);
 			return EX_USAGE;

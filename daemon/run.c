@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -142,6 +143,94 @@ want_one(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t d
 	return engine_want(e, job->name, day, cli->store, cli->force, cause);
 }
 
+/*
+ * A released day: its ETL again (it now succeeds), then everything that
+ * follows it in the graph for the periods holding the day that have closed:
+ * reports again (they were held or withheld), deliveries as usual (what
+ * was sent is not sent again).
+ */
+static int
+want_released(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, char **cause)
+{
+	const struct dag *dag = engine_dag(e);
+	size_t n = dag_njobs(dag), start, *queue = NULL, head = 0, tail = 0;
+	bool *seen = calloc(n, sizeof *seen);
+	int32_t closed = fg_yesterday(dag);
+	int r = 0;
+
+	(void)cli;
+	if (seen == NULL || (queue = calloc(n, sizeof *queue)) == NULL ||
+	    dag_find(dag, job->name, &start) == NULL) {
+		r = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = engine_want(e, job->name, day, NULL, true, cause)) < 0)
+		goto out;
+	seen[start] = true;
+	queue[tail++] = start;
+	while (head < tail && r == 0) {
+		const struct dag_job *j = dag_job(dag, queue[head++]);
+
+		for (size_t k = 0; k < j->ndependents && r == 0; k++) {
+			size_t d = j->dependents[k];
+			const struct dag_job *dn = dag_job(dag, d);
+			struct period p = period_containing(dn->period, day);
+
+			if (seen[d])
+				continue;
+			seen[d] = true;
+			queue[tail++] = d;
+			if (p.last <= closed)
+				r = engine_want(e, dn->name, day, NULL, dn->kind == JOB_REPORT, cause);
+		}
+	}
+out:
+	free(queue);
+	free(seen);
+	return r;
+}
+
+/* Who releases a day, for the ledger: the person behind sudo, else the user. */
+static void
+operator_name(char *buf, size_t len)
+{
+	const char *who = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (who == NULL || *who == '\0')
+		who = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "unknown";
+	snprintf(buf, len, "%s (salesd run etl --accept-incomplete)", who);
+}
+
+/* --accept-incomplete: record the release, then run the day and what follows it. */
+static int
+run_accept(struct cli *cli, struct config *cfg, struct dag *dag, const struct dag_job *job, int32_t day)
+{
+	char who[300], *cause = NULL;
+	int r;
+
+	if (job->kind != JOB_ETL || cli->date == NULL || cli->store != NULL) {
+		fprintf(stderr, "salesd: run: --accept-incomplete releases one day: salesd run ETL-JOB --date "
+		    "YYYY-MM-DD --accept-incomplete\n");
+		r = EX_USAGE;
+		goto fail;
+	}
+	operator_name(who, sizeof who);
+	if ((r = etl_accept(cfg, day, who, &cause)) < 0 && r != -EALREADY) {
+		fprintf(stderr, "salesd: run: --accept-incomplete: %s\n", cause ? cause : strerror(-r));
+		free(cause);
+		r = r == -ENOENT ? EX_USAGE : r == -EAGAIN ? EX_TEMPFAIL : 1;
+		goto fail;
+	}
+	fprintf(stderr, "salesd: %s%s\n", r == 0 ? "released " : "", r == 0 ? cli->date : cause);
+	free(cause);
+	return fg_run(cli, cfg, dag, cli->no_deliver, want_released, job, day);
+fail:
+	dag_free(dag);
+	config_free(cfg);
+	return r;
+}
+
 int
 cmd_run(struct cli *cli)
 {
@@ -183,6 +272,8 @@ cmd_run(struct cli *cli)
 		p = period_latest_closed(job->period, fg_yesterday(dag));
 		day = p.first;
 	}
+	if (cli->accept_incomplete)
+		return run_accept(cli, cfg, dag, job, day);
 	return fg_run(cli, cfg, dag, cli->no_deliver, want_one, job, day);
 fail:
 	dag_free(dag);

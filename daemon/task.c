@@ -31,6 +31,9 @@
 #include "base/util.h"
 #include "deliver/whatsapp.h"
 
+/* How long after a day's settle deadline a report still waits for its ETL's decision. */
+#define REPORT_HOLD_GRACE (30 * 60)
+
 /* One JSON line to the parent. */
 static void
 task_event(const char *event, const char *message, int ok)
@@ -248,11 +251,42 @@ etl_task(const struct config *cfg, const struct dag *dag, const struct period *p
 }
 
 /*
+ * A report held by an incomplete day (cause says which): it waits while the
+ * day's ETL may still settle it, and a while longer, since the ETL decides
+ * at the deadline; then the report is withheld (docs/completeness.md).
+ */
+static int
+report_task_held(const struct config *cfg, const struct dag *dag, const struct render_result *res, char *cause)
+{
+	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000, deadline;
+	char *why = NULL;
+	int r;
+
+	if ((r = etl_deadline(cfg, dag_zone(dag), res->held_day, &deadline, &why)) < 0) {
+		task_event("result", why ? why : "bad [source] settle_until", 0);
+		free(why);
+		free(cause);
+		return exitcode_from_error(r);
+	}
+	deadline += REPORT_HOLD_GRACE;
+	if (now < deadline) {
+		task_held(cause, deadline);
+		free(cause);
+		return EX_TEMPFAIL;
+	}
+	why = util_printf("%s; its settle deadline has passed: withheld", cause);
+	task_event("result", why ? why : cause, 0);
+	free(why);
+	free(cause);
+	return EX_DATAERR;
+}
+
+/*
  * One report: company-wide for a company job or the company instance ("*")
  * of a job with scope = both, else the store's.
  */
 static int
-report_task(const struct config *cfg, const struct period *p, const char *store)
+report_task(const struct config *cfg, const struct dag *dag, const struct period *p, const char *store)
 {
 	struct render_result res;
 	char *cause = NULL, *msg, money[NUMFMT_LEN];
@@ -262,7 +296,9 @@ report_task(const struct config *cfg, const struct period *p, const char *store)
 
 	if (store != NULL && strcmp(store, DAG_COMPANY) == 0)
 		store = NULL;
-	if ((r = render_report(cfg, p, store, &res, &cause)) < 0) {
+	if ((r = render_report(cfg, p, store, &res, &cause)) == -EINPROGRESS)
+		return report_task_held(cfg, dag, &res, cause);
+	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
 		return exitcode_from_error(r);
@@ -353,7 +389,7 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	case JOB_ETL:
 		return etl_task(cfg, dag, &p);
 	case JOB_REPORT:
-		return report_task(cfg, &p, a->store);
+		return report_task(cfg, dag, &p, a->store);
 	case JOB_EMAIL:
 		return email_run(cfg, &p, a->store, a->force);
 	case JOB_WHATSAPP:

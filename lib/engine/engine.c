@@ -75,6 +75,12 @@ bundle_unref(struct bundle *b)
 	free(b);
 }
 
+const struct dag *
+engine_dag(const struct engine *e)
+{
+	return e->b->dag;
+}
+
 int64_t
 engine_now(const struct engine *e)
 {
@@ -385,6 +391,9 @@ engine_send_finish(struct inst *i)
 	dbq_push(i->e->dbq, req_finish, finish_done, i);
 }
 
+/* The longest wait between two attempts of a held task. */
+#define HOLD_MAX_DELAY_USEC (15 * 60 * USEC_PER_SEC)
+
 /* Exponential back-off with "equal jitter": half fixed, half random. */
 static int64_t
 retry_delay_usec(const struct dag_job *j, int attempt)
@@ -417,15 +426,20 @@ engine_exited(struct inst *i)
 	 * Otherwise the exit code says whether waiting may help (exitcode.h),
 	 * and the retry limit counts the attempts of this round only.
 	 */
-	held = !ok && !res->timed_out && res->exit_status == EX_TEMPFAIL && i->hold_until > engine_now(e);
+	/* By hand ("salesd run") nobody waits hours: there a held task is retried like any other. */
+	held = !ok && e->opts.daemon && !res->timed_out && res->exit_status == EX_TEMPFAIL &&
+	    i->hold_until > engine_now(e);
 	i->retry = !ok && (e->stopping || held || ((unsigned)i->claim.round_attempt <= j->retries &&
 	    exitcode_retryable(res->exit_status, res->timed_out, res->term_signal, dag_kind_transient(j->kind))));
 	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.round_attempt));
 	/*
 	 * A held task waits for data, not for a failure to heal: it is tried
-	 * again with the usual back-off whatever its retry limit, and once more
-	 * at the deadline it was held until, where it decides.
+	 * again with the usual back-off (but at least every 15 minutes, so
+	 * that data that arrives goes out soon) whatever its retry limit, and
+	 * once more at the deadline it was held until, where it decides.
 	 */
+	if (held && !e->stopping && i->retry_at > engine_now(e) + HOLD_MAX_DELAY_USEC)
+		i->retry_at = engine_now(e) + HOLD_MAX_DELAY_USEC;
 	if (held && !e->stopping && i->retry_at > i->hold_until)
 		i->retry_at = i->hold_until;
 	if (held && !e->stopping) {

@@ -90,6 +90,9 @@ void engine_free(struct engine *e);
 /* One line for systemd's STATUS=: "idle; next: etl at 2026-11-24 01:30 IST". */
 void engine_status(struct engine *e, char *buf, size_t len);
 
+/* The graph of the newest configuration (owned by the engine). */
+const struct dag *engine_dag(const struct engine *e);
+
 /* The current time of the engine's clock, in microseconds since the epoch. */
 int64_t engine_now(const struct engine *e);
 

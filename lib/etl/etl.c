@@ -366,9 +366,8 @@ etl_stores_that_sold(PGconn *c, int32_t first, int32_t last, char ***stores, siz
 	return 0;
 }
 
-/* The settle deadline of day: [source] settle_until on the next day, in zone. */
-static int
-settle_deadline(const struct config *cfg, const struct tz *zone, int32_t day, int64_t *out, char **cause)
+int
+etl_deadline(const struct config *cfg, const struct tz *zone, int32_t day, int64_t *out, char **cause)
 {
 	int y, m, d, hh = 0, mm = 0;
 
@@ -393,7 +392,7 @@ etl_settle(const struct config *cfg, const struct tz *zone, int32_t day, int64_t
 	if (!res->incomplete || res->released[0] != '\0')
 		return 0;
 	period_format_date(day, date);
-	if ((e = settle_deadline(cfg, zone, day, deadline, cause)) < 0)
+	if ((e = etl_deadline(cfg, zone, day, deadline, cause)) < 0)
 		return e;
 	if (tz_to_local(zone, *deadline, &lt) < 0)
 		return util_fail(cause, -EINVAL, "[salesd] timezone: the deadline is out of range");
@@ -448,4 +447,52 @@ out:
 	PQclear(q);
 	PQfinish(c);
 	return e;
+}
+
+int
+etl_list_incomplete(PGconn *c, unsigned limit, struct etl_incomplete_list *out, char **cause)
+{
+	struct etl_incomplete_list l = { 0 };
+	char lim[16];
+	PGresult *res;
+	int e;
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	if ((e = db_query(c, "SELECT day::text, coalesce(released, ''), released_by, coalesce(error, '') "
+	    "FROM etl_day WHERE state = 'incomplete' ORDER BY day DESC LIMIT $1", 1, (const char *[]){ lim },
+	    &res, "database", cause)) < 0)
+		return e;
+	if ((l.v = calloc((size_t)PQntuples(res) + 1, sizeof *l.v)) == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	for (int k = 0; e == 0 && k < PQntuples(res); k++) {
+		struct etl_incomplete *d = &l.v[l.n++];
+
+		if ((d->day = strdup(PQgetvalue(res, k, 0))) == NULL ||
+		    (d->released = strdup(PQgetvalue(res, k, 1))) == NULL ||
+		    (!PQgetisnull(res, k, 2) && (d->released_by = strdup(PQgetvalue(res, k, 2))) == NULL) ||
+		    (d->gaps = strdup(PQgetvalue(res, k, 3))) == NULL)
+			e = util_fail(cause, -ENOMEM, "out of memory");
+	}
+	PQclear(res);
+	if (e < 0)
+		etl_incomplete_list_done(&l);
+	else
+		*out = l;
+	return e;
+}
+
+void
+etl_incomplete_list_done(struct etl_incomplete_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t k = 0; k < l->n; k++) {
+		free(l->v[k].day);
+		free(l->v[k].released);
+		free(l->v[k].released_by);
+		free(l->v[k].gaps);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }

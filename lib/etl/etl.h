@@ -68,6 +68,9 @@ int etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress,
 int etl_settle(const struct config *cfg, const struct tz *zone, int32_t day, int64_t now,
     struct etl_result *res, int64_t *deadline, char **cause);
 
+/* The settle deadline of day: [source] settle_until of the next day in zone, as seconds since the epoch. */
+int etl_deadline(const struct config *cfg, const struct tz *zone, int32_t day, int64_t *out, char **cause);
+
 /*
  * Release an incomplete day by hand, as who: its reports go out as they
  * are (etl_day.released 'accepted', with who and when). 0, or -ENOENT when
@@ -85,5 +88,22 @@ int etl_accept(const struct config *cfg, int32_t day, const char *who, char **ca
  * Blocking; its signature is the engine's engine_stores_fn.
  */
 int etl_stores_that_sold(PGconn *c, int32_t first, int32_t last, char ***stores, size_t *n, char **cause);
+
+/* An incomplete day as salesd status lists it; strings belong to the list. */
+struct etl_incomplete {
+	char *day;              /* YYYY-MM-DD */
+	char *released;         /* "": held or withheld; "accepted"; "warning" */
+	char *released_by;      /* NULL unless released */
+	char *gaps;             /* what is missing, in words */
+};
+
+struct etl_incomplete_list {
+	struct etl_incomplete *v;
+	size_t n;
+};
+
+/* The latest incomplete days (released or not), the latest first, at most limit. */
+int etl_list_incomplete(PGconn *c, unsigned limit, struct etl_incomplete_list *out, char **cause);
+void etl_incomplete_list_done(struct etl_incomplete_list *l);
 
 #endif

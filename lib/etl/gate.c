@@ -15,6 +15,12 @@
 /* Too few days to tell what is usual: nothing is expected yet. */
 #define GATE_MIN_WEEKS 3
 #define GATE_MIN_DAYS  3
+/*
+ * A store that usually sells fewer lines than this on the weekday is not
+ * judged: a quiet day and an absence cannot be told apart (a head office
+ * with a few sales a day has days without any).
+ */
+#define GATE_MIN_STORE_LINES 10
 
 const char *
 gate_strkind(enum gate_kind k)
@@ -92,7 +98,8 @@ judge_stores(PGconn *c, const struct gate_rules *r, const char *date, const stru
 
 		weeks = atoi(PQgetvalue(res, k, 3));
 		/* Expected: enough history, and it sold on most of those weekdays. */
-		if (weeks < GATE_MIN_WEEKS || sold * 2 <= weeks || is_closed(r, store))
+		if (weeks < GATE_MIN_WEEKS || sold * 2 <= weeks || median < GATE_MIN_STORE_LINES ||
+		    is_closed(r, store))
 			continue;
 		got = lines_today(today, n, store);
 		if (got == 0)
@@ -104,20 +111,29 @@ judge_stores(PGconn *c, const struct gate_rules *r, const char *date, const stru
 	return e == -ENOMEM ? util_fail(cause, e, "out of memory") : e;
 }
 
-/* The whole day against the median of the 7 days before it. */
+/*
+ * The whole day against the median of the 7 days before it, closed stores
+ * left out of both: a store that closed for good does not make every day
+ * after it look short.
+ */
 static int
 judge_day(PGconn *c, const struct gate_rules *r, const char *date, int64_t total, struct gate_verdict *out,
     char **cause)
 {
-	const char *p[] = { date };
+	char *closed = db_text_array(r->closed, r->nclosed);
 	PGresult *res;
 	int e, days;
 	int64_t median, most;
 
-	if ((e = db_query(c, "SELECT count(*), coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY t.lines), 0), "
+	if (closed == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	e = db_query(c, "SELECT count(*), coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY t.lines), 0), "
 	    "coalesce(max(t.lines), 0) FROM (SELECT d.day, coalesce((SELECT sum(s.lines) FROM etl_store_day s "
-	    "WHERE s.day = d.day), 0) AS lines FROM etl_day d WHERE d.day BETWEEN $1::date - 7 AND $1::date - 1 "
-	    "AND d.state IN ('loaded', 'incomplete')) t", 1, p, &res, "database: completeness", cause)) < 0)
+	    "WHERE s.day = d.day AND s.store <> ALL ($2::text[])), 0) AS lines FROM etl_day d "
+	    "WHERE d.day BETWEEN $1::date - 7 AND $1::date - 1 AND d.state IN ('loaded', 'incomplete')) t",
+	    2, (const char *[]){ date, closed }, &res, "database: completeness", cause);
+	free(closed);
+	if (e < 0)
 		return e;
 	days = atoi(PQgetvalue(res, 0, 0));
 	median = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -142,7 +158,8 @@ gate_judge(PGconn *c, const struct gate_rules *r, int32_t day, const struct load
 	memset(out, 0, sizeof *out);
 	period_format_date(day, date);
 	for (size_t i = 0; i < n; i++)
-		total += today[i].lines;
+		if (!is_closed(r, today[i].store))
+			total += today[i].lines;
 	if ((e = judge_stores(c, r, date, today, n, out, cause)) < 0 ||
 	    (e = judge_day(c, r, date, total, out, cause)) < 0)
 		gate_verdict_done(out);
@@ -167,15 +184,35 @@ count_text(int64_t v, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
+/* Stores named in a description at most; the rest are counted (etl_gap has them all). */
+#define GATE_DESCRIBE_MAX 8
+
 char *
 gate_describe(const struct gate_verdict *v)
 {
 	char *out = util_strdup(""), *tmp, got[32], usual[32];
 	const char *sep = "";
+	bool empty = false;
+	size_t named = 0, stores = 0;
 
+	/* An empty day is said as that: every store's absence follows from it. */
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->v[i].kind == GATE_DAY && v->v[i].lines == 0)
+			empty = true;
+		stores += v->v[i].kind != GATE_DAY;
+	}
 	for (size_t i = 0; i < v->n && out != NULL; i++) {
 		const struct gate_gap *g = &v->v[i];
 		int pct = g->median > 0 ? (int)(g->lines * 100 / g->median) : 0;
+
+		if (g->kind != GATE_DAY && (empty || named++ >= GATE_DESCRIBE_MAX)) {
+			if (!empty && named == GATE_DESCRIBE_MAX + 1) {
+				tmp = util_printf("%s%sand %zu more stores", out, sep, stores - GATE_DESCRIBE_MAX);
+				free(out);
+				out = tmp;
+			}
+			continue;
+		}
 
 		count_text(g->lines, got, sizeof got);
 		count_text(g->median, usual, sizeof usual);

@@ -13,7 +13,8 @@
  *   it is empty while one of those days was not.
  *
  * Any of these makes the day incomplete. A chain with too little history
- * passes: nothing is expected of it yet. A store absent on the same weekday
+ * passes: nothing is expected of it yet; so does a store that usually sells
+ * fewer than 10 lines on the weekday (a quiet day and an absence look alike). A store absent on the same weekday
  * most weeks (a weekly closing day, a closed or new store) is not expected.
  *
  * Blocking libpq calls: for task children, never the daemon loop.
