@@ -150,6 +150,17 @@ class Sim(Server):
                          list(gen) + list(options))
 
 
+class Smtp(Server):
+    """tools/smtp-server ($SMTP_SERVER) on 127.0.0.1 keeping what it receives in maildir; stop() it."""
+
+    def __init__(self, maildir, *options):
+        smtp = os.environ.get("SMTP_SERVER", "")
+        if not smtp:
+            raise AssertionError("SMTP_SERVER is not set: run this test through ctest")
+        super().__init__("smtp-server", ["/usr/bin/python3", smtp, "--exit-with-parent", "--maildir", maildir] +
+                         list(options))
+
+
 def make_ca(d):
     """A private CA and a server certificate for 127.0.0.1 and localhost it signed, in
     directory d: returns (ca.pem, server cert, server key)."""

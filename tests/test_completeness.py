@@ -38,7 +38,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Server, Sim, make_ca, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, Sim, Smtp, make_ca, psql, require_env  # noqa: E402
 
 SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "31", "--stores", "6", "--products", "60", "--lines", "400"]
@@ -57,12 +57,6 @@ def ist(day, hhmm):
 def next_day(day):
     t = time.strptime(day, "%Y-%m-%d")
     return time.strftime("%Y-%m-%d", time.gmtime(calendar.timegm(t) + 86400))
-
-
-class Smtp(Server):
-    def __init__(self, maildir, *options):
-        super().__init__("smtp-server", ["/usr/bin/python3", SMTP_SERVER, "--exit-with-parent", "--maildir",
-                                         maildir] + list(options))
 
 
 class CompletenessTest(unittest.TestCase):

@@ -33,7 +33,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Server, Sim, children, make_ca, money, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, Sim, Smtp, children, make_ca, money, psql, require_env  # noqa: E402
 
 SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "292", "--stores", "8", "--products", "120", "--lines", "300"]
@@ -43,14 +43,6 @@ USER, PASSWORD = "mailer", "s3cret pass"
 RECIPIENTS = {"*": ["boss@example.com", "cfo@example.com"], "Indiranagar": ["partner@indira.example.in"],
               "Koramangala, Bengaluru": ["kora@example.in"]}
 ARCHIVE = "archive@example.com"
-
-
-class Smtp(Server):
-    """tools/smtp-server on 127.0.0.1, stopped with the test."""
-
-    def __init__(self, maildir, *options):
-        super().__init__("smtp-server", ["/usr/bin/python3", SMTP_SERVER, "--exit-with-parent", "--maildir", maildir] +
-                         list(options))
 
 
 class EmailTest(unittest.TestCase):
