@@ -178,6 +178,17 @@ incomplete_json(const struct etl_incomplete_list *l)
 	return a;
 }
 
+static json_t *
+restated_json(const struct etl_restated_list *l, const struct tz *z)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < l->n; k++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:o, s:s}", "day", l->v[k].day, "version",
+		    l->v[k].version, "at", time_json(z, l->v[k].at_usec), "changes", l->v[k].changes));
+	return a;
+}
+
 int
 cmd_status(struct cli *cli)
 {
@@ -191,6 +202,7 @@ cmd_status(struct cli *cli)
 	struct ledger_instance_list retry = { 0 }, failed = { 0 };
 	struct delivery_list deliveries = { 0 };
 	struct etl_incomplete_list incomplete = { 0 };
+	struct etl_restated_list restated = { 0 };
 	json_t *next = json_array();
 	int r;
 	int64_t now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000;
@@ -224,7 +236,8 @@ cmd_status(struct cli *cli)
 	    (r = ledger_list_retries(c, 50, &retry, &cause)) < 0 ||
 	    (r = ledger_list_failures(c, 20, &failed, &cause)) < 0 ||
 	    (r = delivery_list_recent(c, 20, &deliveries, &cause)) < 0 ||
-	    (r = etl_list_incomplete(c, 10, &incomplete, &cause)) < 0) {
+	    (r = etl_list_incomplete(c, 10, &incomplete, &cause)) < 0 ||
+	    (r = etl_list_restated(c, 10, &restated, &cause)) < 0) {
 		fprintf(stderr, "salesd: status: %s\n", cause ? cause : strerror(-r));
 		if (r == -EIO)
 			fprintf(stderr, "salesd: status: is the schema there? (salesd migrate)\n");
@@ -233,10 +246,10 @@ cmd_status(struct cli *cli)
 	}
 	wa = whatsapp_state(cfg);
 	if (cli->json) {
-		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
+		json_t *o = json_pack("{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}", "next", next,
 		    "running", running_json(&running, z), "recent", recent_json(&recent, z),
 		    "retries", instances_json(&retry, z, true), "failures", instances_json(&failed, z, false),
-		    "deliveries", deliveries_json(&deliveries, z), "incomplete", incomplete_json(&incomplete),
+		    "deliveries", deliveries_json(&deliveries, z), "incomplete", incomplete_json(&incomplete), "restated", restated_json(&restated, z),
 		    "whatsapp", wa);
 		char *text = json_dumps(o, JSON_INDENT(2));
 
@@ -260,6 +273,13 @@ cmd_status(struct cli *cli)
 			if (d->released_by != NULL && strcmp(d->released, "accepted") == 0)
 				printf("              released by %s\n", d->released_by);
 		}
+		printf("\n");
+	}
+	if (restated.n > 0) {
+		printf("Restated days (the POS system changed them after they were loaded; %s):\n", zone);
+		for (size_t i = 0; i < restated.n; i++)
+			printf("  %s  version %d, %s: %s\n", restated.v[i].day, restated.v[i].version,
+			    admin_time(z, restated.v[i].at_usec, t1), restated.v[i].changes);
 		printf("\n");
 	}
 	printf("Next runs (%s):\n", zone);
@@ -327,6 +347,7 @@ out:
 	ledger_instance_list_done(&failed);
 	delivery_list_done(&deliveries);
 	etl_incomplete_list_done(&incomplete);
+	etl_restated_list_done(&restated);
 	PQfinish(c);
 	dag_free(dag);
 	config_free(cfg);

@@ -58,6 +58,7 @@ long long cli_clock_offset(void);
 
 /* Commands: each returns the exit code. */
 int cmd_serve(struct cli *cli);
+int cmd_recheck(struct cli *cli);
 int cmd_check_config(struct cli *cli);
 int cmd_task(struct cli *cli);
 int cmd_run(struct cli *cli);

@@ -93,6 +93,7 @@ static const struct command commands[] = {
 	{ "migrate", 0, cmd_migrate, NULL },
 	{ "run", O_DATE | O_STORE | O_FORCE | O_NO_DELIVER | O_ACCEPT_INCOMPLETE, cmd_run, NULL },
 	{ "backfill", O_FROM | O_TO | O_DELIVER | O_FORCE, cmd_backfill, NULL },
+	{ "recheck", O_FROM | O_TO | O_NO_DELIVER, cmd_recheck, NULL },
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, cmd_whatsapp_login, NULL },
@@ -118,6 +119,9 @@ usage(FILE *fp)
 	    "                        reports go out as they are, and are run now\n"
 	    "  backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--deliver] [--force]\n"
 	    "                        run JOB for every period in the range, oldest first\n"
+	    "  recheck --from YYYY-MM-DD --to YYYY-MM-DD [--no-deliver]\n"
+	    "                        download those days again; a day the POS system changed is\n"
+	    "                        loaded again, its reports rendered again and corrected\n"
 	    "  status [--json]       recent runs, failures, pending retries, next fire times\n"
 	    "  calendar EXPR [--tz ZONE] [--from 'YYYY-MM-DD HH:MM'] [--count N]\n"
 	    "  whatsapp-login        open WhatsApp Web with the profile, save the QR code as a PNG\n"

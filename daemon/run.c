@@ -69,8 +69,8 @@ fg_yesterday(const struct dag *dag)
  */
 static int
 fg_run(struct cli *cli, struct config *cfg, struct dag *dag, bool no_deliver,
-    int (*want)(struct engine *, struct cli *, const struct dag_job *, int32_t, char **), const struct dag_job *job,
-    int32_t day)
+    int (*want)(struct engine *, struct cli *, const struct dag_job *, int32_t, void *, char **),
+    const struct dag_job *job, int32_t day, void *warg)
 {
 	struct engine_options opts = { 0 };
 	struct fg fg = { .code = 1 };
@@ -113,7 +113,7 @@ fg_run(struct cli *cli, struct config *cfg, struct dag *dag, bool no_deliver,
 	uv_signal_start(&fg.sigint, fg_signal, SIGINT);
 	uv_signal_start(&fg.sigterm, fg_signal, SIGTERM);
 	/* The targets; on a bad one nothing has started, and all is closed again. */
-	if ((r = want(fg.engine, cli, job, day, &cause)) < 0) {
+	if ((r = want(fg.engine, cli, job, day, warg, &cause)) < 0) {
 		fprintf(stderr, "salesd: %s\n", cause ? cause : "cannot want that");
 		engine_stop(fg.engine, 0, true);
 		uv_run(&fg.loop, UV_RUN_DEFAULT);
@@ -138,19 +138,20 @@ out:
 }
 
 static int
-want_one(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, char **cause)
+want_one(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, void *warg, char **cause)
 {
+	(void)warg;
 	return engine_want(e, job->name, day, cli->store, cli->force, cause);
 }
 
 /*
- * A released day: its ETL again (it now succeeds), then everything that
- * follows it in the graph for the periods holding the day that have closed:
- * reports again (they were held or withheld), deliveries as usual (what
- * was sent is not sent again).
+ * Everything that follows job in the graph, for the closed periods holding
+ * day, in graph order: reports with report_how, deliveries with
+ * deliver_how (ENGINE_WANT_* bits).
  */
 static int
-want_released(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, char **cause)
+want_following(struct engine *e, const struct dag_job *job, int32_t day, unsigned report_how, unsigned deliver_how,
+    char **cause)
 {
 	const struct dag *dag = engine_dag(e);
 	size_t n = dag_njobs(dag), start, *queue = NULL, head = 0, tail = 0;
@@ -158,14 +159,11 @@ want_released(struct engine *e, struct cli *cli, const struct dag_job *job, int3
 	int32_t closed = fg_yesterday(dag);
 	int r = 0;
 
-	(void)cli;
 	if (seen == NULL || (queue = calloc(n, sizeof *queue)) == NULL ||
 	    dag_find(dag, job->name, &start) == NULL) {
 		r = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = engine_want(e, job->name, day, NULL, true, cause)) < 0)
-		goto out;
 	seen[start] = true;
 	queue[tail++] = start;
 	while (head < tail && r == 0) {
@@ -181,13 +179,31 @@ want_released(struct engine *e, struct cli *cli, const struct dag_job *job, int3
 			seen[d] = true;
 			queue[tail++] = d;
 			if (p.last <= closed)
-				r = engine_want(e, dn->name, day, NULL, dn->kind == JOB_REPORT, cause);
+				r = engine_want(e, dn->name, day, NULL, dn->kind == JOB_REPORT ? report_how : deliver_how,
+				    cause);
 		}
 	}
 out:
 	free(queue);
 	free(seen);
 	return r;
+}
+
+/*
+ * A released day: its ETL again (it now succeeds), then everything that
+ * follows it: reports again (they were held or withheld), deliveries as
+ * usual (what was sent is not sent again).
+ */
+static int
+want_released(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, void *warg, char **cause)
+{
+	int r;
+
+	(void)cli;
+	(void)warg;
+	if ((r = engine_want(e, job->name, day, NULL, ENGINE_WANT_FORCE, cause)) < 0)
+		return r;
+	return want_following(e, job, day, ENGINE_WANT_FORCE, 0, cause);
 }
 
 /* Who releases a day, for the ledger: the person behind sudo, else the user. */
@@ -224,7 +240,7 @@ run_accept(struct cli *cli, struct config *cfg, struct dag *dag, const struct da
 	}
 	fprintf(stderr, "salesd: %s%s\n", r == 0 ? "released " : "", r == 0 ? cli->date : cause);
 	free(cause);
-	return fg_run(cli, cfg, dag, cli->no_deliver, want_released, job, day);
+	return fg_run(cli, cfg, dag, cli->no_deliver, want_released, job, day, NULL);
 fail:
 	dag_free(dag);
 	config_free(cfg);
@@ -274,7 +290,7 @@ cmd_run(struct cli *cli)
 	}
 	if (cli->accept_incomplete)
 		return run_accept(cli, cfg, dag, job, day);
-	return fg_run(cli, cfg, dag, cli->no_deliver, want_one, job, day);
+	return fg_run(cli, cfg, dag, cli->no_deliver, want_one, job, day, NULL);
 fail:
 	dag_free(dag);
 	config_free(cfg);
@@ -283,12 +299,14 @@ fail:
 
 /* Every closed period of the job between --from and --to, oldest first. */
 static int
-want_range(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t last_closed, char **cause)
+want_range(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t last_closed, void *warg,
+    char **cause)
 {
 	int32_t from, to;
 	struct period p;
 	int r, n = 0;
 
+	(void)warg;
 	if ((r = period_parse_date(cli->from, &from, cause)) < 0 ||
 	    (r = period_parse_date(cli->to, &to, cause)) < 0)
 		return r;
@@ -337,8 +355,104 @@ cmd_backfill(struct cli *cli)
 		r = EX_USAGE;
 		goto fail;
 	}
-	return fg_run(cli, cfg, dag, !cli->deliver, want_range, job, fg_yesterday(dag));
+	return fg_run(cli, cfg, dag, !cli->deliver, want_range, job, fg_yesterday(dag), NULL);
 fail:
+	dag_free(dag);
+	config_free(cfg);
+	return r;
+}
+
+/* The days "salesd recheck" found restated, for want_restated. */
+struct restated {
+	int32_t *days;
+	size_t n;
+};
+
+/* What follows each restated day runs again: reports, then deliveries with their corrections. */
+static int
+want_restated(struct engine *e, struct cli *cli, const struct dag_job *job, int32_t day, void *warg,
+    char **cause)
+{
+	const struct restated *rs = warg;
+	int r = 0;
+
+	(void)cli;
+	(void)day;
+	for (size_t k = 0; k < rs->n && r == 0; k++)
+		r = want_following(e, job, rs->days[k], ENGINE_WANT_AGAIN, ENGINE_WANT_AGAIN, cause);
+	return r;
+}
+
+static void
+recheck_progress(void *arg, const char *message)
+{
+	(void)arg;
+	fprintf(stderr, "salesd: recheck: %s\n", message);
+}
+
+/*
+ * "salesd recheck --from D --to D": download each day again and compare it
+ * with what was loaded (docs/completeness.md). Unchanged days cost a
+ * download; changed ones are loaded again, and then their reports are
+ * rendered again and delivered, as corrections to whoever got them before.
+ */
+int
+cmd_recheck(struct cli *cli)
+{
+	const struct dag_job *etl = NULL;
+	struct restated rs = { 0 };
+	struct etl_result res;
+	struct config *cfg;
+	struct dag *dag;
+	char *cause = NULL, date[16];
+	int32_t from, to, closed;
+	int r, failed = 0;
+
+	if (cli->nargs != 0 || cli->from == NULL || cli->to == NULL) {
+		fprintf(stderr, "salesd: usage: salesd recheck --from YYYY-MM-DD --to YYYY-MM-DD [--no-deliver]\n");
+		return EX_USAGE;
+	}
+	if ((r = cli_load(cli, &cfg, &dag)) != 0)
+		return r;
+	for (size_t k = 0; k < dag_njobs(dag) && etl == NULL; k++)
+		if (dag_job(dag, k)->kind == JOB_ETL)
+			etl = dag_job(dag, k);
+	closed = fg_yesterday(dag);
+	if (period_parse_date(cli->from, &from, &cause) < 0 || period_parse_date(cli->to, &to, &cause) < 0 ||
+	    to < from || to > closed || etl == NULL) {
+		fprintf(stderr, "salesd: recheck: %s\n", cause ? cause : etl == NULL ? "the configuration has no "
+		    "ETL job" : "--from .. --to must be days that have ended, --from first");
+		free(cause);
+		r = EX_USAGE;
+		goto out;
+	}
+	if ((rs.days = calloc((size_t)(to - from) + 1, sizeof *rs.days)) == NULL) {
+		r = EX_OSERR;
+		goto out;
+	}
+	for (int32_t day = from; day <= to; day++) {
+		period_format_date(day, date);
+		if (etl_recheck_day(cfg, day, recheck_progress, NULL, &res, &cause) < 0) {
+			fprintf(stderr, "salesd: recheck: %s: %s\n", date, cause ? cause : "failed");
+			free(cause);
+			cause = NULL;
+			failed++;
+			continue;
+		}
+		if (res.restated)
+			rs.days[rs.n++] = day;
+	}
+	fprintf(stderr, "salesd: recheck: %d days, %zu restated%s\n", (int)(to - from + 1), rs.n,
+	    rs.n > 0 ? "; their reports follow" : "");
+	if (rs.n == 0) {
+		r = failed > 0 ? 1 : 0;
+		goto out;
+	}
+	r = fg_run(cli, cfg, dag, cli->no_deliver, want_restated, etl, from, &rs);
+	free(rs.days);
+	return r != 0 ? r : failed > 0 ? 1 : 0;
+out:
+	free(rs.days);
 	dag_free(dag);
 	config_free(cfg);
 	return r;

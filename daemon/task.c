@@ -224,12 +224,41 @@ etl_task_settle(const struct config *cfg, const struct dag *dag, int32_t day, st
 	return 0;
 }
 
-/* The ETL of every day of the period, oldest first; returns the exit code. */
+/*
+ * The nightly recheck of the [source] recheck_days days before first
+ * (docs/completeness.md): each is downloaded again; a changed one is loaded
+ * again, and the restated ones are added to restated (the engine runs their
+ * reports again, and deliveries send corrections). A day that cannot be
+ * rechecked now is said as a warning: tonight's load does not fail for it.
+ */
+static void
+etl_task_recheck(const struct config *cfg, int32_t first, json_t *restated)
+{
+	struct etl_result res;
+	char *cause = NULL, date[16], *msg;
+
+	for (int32_t day = first - (int32_t)cfg->source.recheck_days; day < first; day++) {
+		period_format_date(day, date);
+		if (etl_recheck_day(cfg, day, task_progress, NULL, &res, &cause) < 0) {
+			msg = util_printf("%s could not be rechecked: %s", date, cause ? cause : "failed");
+			task_event("warning", msg ? msg : date, -1);
+			free(msg);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		if (res.restated)
+			json_array_append_new(restated, json_string(date));
+	}
+}
+
+/* The ETL of every day of the period, oldest first, then the recheck; returns the exit code. */
 static int
 etl_task(const struct config *cfg, const struct dag *dag, const struct period *p)
 {
 	struct etl_result res;
-	char *cause = NULL, date[16], *msg;
+	char *cause = NULL, date[16], *msg, *line;
+	json_t *restated = json_array(), *o;
 	int r = 0;
 
 	for (int32_t day = p->first; day <= p->last && r == 0; day++) {
@@ -237,15 +266,30 @@ etl_task(const struct config *cfg, const struct dag *dag, const struct period *p
 		if ((r = etl_run_day(cfg, day, task_progress, NULL, &res, &cause)) < 0) {
 			task_event("result", cause ? cause : strerror(-r), 0);
 			free(cause);
+			json_decref(restated);
 			/* Unreachable servers are worth another try later; bad data is not (exitcode.h). */
 			return exitcode_from_error(r);
 		}
-		if (res.incomplete && (r = etl_task_settle(cfg, dag, day, &res)) != 0)
+		if (res.incomplete && (r = etl_task_settle(cfg, dag, day, &res)) != 0) {
+			json_decref(restated);
 			return r;
+		}
+		if (res.restated)
+			json_array_append_new(restated, json_string(date));
 	}
-	msg = util_printf("%s loaded: %llu lines, %llu rejected", p->first == p->last ? date : "period",
-	    (unsigned long long)res.lines, (unsigned long long)res.rejected);
-	task_event("result", msg ? msg : "loaded", 1);
+	etl_task_recheck(cfg, p->first, restated);
+	msg = util_printf("%s loaded: %llu lines, %llu rejected%s", p->first == p->last ? date : "period",
+	    (unsigned long long)res.lines, (unsigned long long)res.rejected,
+	    json_array_size(restated) > 0 ? "; restated days found" : "");
+	/* The restated days go with the result: the engine runs what follows them again. */
+	o = json_pack("{s:s, s:s, s:b, s:o}", "event", "result", "message", msg ? msg : "loaded", "ok", 1,
+	    "restated", restated);
+	if (o != NULL && (line = json_dumps(o, JSON_COMPACT)) != NULL) {
+		printf("%s\n", line);
+		fflush(stdout);
+		free(line);
+	}
+	json_decref(o);
 	free(msg);
 	return 0;
 }

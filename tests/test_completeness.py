@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import unittest
+from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PGHOST, SALESD, Sim, Smtp, make_ca, psql, require_env  # noqa: E402
@@ -44,6 +45,8 @@ SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "31", "--stores", "6", "--products", "60", "--lines", "400"]
 HISTORY = ("2026-10-04", "2026-11-01")
 EMPTY, LATE, SHORT, CLOSED, WEEKDAY = "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"
+# Restated by the POS system after the first download: +10 % (salesd recheck), -10 % (the nightly recheck).
+RESTATED, NIGHTLY = "2026-11-10", "2026-11-11"
 BOSS = "boss@example.com"
 EX_DATAERR, EX_TEMPFAIL = 65, 75
 
@@ -74,7 +77,8 @@ class CompletenessTest(unittest.TestCase):
             cls.store = cls.busiest_store()
             cls.sim = Sim(GEN, "--empty-day", EMPTY, "--missing-store", f"{LATE}:{cls.store}:1",
                           "--short-store", f"{SHORT}:{cls.store}:5", "--missing-store", f"{CLOSED}:{cls.store}",
-                          "--missing-store", f"{WEEKDAY}:{cls.store}")
+                          "--missing-store", f"{WEEKDAY}:{cls.store}",
+                          "--restate", f"{RESTATED}:{cls.store}:110:1", "--restate", f"{NIGHTLY}:{cls.store}:90:1")
             cls.ca, cert, key = make_ca(cls.tmp.name)
             cls.maildir = os.path.join(cls.tmp.name, "mail")
             os.mkdir(cls.maildir)
@@ -282,6 +286,59 @@ class CompletenessTest(unittest.TestCase):
             self.assertIn("its settle deadline has passed: withheld", r.stderr)
         finally:
             psql(self.db, f"UPDATE salesd.etl_day SET state = 'loaded', error = NULL WHERE day = '{day}'")
+
+
+    def store_sales(self, day):
+        return dict(psql(self.db, f"SELECT store, sales FROM salesd.kpi_store_day WHERE day = '{day}'"))
+
+    def test_recheck_reloads_a_restated_day_and_nothing_else(self):
+        r = self.salesd("run", "etl", "--date", RESTATED, sets=[f"salesd.closed_stores={self.store}"])
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        before = self.store_sales(RESTATED)
+        loaded_at, version = psql(self.db, f"SELECT loaded_at, version FROM salesd.etl_day WHERE day = '{RESTATED}'")[0]
+        self.assertEqual(version, "1")
+        # The POS now says +10 % for one store: reloaded as version 2, the difference recorded.
+        r = self.salesd("recheck", "--from", RESTATED, "--to", RESTATED, "--no-deliver")
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn(f"{RESTATED} rechecked: the POS system changed it", r.stderr)
+        after = self.store_sales(RESTATED)
+        self.assertEqual(set(after), set(before))
+        for store in before:
+            if store != self.store:
+                self.assertEqual(after[store], before[store], f"{store} was not restated")
+        old, new = Decimal(before[self.store]), Decimal(after[self.store])
+        self.assertAlmostEqual(float(new / old), 1.10, delta=0.002)
+        rows = psql(self.db, f"SELECT version, store, old_sales, new_sales FROM salesd.etl_restatement "
+                             f"WHERE day = '{RESTATED}'")
+        self.assertEqual(rows, [["2", self.store, before[self.store], after[self.store]]])
+        self.assertEqual(psql(self.db, f"SELECT version FROM salesd.etl_day WHERE day = '{RESTATED}'"), [["2"]])
+        status = self.salesd("status").stdout
+        self.assertIn(f"{RESTATED}  version 2", status)
+        self.assertIn(f"{self.store}: sales {before[self.store]} -> {after[self.store]}", status)
+        # Fetched again, the same content (the simulator keeps serving +10 %): one download, no write.
+        loaded_at = psql(self.db, f"SELECT loaded_at FROM salesd.etl_day WHERE day = '{RESTATED}'")[0][0]
+        r = self.salesd("recheck", "--from", RESTATED, "--to", RESTATED, "--no-deliver")
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn(f"{RESTATED} rechecked: unchanged", r.stderr)
+        self.assertIn("0 restated", r.stderr)
+        self.assertEqual(psql(self.db, f"SELECT loaded_at, version FROM salesd.etl_day WHERE day = '{RESTATED}'"),
+                         [[loaded_at, "2"]])
+        self.assertEqual(len(psql(self.db, f"SELECT 1 FROM salesd.etl_restatement WHERE day = '{RESTATED}'")), 1)
+
+    def test_nightly_recheck_of_the_days_before(self):
+        r = self.salesd("run", "etl", "--date", NIGHTLY, sets=[f"salesd.closed_stores={self.store}"])
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        before = self.store_sales(NIGHTLY)
+        # The next night's ETL rechecks the 3 days before it: NIGHTLY changed (-10 %).
+        nxt = next_day(NIGHTLY)
+        r = self.salesd("run", "etl", "--date", nxt, sets=[f"salesd.closed_stores={self.store}"])
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn(f"{NIGHTLY} rechecked: the POS system changed it", r.stderr)
+        self.assertIn("restated days found", r.stderr)
+        after = self.store_sales(NIGHTLY)
+        self.assertAlmostEqual(float(Decimal(after[self.store]) / Decimal(before[self.store])), 0.90, delta=0.002)
+        self.assertEqual(psql(self.db, f"SELECT store FROM salesd.etl_restatement WHERE day = '{NIGHTLY}'"),
+                         [[self.store]])
 
 
 if __name__ == "__main__":

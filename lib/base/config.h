@@ -69,7 +69,8 @@ struct config_strv {
 	X(const char *, settle_until) \
 	X(const char *, incomplete) \
 	X(const char *, short_store) \
-	X(const char *, short_day)
+	X(const char *, short_day) \
+	X(long long, recheck_days)
 
 #define CONFIG_SMTP_FIELDS(X) \
 	X(const char *, url) \

@@ -113,6 +113,8 @@ const struct config_key config_keys[] = {
 	    FIELD(source, short_store) },
 	{ "source", "short_day", CONFIG_STRING, "50%", 0, NULL, 0, 0, check_percent,
 	    FIELD(source, short_day) },
+	{ "source", "recheck_days", CONFIG_INT, "3", 0, NULL, 0, 31, NULL,
+	    FIELD(source, recheck_days) },
 
 	{ "smtp", "url", CONFIG_URL, NULL, 0, "smtp|smtps", 0, 0, NULL,
 	    FIELD(smtp, url) },

@@ -106,6 +106,7 @@ inst_free(struct inst *i)
 	free(i->store);
 	free(i->missing);
 	free(i->message);
+	util_strv_free(i->restated);
 	free(i);
 }
 
@@ -145,7 +146,7 @@ same_store(const char *a, const char *b)
 
 /* Want one instance (deduplicated), inserted in work order. */
 struct inst *
-engine_add(struct engine *e, size_t job, const struct period *p, const char *store, bool force)
+engine_add(struct engine *e, size_t job, const struct period *p, const char *store, unsigned force)
 {
 	const struct dag_job *j = dag_job(e->b->dag, job);
 	struct inst *i, **pp;
@@ -157,7 +158,8 @@ engine_add(struct engine *e, size_t job, const struct period *p, const char *sto
 	for (i = e->insts; i != NULL; i = i->next) {
 		if (i->b == e->b && i->job == job && i->period.first == p->first &&
 		    i->period.kind == p->kind && same_store(i->store, store)) {
-			i->force = i->force || force;
+			i->force = i->force || force != 0;
+			i->again = i->again || (force & ENGINE_WANT_AGAIN) != 0;
 			return i;
 		}
 	}
@@ -170,7 +172,8 @@ engine_add(struct engine *e, size_t job, const struct period *p, const char *sto
 	i->b = bundle_ref(e->b);
 	i->job = job;
 	i->period = *p;
-	i->force = force;
+	i->force = force != 0;
+	i->again = (force & ENGINE_WANT_AGAIN) != 0;
 	period_format(p, i->pstr);
 	i->state = INST_WANTED;
 	/* Oldest period first; among equals, upstream jobs (lower index) first. */
@@ -307,7 +310,25 @@ engine_follow(struct engine *e, struct inst *done)
 		if (p.last > closed)
 			continue;
 		engine_want_period(e, j->dependents[k], &p, dn->per_store && j->per_store ? done->store : NULL,
-		    false);
+		    done->again ? ENGINE_WANT_AGAIN : 0);
+	}
+	/*
+	 * Days the ETL found restated: the reports of every closed period
+	 * holding one run again, and after them their deliveries, which send
+	 * corrections to whoever got the old figures.
+	 */
+	for (size_t r = 0; done->restated != NULL && done->restated[r] != NULL; r++) {
+		int32_t day;
+
+		if (period_parse_date(done->restated[r], &day, NULL) < 0)
+			continue;
+		for (size_t k = 0; k < j->ndependents; k++) {
+			const struct dag_job *dn = dag_job(e->b->dag, j->dependents[k]);
+			struct period p = period_containing(dn->period, day);
+
+			if (p.last <= closed)
+				engine_want_period(e, j->dependents[k], &p, NULL, ENGINE_WANT_AGAIN);
+		}
 	}
 }
 

@@ -67,10 +67,20 @@ int engine_new(struct engine **out, uv_loop_t *loop, struct config *cfg, struct 
 void engine_start(struct engine *e);
 
 /*
- * Foreground: want job for the period holding day (and, first, whatever it
- * waits for that has not succeeded). force re-runs job itself even if done.
+ * How a job is wanted. FORCE runs it again even if it succeeded, in full (a
+ * delivery job resends). AGAIN runs it again too, but as an ordinary run (a
+ * delivery job sends what the ledger does not hold, and corrections), and
+ * what follows it when it succeeds is run again the same way: the reports
+ * and deliveries of a restated day (docs/completeness.md).
  */
-int engine_want(struct engine *e, const char *job, int32_t day, const char *store, bool force,
+#define ENGINE_WANT_FORCE 1u
+#define ENGINE_WANT_AGAIN 2u
+
+/*
+ * Foreground: want job for the period holding day (and, first, whatever it
+ * waits for that has not succeeded). force: 0, true, or ENGINE_WANT_* bits.
+ */
+int engine_want(struct engine *e, const char *job, int32_t day, const char *store, unsigned force,
     char **cause);
 
 /*

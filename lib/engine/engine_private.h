@@ -67,7 +67,8 @@ struct inst {
 	struct period period;
 	char pstr[PERIOD_STRLEN];
 	char *store;                    /* NULL: company-wide */
-	bool force;
+	bool force;                     /* claim it whatever the ledger says (a new round) */
+	bool again;                     /* ENGINE_WANT_AGAIN: forced, but no redo; what follows it, again too */
 	enum inst_state state;
 	int64_t not_before;             /* waiting: when to want again; 0: on upstream success */
 	int64_t now;                    /* the clock when the claim was sent */
@@ -79,6 +80,7 @@ struct inst {
 	struct runner_result result;
 	char *message;                  /* the child's last result message */
 	int64_t hold_until;             /* the child's result held its work until then (usec; 0: not held) */
+	char **restated;                /* the child's result: restated days (YYYY-MM-DD), or NULL */
 	char run_id[48];
 	bool retry;                     /* finishing: another attempt will follow */
 	int64_t retry_at;
@@ -138,7 +140,7 @@ inst_fields(const struct inst *i, struct log_fields *f)
 /* The one place an instance changes state; it logs old -> new. */
 void engine_inst_enter(struct inst *i, enum inst_state next);
 /* Want one instance (deduplicated), inserted in work order; NULL if not wanted. */
-struct inst *engine_add(struct engine *e, size_t job, const struct period *p, const char *store, bool force);
+struct inst *engine_add(struct engine *e, size_t job, const struct period *p, const char *store, unsigned force);
 /* Claim and start what is due, re-arm the timer; after every event. */
 void engine_pump(struct engine *e);
 /* The database failed a request: back off and say so once per outage. */
@@ -160,7 +162,7 @@ void engine_catch_up(struct engine *e);
 /* Want what a crash or a stop left open in the ledger; report what catch-up leaves out. */
 void engine_want_open(struct engine *e);
 /* Want job for period p, one instance per store for a per-store job. */
-void engine_want_period(struct engine *e, size_t job, const struct period *p, const char *store, bool force);
+void engine_want_period(struct engine *e, size_t job, const struct period *p, const char *store, unsigned force);
 /* Foreground: want the fan-outs that waited for their upstream work (struct deferred). */
 void engine_want_deferred(struct engine *e);
 /* Forget the fan-outs still waiting (engine_free). */

@@ -45,7 +45,7 @@ engine_latest_closed_day(const struct engine *e)
 struct deferred {
 	char *job;
 	struct period p;
-	bool force;
+	unsigned force;                 /* ENGINE_WANT_* */
 	struct deferred *next;
 };
 
@@ -59,7 +59,7 @@ struct fanout {
 	struct engine *e;
 	char *job;                      /* by name: a reload may renumber the jobs */
 	struct period p;
-	bool force;
+	unsigned force;                 /* ENGINE_WANT_* */
 	engine_stores_fn list;          /* copied on the loop thread: the pool thread reads only this struct */
 	char **stores;                  /* the answer */
 	size_t n;
@@ -113,7 +113,7 @@ stores_done(void *arg, int r, const char *cause)
 }
 
 static void
-engine_want_stores(struct engine *e, const char *job, const struct period *p, bool force)
+engine_want_stores(struct engine *e, const char *job, const struct period *p, unsigned force)
 {
 	struct fanout *fo;
 
@@ -134,7 +134,7 @@ engine_want_stores(struct engine *e, const char *job, const struct period *p, bo
 
 /* Want job for period p, one instance per store for a per-store job. */
 void
-engine_want_period(struct engine *e, size_t job, const struct period *p, const char *store, bool force)
+engine_want_period(struct engine *e, size_t job, const struct period *p, const char *store, unsigned force)
 {
 	const struct dag_job *j = dag_job(e->b->dag, job);
 
@@ -384,7 +384,7 @@ engine_want_open(struct engine *e)
 }
 
 int
-engine_want(struct engine *e, const char *job, int32_t day, const char *store, bool force,
+engine_want(struct engine *e, const char *job, int32_t day, const char *store, unsigned force,
     char **cause)
 {
 	const struct dag_job *j;

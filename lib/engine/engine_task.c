@@ -46,6 +46,18 @@ engine_log_child(void *arg, int stream, const char *line)
 
 		free(i->message);
 		i->message = util_strdup(msg);
+		json_t *days = json_object_get(o, "restated");
+
+		/* Restated days (an ETL's recheck): what follows them runs again (engine_follow). */
+		if (json_is_array(days) && json_array_size(days) > 0) {
+			size_t n = json_array_size(days), k;
+
+			util_strv_free(i->restated);
+			if ((i->restated = calloc(n + 1, sizeof *i->restated)) != NULL)
+				for (k = 0; k < n; k++)
+					i->restated[k] = util_strdup(json_string_value(json_array_get(days, k)) ?
+					    json_string_value(json_array_get(days, k)) : "");
+		}
 		/* Held (an incomplete day waiting for its settle deadline): tried again until then. */
 		if (json_is_integer(hold) && json_integer_value(hold) > 0)
 			i->hold_until = (int64_t)json_integer_value(hold) * USEC_PER_SEC;
@@ -85,6 +97,8 @@ engine_spawn(struct engine *e, struct inst *i)
 	struct runner_spec spec = { 0 };
 
 	i->hold_until = 0;
+	util_strv_free(i->restated);
+	i->restated = NULL;
 	struct log_fields f;
 	size_t n = 0;
 
@@ -108,7 +122,7 @@ engine_spawn(struct engine *e, struct inst *i)
 	 * resends); a forced run of what failed is a retry: it sends only what
 	 * the delivery ledger does not hold yet.
 	 */
-	if (i->claim.redo)
+	if (i->claim.redo && !i->again)
 		argv[n++] = "--force";
 	argv[n] = NULL;
 	spec.file = e->opts.exe;

@@ -10,6 +10,7 @@
 #include "base/csv.h"
 #include "base/db.h"
 #include "etl/etl.h"
+#include "etl/digest.h"
 #include "etl/extract.h"
 #include "etl/gate.h"
 #include "etl/load.h"
@@ -32,6 +33,14 @@ struct body {
 	etl_progress_fn progress;
 	void *arg;
 	const struct gate_verdict *verdict;
+	struct digest digest;           /* this order type's records */
+	struct digest total;            /* the order types that have ended */
+	struct restate *restate;        /* the day changed after its reports could go out; or NULL */
+};
+
+/* A day's figures per store before a reload that changes it (etl_restatement). */
+struct restate {
+	char *stores, *sales, *lines;   /* array literals, parallel */
 };
 
 static void
@@ -72,9 +81,15 @@ on_record(void *arg, const struct csv_row *row, char **cause)
 	}
 	if ((r = salesrow_record(b->file, row, &line, &rej)) < 0)
 		return util_fail(cause, r, "out of memory");
-	if (r == 0)
-		return load_reject(b->load, row->line, rej.field, rej.reason, row->raw, row->rawlen, cause);
-	return load_line(b->load, row->line, &line, cause);
+	if (r == 0) {
+		const char *raw = row->raw;
+
+		digest_add(&b->digest, "reject", &raw, &row->rawlen, 1);
+		return b->load ? load_reject(b->load, row->line, rej.field, rej.reason, row->raw, row->rawlen,
+		    cause) : 0;
+	}
+	digest_add(&b->digest, b->order_type, line.v, line.len, SR_NCOLS);
+	return b->load ? load_line(b->load, row->line, &line, cause) : 0;
 }
 
 /* Fresh parser state for a body (first try or a retry). */
@@ -87,9 +102,10 @@ body_open(struct body *b, char **cause)
 	b->file = NULL;
 	b->header = false;
 	b->bytes = 0;
+	digest_init(&b->digest);
 	if (csv_new(&b->csv, on_record, b) < 0 || salesrow_file_new(&b->file, b->rules, b->day) < 0)
 		return util_fail(cause, -ENOMEM, "out of memory");
-	return load_copy_begin(b->load, b->order_type, cause);
+	return b->load ? load_copy_begin(b->load, b->order_type, cause) : 0;
 }
 
 static int
@@ -98,7 +114,7 @@ sink_restart(void *arg, const char *why, char **cause)
 	struct body *b = arg;
 	int r;
 
-	if ((r = load_copy_abort(b->load, why, cause)) < 0)
+	if (b->load != NULL && (r = load_copy_abort(b->load, why, cause)) < 0)
 		return r;
 	return body_open(b, cause);
 }
@@ -131,10 +147,12 @@ sink_end(void *arg, char **cause)
 		free(why);
 		return r;
 	}
-	if ((r = load_copy_end(b->load, &rows, cause)) < 0)
+	if (b->load != NULL && (r = load_copy_end(b->load, &rows, cause)) < 0)
 		return r;
-	progress(b, "%s %s: %llu lines, %llu bytes", b->order_type, b->date, (unsigned long long)rows,
-	    (unsigned long long)b->bytes);
+	digest_merge(&b->total, &b->digest);
+	if (b->load != NULL)
+		progress(b, "%s %s: %llu lines, %llu bytes", b->order_type, b->date, (unsigned long long)rows,
+		    (unsigned long long)b->bytes);
 	return 0;
 }
 
@@ -153,12 +171,94 @@ percent(const char *v)
 	return strtod(v, NULL) / 100;
 }
 
+/*
+ * What changes with the day, in its last transaction: the gate's reasons,
+ * and for a restated day what changed per store (etl_restatement, at the
+ * version record_day just gave the day).
+ */
 static int
 record_gaps(void *arg, PGconn *c, char **cause)
 {
 	const struct body *b = arg;
+	int e;
 
-	return gate_record(c, b->day, b->verdict, cause);
+	if ((e = gate_record(c, b->day, b->verdict, cause)) < 0 || b->restate == NULL)
+		return e;
+	return db_query(c, "INSERT INTO etl_restatement (day, version, store, old_lines, new_lines, old_sales, "
+	    "new_sales) SELECT $1, (SELECT version FROM etl_day WHERE day = $1), coalesce(o.store, n.store), "
+	    "coalesce(o.lines, 0), coalesce(n.lines, 0), coalesce(o.sales, 0), coalesce(n.sales, 0) "
+	    "FROM (SELECT * FROM unnest($2::text[], $3::numeric[], $4::bigint[]) AS u(store, sales, lines)) o "
+	    "FULL JOIN (SELECT k.store, k.sales, coalesce(s.lines, 0) AS lines FROM kpi_store_day k "
+	    "LEFT JOIN etl_store_day s ON s.day = k.day AND s.store = k.store WHERE k.day = $1) n "
+	    "ON n.store = o.store WHERE coalesce(o.sales, 0) <> coalesce(n.sales, 0) "
+	    "OR coalesce(o.lines, 0) <> coalesce(n.lines, 0)", 4, (const char *[]){ b->date,
+	    b->restate->stores, b->restate->sales, b->restate->lines }, NULL, "database: etl_restatement", cause);
+}
+
+static void
+restate_free(struct restate *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->stores);
+	free(rs->sales);
+	free(rs->lines);
+	free(rs);
+}
+
+/*
+ * Before a reload: was the day loaded before with other content, while its
+ * reports could go out (loaded, or released)? Then it is a restatement: the
+ * figures per store as they were go to *out (else NULL), and res->version
+ * gets the day's version so far.
+ */
+static int
+restate_begin(PGconn *c, const char *date, const char *digest, struct etl_result *res, struct restate **out,
+    char **cause)
+{
+	struct restate *rs = NULL;
+	PGresult *q = NULL;
+	char **stores = NULL, **sales = NULL, **lines = NULL;
+	int e, n;
+
+	*out = NULL;
+	if ((e = db_query(c, "SELECT version FROM etl_day WHERE day = $1 AND digest IS NOT NULL AND digest <> $2 "
+	    "AND (state = 'loaded' OR released IS NOT NULL)", 2, (const char *[]){ date, digest }, &q,
+	    "database", cause)) < 0)
+		return e;
+	n = PQntuples(q);
+	if (n == 1)
+		res->version = atoi(PQgetvalue(q, 0, 0));
+	PQclear(q);
+	if (n == 0)
+		return 0;
+	if ((e = db_query(c, "SELECT k.store, k.sales::text, coalesce(s.lines, 0)::text FROM kpi_store_day k "
+	    "LEFT JOIN etl_store_day s ON s.day = k.day AND s.store = k.store WHERE k.day = $1", 1,
+	    (const char *[]){ date }, &q, "database", cause)) < 0)
+		return e;
+	n = PQntuples(q);
+	if ((rs = calloc(1, sizeof *rs)) == NULL || (stores = calloc((size_t)n + 1, sizeof *stores)) == NULL ||
+	    (sales = calloc((size_t)n + 1, sizeof *sales)) == NULL ||
+	    (lines = calloc((size_t)n + 1, sizeof *lines)) == NULL)
+		e = -ENOMEM;
+	for (int k = 0; e == 0 && k < n; k++) {
+		stores[k] = PQgetvalue(q, k, 0);
+		sales[k] = PQgetvalue(q, k, 1);
+		lines[k] = PQgetvalue(q, k, 2);
+	}
+	if (e == 0 && ((rs->stores = db_text_array(stores, (size_t)n)) == NULL ||
+	    (rs->sales = db_text_array(sales, (size_t)n)) == NULL || (rs->lines = db_text_array(lines, (size_t)n)) == NULL))
+		e = -ENOMEM;
+	free(stores);
+	free(sales);
+	free(lines);
+	PQclear(q);
+	if (e < 0) {
+		restate_free(rs);
+		return util_fail(cause, e, "out of memory");
+	}
+	*out = rs;
+	return 0;
 }
 
 /* The day's release (etl_day.released) into res, after the load. */
@@ -177,8 +277,12 @@ read_release(PGconn *c, const char *date, struct etl_result *res, char **cause)
 	return 0;
 }
 
-int
-etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, void *arg,
+/*
+ * The day from the POS API: loaded (check_only false), or only read for
+ * its digest (res->digest), without a write and without a database.
+ */
+static int
+run_day(const struct config *cfg, int32_t day, bool check_only, etl_progress_fn progress_fn, void *arg,
     struct etl_result *res, char **cause)
 {
 	struct extract_options xo = {
@@ -243,14 +347,14 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		progress(&b, "%zu aliases from %s", salesrow_rules_naliases(rules), so.aliases_path);
 	if ((r = extract_new(&x, &xo, on_notice, &b, cause)) < 0)
 		goto out;
-	if ((r = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
+	if (!check_only && (r = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0) {
 		r = r == -ECONNREFUSED ? -EAGAIN : r;
 		goto out;
 	}
 	/* A second session computes half of the KPIs; without one, all run on the first. */
-	if (db_connect(&c2, cfg->database.conninfo, cfg->database.schema, NULL) < 0)
+	if (!check_only && db_connect(&c2, cfg->database.conninfo, cfg->database.schema, NULL) < 0)
 		c2 = NULL;
-	if ((r = load_begin(&l, c, c2, day, &lo, cause)) < 0)
+	if (!check_only && (r = load_begin(&l, c, c2, day, &lo, cause)) < 0)
 		goto out;
 	b.load = l;
 	for (size_t i = 0; i < ntypes; i++) {
@@ -260,6 +364,12 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		if ((r = extract_day(x, types[i], date, &(struct extract_sink){ sink_restart, sink_data,
 		    sink_end, &b }, NULL, cause)) < 0)
 			goto out;
+	}
+	if (check_only) {
+		digest_format(&b.total, res->digest);
+		res->lines = b.total.n;
+		r = 0;
+		goto out;
 	}
 	res->lines = load_nlines(l);
 	res->rejected = load_nrejects(l);
@@ -305,9 +415,18 @@ etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, 
 		goto out;
 	}
 	b.verdict = &gv;
-	if ((r = load_commit(l, types_text, &(struct load_outcome){ gv.n > 0 ? "incomplete" : "loaded", gaps,
-	    record_gaps, &b }, cause)) < 0 || (r = read_release(c, date, res, cause)) < 0)
+	digest_format(&b.total, res->digest);
+	if ((r = restate_begin(c, date, res->digest, res, &b.restate, cause)) < 0 ||
+	    (r = load_commit(l, types_text, &(struct load_outcome){ gv.n > 0 ? "incomplete" : "loaded", gaps,
+	    res->digest, record_gaps, &b }, cause)) < 0 || (r = read_release(c, date, res, cause)) < 0)
 		goto out;
+	if (b.restate != NULL) {
+		res->restated = true;
+		res->version++;
+		progress(&b, "%s was restated by the POS system: its content differs from version %d; loaded as "
+		    "version %d, the differences per store are in %s.etl_restatement", date, res->version - 1,
+		    res->version, cfg->database.schema);
+	}
 	if (gv.n > 0) {
 		res->incomplete = true;
 		util_utf8_snprintf(res->gaps, sizeof res->gaps, "%s", gaps);
@@ -325,6 +444,7 @@ out:
 	    PQstatus(c) != CONNECTION_OK))
 		r = -EAGAIN;
 	load_free(l);
+	restate_free(b.restate);
 	gate_verdict_done(&gv);
 	free(gaps);
 	csv_free(b.csv);
@@ -491,6 +611,100 @@ etl_incomplete_list_done(struct etl_incomplete_list *l)
 		free(l->v[k].released);
 		free(l->v[k].released_by);
 		free(l->v[k].gaps);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, void *arg,
+    struct etl_result *res, char **cause)
+{
+	return run_day(cfg, day, false, progress_fn, arg, res, cause);
+}
+
+int
+etl_recheck_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, void *arg,
+    struct etl_result *res, char **cause)
+{
+	struct body b = { .progress = progress_fn, .arg = arg };
+	char date[16], before[DIGEST_STRLEN] = "";
+	PGconn *c = NULL;
+	PGresult *q = NULL;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	period_format_date(day, date);
+	b.date = date;
+	if ((r = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0)
+		return r == -ECONNREFUSED ? -EAGAIN : r;
+	r = db_query(c, "SELECT digest FROM etl_day WHERE day = $1 AND digest IS NOT NULL AND "
+	    "state <> 'quarantined'", 1, (const char *[]){ date }, &q, "database", cause);
+	if (r == 0 && PQntuples(q) == 1)
+		snprintf(before, sizeof before, "%s", PQgetvalue(q, 0, 0));
+	PQclear(q);
+	/* Let the connection go: the download may take a while. */
+	PQfinish(c);
+	if (r < 0)
+		return r;
+	if (before[0] == '\0') {
+		progress(&b, "%s: not rechecked (not loaded, quarantined, or loaded before restatements "
+		    "were tracked)", date);
+		return 0;
+	}
+	/* One download, no write, when nothing changed. */
+	if ((r = run_day(cfg, day, true, progress_fn, arg, res, cause)) < 0)
+		return r;
+	if (strcmp(res->digest, before) == 0) {
+		progress(&b, "%s rechecked: unchanged (%llu records)", date, (unsigned long long)res->lines);
+		return 0;
+	}
+	progress(&b, "%s rechecked: the POS system changed it; loading it again", date);
+	return run_day(cfg, day, false, progress_fn, arg, res, cause);
+}
+
+int
+etl_list_restated(PGconn *c, unsigned limit, struct etl_restated_list *out, char **cause)
+{
+	struct etl_restated_list l = { 0 };
+	char lim[16];
+	PGresult *res;
+	int e;
+
+	snprintf(lim, sizeof lim, "%u", limit);
+	if ((e = db_query(c, "SELECT day::text, version, (extract(epoch FROM max(restated_at)) * 1000000)::bigint, "
+	    "string_agg(store || ': sales ' || old_sales || ' -> ' || new_sales || ', lines ' || old_lines || "
+	    "' -> ' || new_lines, '; ' ORDER BY store) FROM etl_restatement GROUP BY day, version "
+	    "ORDER BY max(restated_at) DESC LIMIT $1", 1, (const char *[]){ lim }, &res, "database", cause)) < 0)
+		return e;
+	if ((l.v = calloc((size_t)PQntuples(res) + 1, sizeof *l.v)) == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	for (int k = 0; e == 0 && k < PQntuples(res); k++) {
+		struct etl_restated *d = &l.v[l.n++];
+
+		d->version = atoi(PQgetvalue(res, k, 1));
+		d->at_usec = strtoll(PQgetvalue(res, k, 2), NULL, 10);
+		if ((d->day = strdup(PQgetvalue(res, k, 0))) == NULL ||
+		    (d->changes = strdup(PQgetvalue(res, k, 3))) == NULL)
+			e = util_fail(cause, -ENOMEM, "out of memory");
+	}
+	PQclear(res);
+	if (e < 0)
+		etl_restated_list_done(&l);
+	else
+		*out = l;
+	return e;
+}
+
+void
+etl_restated_list_done(struct etl_restated_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t k = 0; k < l->n; k++) {
+		free(l->v[k].day);
+		free(l->v[k].changes);
 	}
 	free(l->v);
 	l->v = NULL;

@@ -17,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/tz.h"
+#include "etl/digest.h"
 
 struct etl_result {
 	uint64_t lines;                 /* loaded */
@@ -25,6 +26,9 @@ struct etl_result {
 	bool incomplete;                /* loaded, but the completeness gate holds it (gate.h) */
 	char released[16];              /* "", "accepted" or "warning": the day's release, if any */
 	char gaps[1024];                /* incomplete: what is missing, in words */
+	char digest[DIGEST_STRLEN];     /* of the day's content (etl/digest.h) */
+	bool restated;                  /* its content changed after its reports could go out */
+	int version;                    /* restated: the day's new version */
 	char date_format[16];           /* the format orderDate was read in */
 };
 
@@ -51,6 +55,18 @@ typedef void (*etl_progress_fn)(void *arg, const char *message);
  * incomplete (res->incomplete, res->gaps): etl_settle says what follows.
  */
 int etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress, void *arg,
+    struct etl_result *res, char **cause);
+
+/*
+ * Recheck a day loaded before (docs/completeness.md, restatements): download
+ * it again and compare its digest with the one loaded; unchanged, nothing
+ * is written (res->restated false); changed, it is loaded again like
+ * etl_run_day, and res->restated says whether its reports could have gone
+ * out before (a correction may follow). A day never loaded, quarantined, or
+ * loaded before digests existed is left alone (0, res->digest empty).
+ * Errors as etl_run_day.
+ */
+int etl_recheck_day(const struct config *cfg, int32_t day, etl_progress_fn progress, void *arg,
     struct etl_result *res, char **cause);
 
 /*
@@ -105,5 +121,22 @@ struct etl_incomplete_list {
 /* The latest incomplete days (released or not), the latest first, at most limit. */
 int etl_list_incomplete(PGconn *c, unsigned limit, struct etl_incomplete_list *out, char **cause);
 void etl_incomplete_list_done(struct etl_incomplete_list *l);
+
+/* A restated day as salesd status lists it (etl_restatement); strings belong to the list. */
+struct etl_restated {
+	char *day;
+	int version;
+	int64_t at_usec;        /* when the new version was loaded */
+	char *changes;          /* "Koramangala: sales 1234.50 -> 1300.00, lines 120 -> 125; ..." */
+};
+
+struct etl_restated_list {
+	struct etl_restated *v;
+	size_t n;
+};
+
+/* The latest restatements, the latest first, at most limit. */
+int etl_list_restated(PGconn *c, unsigned limit, struct etl_restated_list *out, char **cause);
+void etl_restated_list_done(struct etl_restated_list *l);
 
 #endif

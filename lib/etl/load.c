@@ -409,17 +409,21 @@ store_rejects(struct load *l, char **cause)
 	    l->rejects.p, l->rejects.len, cause);
 }
 
+/* The day's row of etl_day; content with another digest than before is a new version. */
 static int
-record_day(struct load *l, const char *state, const char *order_types, const char *error, char **cause)
+record_day(struct load *l, const char *state, const char *order_types, const char *error, const char *digest,
+    char **cause)
 {
 	char lines[24], rejected[24];
-	const char *p[] = { l->date, state, lines, rejected, order_types, error };
+	const char *p[] = { l->date, state, lines, rejected, order_types, error, digest };
 
 	snprintf(lines, sizeof lines, "%llu", (unsigned long long)l->nlines);
 	snprintf(rejected, sizeof rejected, "%llu", (unsigned long long)l->nrejects);
-	return run(l, "INSERT INTO etl_day (day, state, lines, rejected, order_types, error, loaded_at) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (day) DO UPDATE SET state = $2, "
-	    "lines = $3, rejected = $4, order_types = $5, error = $6, loaded_at = now()", 6, p, cause);
+	return run(l, "INSERT INTO etl_day (day, state, lines, rejected, order_types, error, loaded_at, digest) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, now(), $7) ON CONFLICT (day) DO UPDATE SET state = $2, "
+	    "lines = $3, rejected = $4, order_types = $5, error = $6, loaded_at = now(), digest = $7, "
+	    "version = etl_day.version + CASE WHEN etl_day.digest IS NOT NULL AND $7::text IS NOT NULL AND "
+	    "etl_day.digest <> $7 THEN 1 ELSE 0 END", 7, p, cause);
 }
 
 int
@@ -648,7 +652,7 @@ load_commit(struct load *l, const char *order_types, const struct load_outcome *
 	    (e = runf(l, cause, "ALTER TABLE %s RENAME TO %s", newtable, l->table)) < 0 ||
 	    (e = runf(l, cause, "ALTER TABLE sales_line ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
 	    l->table, l->date, next)) < 0 ||
-	    (e = record_day(l, o->state, order_types, o->error, cause)) < 0 ||
+	    (e = record_day(l, o->state, order_types, o->error, o->digest, cause)) < 0 ||
 	    (o->hook != NULL && (e = o->hook(o->arg, l->c, cause)) < 0) ||
 	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
 		goto out;
@@ -695,7 +699,7 @@ load_quarantine(struct load *l, const char *order_types, const char *error, char
 	    (e = runf(l, cause, "DROP TABLE IF EXISTS %s", l->table)) < 0)
 		return e;
 	l->nlines = 0;
-	if ((e = record_day(l, "quarantined", order_types, error, cause)) < 0 ||
+	if ((e = record_day(l, "quarantined", order_types, error, NULL, cause)) < 0 ||
 	    (e = run(l, "COMMIT", 0, NULL, cause)) < 0)
 		return e;
 	l->in_tx = false;

@@ -58,6 +58,7 @@ struct load_count {
 struct load_outcome {
 	const char *state;
 	const char *error;
+	const char *digest;             /* of the day's content (etl/digest.h); a new one is a new version */
 	int (*hook)(void *arg, PGconn *c, char **cause);
 	void *arg;
 };
