@@ -62,10 +62,13 @@ task_sleep_ms(unsigned long long ms)
 		;
 }
 
+static void task_held(const char *message, int64_t deadline);
+
 /* Run the steps of a selftest action; returns the exit code. */
 static int
 selftest_run(const struct dag_job *job, const struct task_args *a)
 {
+	json_t *restated = json_array();
 	char **steps;
 	size_t n;
 	int code = 0;
@@ -92,6 +95,18 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 				task_event("result", msg, 0);
 				code = 1;
 			}
+		} else if (strcmp(steps[i], "hold-until-attempt") == 0) {
+			/* Held as an incomplete day is: the daemon tries again beyond the retry limit. */
+			if (a->attempt <= strtoul(arg, NULL, 10)) {
+				snprintf(msg, sizeof msg, "attempt %u held on purpose (hold-until-attempt %s)", a->attempt,
+				    arg);
+				task_held(msg, (util_now_realtime_usec() + cli_clock_offset()) / 1000000 + 3600);
+				code = EX_TEMPFAIL;
+				break;
+			}
+		} else if (strcmp(steps[i], "restate") == 0) {
+			/* The result names a restated day, as the ETL's recheck does. */
+			json_array_append_new(restated, json_string(arg ? arg : ""));
 		} else if (strcmp(steps[i], "exit") == 0) {
 			/* An exit status as a real task would end with it (exitcode.h). */
 			snprintf(msg, sizeof msg, "exits %s on purpose (selftest)", arg);
@@ -112,8 +127,8 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 		} else if (strcmp(steps[i], "marker") == 0) {
 			/* One write with O_APPEND: lines from parallel tasks never mix. */
 			int fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d\n", job->name, a->period,
-			    a->store ? a->store : "-", a->attempt, (int)getpid());
+			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d%s\n", job->name, a->period,
+			    a->store ? a->store : "-", a->attempt, (int)getpid(), a->force ? " forced" : "");
 
 			/* A line that did not fit is not written half (nor read past the buffer). */
 			if (fd < 0 || len < 0 || (size_t)len >= sizeof msg || write(fd, msg, (size_t)len) != len) {
@@ -157,8 +172,20 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 		}
 	}
 	util_strv_free(steps);
-	if (code == 0)
+	if (code == 0 && json_array_size(restated) == 0)
 		task_event("result", "selftest done", 1);
+	else if (code == 0) {
+		json_t *o = json_pack("{s:s, s:s, s:b, s:O}", "event", "result", "message", "selftest done", "ok", 1,
+		    "restated", restated);
+		char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (line != NULL)
+			printf("%s\n", line);
+		fflush(stdout);
+		free(line);
+		json_decref(o);
+	}
+	json_decref(restated);
 	return code;
 }
 

@@ -573,6 +573,72 @@ START_TEST(test_daemon_kill9_restart)
 }
 END_TEST
 
+/*
+ * A held task (an incomplete day before its settle deadline) is tried again
+ * by the daemon beyond its retry limit, until it is no longer held.
+ */
+START_TEST(test_daemon_held_beyond_retries)
+{
+	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\ncatchup = 1d\nretries = 0\n"
+	    "retry_delay = 100ms\nretry_max_delay = 200ms\naction = hold-until-attempt 2, marker %s\n", marker);
+	char *conf = config(jobs), *v;
+	struct daemon d;
+	int one = 1;
+
+	daemon_start(&d, conf, NOON_24, "held");
+	if (!wait_for(marker_has, &one, 30000))
+		ck_abort_msg("never ran past its holds:\n%s", daemon_log(&d));
+	usleep(300000);
+	v = tu_read(d.errpath);
+	ck_assert_msg(tu_contains(v, "a 2026-11-23 held: attempt 1 held on purpose"), "log: %s", v);
+	free(v);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	ck_assert_int_eq(marker_count("a 2026-11-23 - 3"), 1);
+	v = query("SELECT string_agg(exit_status::text, ',' ORDER BY attempt) FROM salesd.task_attempt");
+	ck_assert_str_eq(v, "75,75,0");
+	free(v);
+	free(jobs);
+	free(conf);
+}
+END_TEST
+
+/*
+ * A restated day (named in an upstream task's result): what follows it runs
+ * again, as an ordinary run (no --force: a delivery sends no duplicates,
+ * only corrections), and what follows that too.
+ */
+START_TEST(test_daemon_restated_day_runs_again)
+{
+	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\ncatchup = 2d\n"
+	    "action = marker %s, restate 2026-11-22\n"
+	    "[job b]\nkind = selftest\nafter = a\naction = marker %s\n"
+	    "[job c]\nkind = selftest\nafter = b\naction = marker %s\n", marker, marker, marker);
+	char *conf, *text;
+	struct daemon d;
+	int six = 6;
+
+	parallel = 1;
+	conf = config(jobs);
+	daemon_start(&d, conf, NOON_24, "restated");
+	/* a, b, c for 11-22 and 11-23, then b and c for 11-22 again: 8 lines. */
+	six = 8;
+	if (!wait_for(marker_has, &six, 30000))
+		ck_abort_msg("not run again:\n%s", daemon_log(&d));
+	usleep(300000);
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	ck_assert_int_eq(marker_count("b 2026-11-22"), 2);
+	ck_assert_int_eq(marker_count("c 2026-11-22"), 2);
+	ck_assert_int_eq(marker_count("b 2026-11-23"), 1);
+	ck_assert_int_eq(marker_count("a 2026-11-22"), 1);
+	text = tu_read(marker);
+	ck_assert_msg(!tu_contains(text, "forced"), "run again without --force: %s", text);
+	ck_assert_msg(tu_contains(text, "c 2026-11-22 - 2 "), "c ran again in a new attempt: %s", text);
+	free(text);
+	free(jobs);
+	free(conf);
+}
+END_TEST
+
 START_TEST(test_catch_up_window)
 {
 	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\ncatchup = 3d\naction = marker %s\n",
@@ -864,6 +930,8 @@ main(void)
 	tcase_add_test(daemon, test_dst_days);
 	tcase_add_test(daemon, test_reload_while_running);
 	tcase_add_test(daemon, test_database_down);
+	tcase_add_test(daemon, test_daemon_held_beyond_retries);
+	tcase_add_test(daemon, test_daemon_restated_day_runs_again);
 	suite_add_tcase(s, daemon);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

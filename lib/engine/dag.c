@@ -137,6 +137,17 @@ dag_check_action(const char *action, char **cause)
 			if (arg == NULL || strtoul(arg, &end, 10) == 0 || *end != '\0')
 				r = util_fail(cause, -EINVAL, "step \"fail-until\" needs a positive "
 				    "attempt number (fail-until 2: attempts 1 and 2 fail)");
+		} else if (strcmp(steps[i], "hold-until-attempt") == 0) {
+			char *end = NULL;
+
+			if (arg == NULL || strtoul(arg, &end, 10) == 0 || *end != '\0')
+				r = util_fail(cause, -EINVAL, "step \"hold-until-attempt\" needs a positive "
+				    "attempt number (hold-until-attempt 2: attempts 1 and 2 are held)");
+		} else if (strcmp(steps[i], "restate") == 0) {
+			int32_t day;
+
+			if (arg == NULL || period_parse_date(arg, &day, NULL) < 0)
+				r = util_fail(cause, -EINVAL, "step \"restate\" needs a date (restate 2026-11-22)");
 		} else if (strcmp(steps[i], "exit") == 0) {
 			char *end = NULL;
 			unsigned long code = arg ? strtoul(arg, &end, 10) : 0;
@@ -149,7 +160,8 @@ dag_check_action(const char *action, char **cause)
 				r = util_fail(cause, -EINVAL, "step \"%s\" needs an absolute path", steps[i]);
 		} else
 			r = util_fail(cause, -EINVAL, "unknown step \"%s\" (succeed, fail, fail-until N, exit N, "
-			    "crash, hang, hang-hard, sleep DURATION, marker PATH, stamp PATH, grandchild, no-notify-env)", steps[i]);
+			    "crash, hang, hang-hard, sleep DURATION, marker PATH, stamp PATH, grandchild, no-notify-env, "
+			    "hold-until-attempt N, restate DATE)", steps[i]);
 	}
 	util_strv_free(steps);
 	return r;
