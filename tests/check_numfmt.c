@@ -1,7 +1,8 @@
 /*
  * check_numfmt: money, counts, quantities and percentages as reports print
- * them (Indian and Western grouping, negatives, the int64 limits), and the
- * integer growth, share and rounding rules of report.h they are fed with.
+ * them (Indian and Western grouping, negatives, the int64 limits), the
+ * words over a Dropped list, and the integer growth, share and rounding
+ * rules of report.h they are fed with.
  */
 #include <check.h>
 #include <stdint.h>
@@ -122,6 +123,31 @@ START_TEST(test_pct_growth)
 }
 END_TEST
 
+/* The Dropped list's heading names the table's cut (none for the stores) and counts in the report's grouping. */
+START_TEST(test_dropped)
+{
+	struct report r = { .grouping = REPORT_GROUPING_INDIAN, .period_name = "2026-W42" };
+	struct report_table t = { .dim = REPORT_BRANDS, .top = REPORT_TOP_BRANDS, .ndropped = 3, .dropped_total = 3 };
+	char buf[256];
+
+	ck_assert_str_eq(numfmt_dropped_title(buf, sizeof buf, &r, &t),
+	    "Dropped: 3 of the baseline's top 50 brands sold nothing in 2026-W42");
+	ck_assert_str_eq(numfmt_dropped_more(buf, sizeof buf, &r, &t), "");
+	t.dim = REPORT_STORES;
+	t.top = 0;
+	t.ndropped = REPORT_DROPPED_MAX;
+	t.dropped_total = 123456;
+	ck_assert_str_eq(numfmt_dropped_title(buf, sizeof buf, &r, &t),
+	    "Dropped: 1,23,456 of the baseline's stores sold nothing in 2026-W42");
+	ck_assert_str_eq(numfmt_dropped_more(buf, sizeof buf, &r, &t), "and 1,23,446 more");
+	r.grouping = REPORT_GROUPING_WESTERN;
+	t.dim = REPORT_SUBCATEGORIES;
+	t.top = 1000;
+	ck_assert_str_eq(numfmt_dropped_title(buf, sizeof buf, &r, &t),
+	    "Dropped: 123,456 of the baseline's top 1,000 sub-categories sold nothing in 2026-W42");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -133,6 +159,7 @@ main(void)
 	tcase_add_test(tc, test_money);
 	tcase_add_test(tc, test_count_quantity);
 	tcase_add_test(tc, test_pct_growth);
+	tcase_add_test(tc, test_dropped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

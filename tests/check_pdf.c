@@ -2,8 +2,9 @@
  * check_pdf: the PDF renderer on synthetic models (report_sample), checked
  * from the outside with poppler: the text a reader can extract (figures as
  * numfmt writes them, "Page N of M", header rows repeated after a page
- * break, "new", awkward names literally, Devanagari), the page count, and
- * every font embedded and one of the renderer's own. The PDFs and a PNG of
+ * break, "new", awkward names literally, Devanagari, the Dropped lists
+ * kept whole on a page), the page count, and every font embedded and one
+ * of the renderer's own. The PDFs and a PNG of
  * each first page stay in $SALESD_ARTIFACTS/pdf for a person to look at.
  */
 #include <check.h>
@@ -216,6 +217,20 @@ page(const char *text, int n)
 	return strndup(text, end ? (size_t)(end - text) : strlen(text));
 }
 
+/* The page (from 1) of pdftotext's output that holds needle; 0 when none does. */
+static int
+page_of(const char *text, const char *needle)
+{
+	const char *at = strstr(text, needle);
+	int n = 1;
+
+	if (at == NULL)
+		return 0;
+	for (const char *c = text; c < at; c++)
+		n += *c == '\f';
+	return n;
+}
+
 /* True when one line of text holds every needle (a NULL-terminated list). */
 static bool
 line_with(const char *text, const char *const *needles)
@@ -275,6 +290,44 @@ assert_rows(const struct doc *d)
 	ck_assert(line_with(d->text, (const char *const[]){ "\xe2\x82\xb9" "0.00", "-100.0%", NULL }));
 }
 
+/* A Dropped list as the PDF should show it, taken from the model before render() frees it. */
+struct dropped_want {
+	char title[256], more[64];
+	char lines[REPORT_DROPPED_MAX][2][NUMFMT_LEN];  /* name, baseline average */
+	size_t n;
+};
+
+/* Table dim's list with its sentence title and its "and K more" line (NULL: none). */
+static void
+dropped_want(const struct report *r, enum report_dim dim, const char *title, const char *more,
+    struct dropped_want *w)
+{
+	const struct report_table *t = &r->tables[dim];
+
+	snprintf(w->title, sizeof w->title, "%s", title);
+	snprintf(w->more, sizeof w->more, "%s", more ? more : "");
+	w->n = t->ndropped;
+	for (size_t k = 0; k < w->n; k++) {
+		/* The first name is too long for its line: its start is enough. */
+		snprintf(w->lines[k][0], sizeof w->lines[k][0], "%.24s", t->dropped[k].name);
+		numfmt_money(w->lines[k][1], sizeof w->lines[k][1], report_div_round(t->dropped[k].b_sales,
+		    r->base_windows), REPORT_GROUPING_INDIAN, "\xe2\x82\xb9");
+	}
+}
+
+/* The sentence over "Baseline avg", then each key on a line with its baseline average. */
+static void
+assert_dropped(const struct doc *d, const struct dropped_want *w)
+{
+	ck_assert_msg(line_with(d->text, (const char *const[]){ w->title, "Baseline avg", NULL }),
+	    "no \"%s\" in:\n%s", w->title, d->text);
+	for (size_t k = 0; k < w->n; k++)
+		ck_assert_msg(line_with(d->text, (const char *const[]){ w->lines[k][0], w->lines[k][1], NULL }),
+		    "no line with %s and %s", w->lines[k][0], w->lines[k][1]);
+	if (w->more[0] != '\0')
+		ck_assert_msg(tu_contains(d->text, w->more), "no \"%s\"", w->more);
+}
+
 /* An empty period: the sentence, the headline figures, and no table at all. */
 static void
 assert_empty(const struct doc *d, const char *sentence)
@@ -286,6 +339,8 @@ assert_empty(const struct doc *d, const char *sentence)
 		ck_assert_msg(!tu_contains(d->text, titles[i]), "%s in an empty report", titles[i]);
 	ck_assert(!line_with(d->text, (const char *const[]){ "#", "Sales", NULL }));
 	ck_assert(tu_contains(d->text, "avg"));
+	/* Nor the Dropped lists the model has: everything of the baseline dropped, as the sentence says. */
+	ck_assert(!tu_contains(d->text, "Dropped"));
 	ck_assert_int_eq(d->pages, 1);
 	assert_money(d, 0);
 }
@@ -303,6 +358,7 @@ START_TEST(test_daily_company)
 	ck_assert(tu_contains(d.text, "Top 30 stores by sales"));
 	assert_headers_repeat(&d, (const char *const[]){ "#", "Orders", "Sales", "Change", NULL });
 	assert_rows(&d);
+	ck_assert(!tu_contains(d.text, "Dropped"));
 	doc_done(&d);
 }
 END_TEST
@@ -322,6 +378,7 @@ START_TEST(test_weekly_store)
 	struct report *r = report_sample(REPORT_WEEKLY, STORE, 200, false);
 	int64_t sales = r->total.sales, cost = r->total.cost, m, bm;
 	char pp[NUMFMT_LEN];
+	struct dropped_want brands, products;
 	struct doc d;
 
 	/* The margin against the baseline's margin, in percentage points. */
@@ -329,6 +386,10 @@ START_TEST(test_weekly_store)
 	    r->total.b_sales, &bm));
 	numfmt_pct(pp, sizeof pp, m - bm, 1);
 	strcpy(strchr(pp, '%'), " pp");
+	dropped_want(r, REPORT_BRANDS, "Dropped: 12 of the baseline's top 50 brands sold nothing in 2026-W47",
+	    "and 2 more", &brands);
+	dropped_want(r, REPORT_PRODUCTS, "Dropped: 3 of the baseline's top 100 products sold nothing in 2026-W47",
+	    NULL, &products);
 	render("weekly-store", r, &d);
 	ck_assert_msg(tu_contains(d.text, pp), "no %s", pp);
 	assert_money(&d, sales);
@@ -340,6 +401,13 @@ START_TEST(test_weekly_store)
 	ck_assert(!tu_contains(d.text, "Stores"));
 	assert_headers_repeat(&d, (const char *const[]){ "#", "Qty", "Sales", "Share", "Margin", NULL });
 	assert_rows(&d);
+	/* Under the brands and the products; the sub-categories lost none. */
+	assert_dropped(&d, &brands);
+	assert_dropped(&d, &products);
+	/* The products' list names all three of them: one "more" line, the brands'. */
+	ck_assert_ptr_null(strstr(strstr(d.text, "and 2 more") + strlen("and 2 more"), " more"));
+	ck_assert(!tu_contains(d.text, "sub-categories sold nothing"));
+	ck_assert_int_lt(page_of(d.text, brands.title), page_of(d.text, products.title));
 	doc_done(&d);
 }
 END_TEST
@@ -348,8 +416,12 @@ START_TEST(test_weekly_company)
 {
 	struct report *r = report_sample(REPORT_WEEKLY, NULL, 40, false);
 	int64_t sales = r->total.sales;
+	struct dropped_want stores;
 	struct doc d;
 
+	/* The stores table has no cut: every store of the baseline counts. */
+	dropped_want(r, REPORT_STORES, "Dropped: 2 of the baseline's stores sold nothing in 2026-W47", NULL,
+	    &stores);
 	render("weekly-company", r, &d);
 	assert_money(&d, sales);
 	ck_assert(tu_contains(d.text, "Weekly report 2026-W47 \xe2\x80\x94 All stores"));
@@ -357,6 +429,7 @@ START_TEST(test_weekly_company)
 	/* The stores table ends with the total of every store. */
 	ck_assert(line_with(d.text, (const char *const[]){ "All stores", "\xe2\x82\xb9" "98,76,543.21", NULL }));
 	assert_rows(&d);
+	assert_dropped(&d, &stores);
 	doc_done(&d);
 }
 END_TEST
@@ -383,6 +456,47 @@ START_TEST(test_monthly_empty_store)
 	render("monthly-empty-store", report_sample(REPORT_MONTHLY, STORE, 30, true), &d);
 	assert_empty(&d, "No sales at " STORE " in 2026-11.");
 	doc_done(&d);
+}
+END_TEST
+
+/*
+ * A Dropped list is never cut by a page break: however long the table over
+ * it, its sentence, its last key and "and 2 more" are on one page, which
+ * for some lengths is the page after the table's.
+ */
+START_TEST(test_dropped_kept_whole)
+{
+	const char *argv[] = { "pdftotext", "-layout", "-enc", "UTF-8", NULL, "-", NULL };
+	const char *title = "top 50 brands sold nothing";
+	char *dir = tu_tmpdir(), *path, *cause = NULL;
+	int moved = 0, stayed = 0;
+
+	if (asprintf(&path, "%s/kept.pdf", dir) < 0)
+		abort();
+	argv[4] = path;
+	for (size_t rows = 4; rows <= 26; rows++) {
+		struct report *r = report_sample(REPORT_WEEKLY, STORE, rows, false);
+		char *text, *pg;
+
+		ck_assert_msg(pdf_render(r, path, &cause) == 0, "%s", cause);
+		report_free(r);
+		text = run(argv);
+		ck_assert_int_gt(page_of(text, title), 0);
+		pg = page(text, page_of(text, title));
+		ck_assert_msg(tu_contains(pg, "Brand gone 10") && tu_contains(pg, "and 2 more"),
+		    "%zu rows: the brands' Dropped list is cut:\n%s", rows, text);
+		/* The table's heading ("Brands" or "Brands (continued)") on the same page, or not. */
+		if (tu_contains(pg, "Brands"))
+			stayed++;
+		else
+			moved++;
+		free(pg);
+		free(text);
+	}
+	ck_assert_int_gt(moved, 0);
+	ck_assert_int_gt(stayed, 0);
+	free(path);
+	free(dir);
 }
 END_TEST
 
@@ -492,6 +606,7 @@ main(void)
 	tcase_add_test(tc, test_weekly_company);
 	tcase_add_test(tc, test_monthly_store);
 	tcase_add_test(tc, test_monthly_empty_store);
+	tcase_add_test(tc, test_dropped_kept_whole);
 	tcase_add_test(tc, test_own_fonts);
 	tcase_add_test(tc, test_indian_scripts);
 	tcase_add_test(te, test_bad_path);

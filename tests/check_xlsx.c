@@ -4,7 +4,8 @@
  * sheets and their header rows, figures as real numbers equal to the model
  * (money in major units, growth as the model's rounded fraction), names as
  * string cells equal to the input (formula-like ones included), "new",
- * frozen headers, autofilters, conditional formats, the chart, and a file
+ * frozen headers, autofilters, conditional formats, the chart, the Dropped
+ * lists under the weekly and monthly tables, and a file
  * openpyxl loads without a warning. The workbooks stay in
  * $SALESD_ARTIFACTS/xlsx for a person to open.
  */
@@ -228,15 +229,69 @@ assert_header(json_t *doc, const char *name, const char *const *want)
 	ck_assert_ptr_null(cell(doc, name, (char)('A' + n), 1));
 }
 
-/* A table sheet: header frozen, autofilter over ref, rows data rows. */
+/* A table sheet's header frozen and its autofilter over ref. */
 static void
-assert_table(json_t *doc, const char *name, const char *filter, json_int_t rows)
+assert_filter(json_t *doc, const char *name, const char *filter)
 {
 	json_t *ws = sheet(doc, name);
 
 	ck_assert_str_eq(json_string_value(json_object_get(ws, "freeze")), "A2");
 	ck_assert_str_eq(json_string_value(json_object_get(ws, "filter")), filter);
-	ck_assert_int_eq(json_integer_value(json_object_get(ws, "max_row")), rows + 1);
+}
+
+/* A table sheet: header frozen, autofilter over ref, rows data rows and nothing under them. */
+static void
+assert_table(json_t *doc, const char *name, const char *filter, json_int_t rows)
+{
+	assert_filter(doc, name, filter);
+	ck_assert_int_eq(json_integer_value(json_object_get(sheet(doc, name), "max_row")), rows + 1);
+}
+
+/* A table's Dropped list as the model has it, kept before render() frees the model. */
+struct dropped {
+	char *names[REPORT_DROPPED_MAX];
+	int64_t base[REPORT_DROPPED_MAX];       /* the baseline average, minor units */
+	size_t n;
+};
+
+static void
+dropped_keep(const struct report *r, enum report_dim dim, struct dropped *d)
+{
+	const struct report_table *t = &r->tables[dim];
+
+	d->n = t->ndropped;
+	for (size_t k = 0; k < d->n; k++) {
+		d->names[k] = strdup(t->dropped[k].name);
+		d->base[k] = report_div_round(t->dropped[k].b_sales, r->base_windows);
+	}
+}
+
+/*
+ * Under a table of rows rows, a blank row, then its Dropped list with the
+ * names in column col: title, a header row, each key with its baseline
+ * average as money, then more (NULL: no such line), and nothing after it.
+ * Frees d's names.
+ */
+static void
+assert_dropped(json_t *doc, const char *name, char col, size_t rows, const char *title, struct dropped *d,
+    const char *more)
+{
+	size_t row = rows + 3;
+
+	for (char c = 'A'; c <= 'I'; c++)
+		ck_assert_ptr_null(cell(doc, name, c, rows + 2));
+	assert_str(doc, name, col, row++, title);
+	assert_str(doc, name, col, row, "Name");
+	assert_str(doc, name, (char)(col + 1), row++, "Baseline average");
+	for (size_t k = 0; k < d->n; k++, row++) {
+		assert_str(doc, name, col, row, d->names[k]);
+		assert_num(doc, name, (char)(col + 1), row, (double)d->base[k] / 100);
+		ck_assert_str_eq(numfmt_of(doc, name, (char)(col + 1), row), INDIAN_MONEY);
+		free(d->names[k]);
+	}
+	if (more != NULL)
+		assert_str(doc, name, col, row++, more);
+	ck_assert_int_eq(json_integer_value(json_object_get(sheet(doc, name), "max_row")), row - 1);
 }
 
 /* A conditional format over range, green above 0 and red below. */
@@ -419,8 +474,11 @@ START_TEST(test_weekly_store)
 	    "Share of sales", "Cost", "Profit", "Margin", NULL };
 	struct report *r = report_sample(REPORT_WEEKLY, STORE, 60, false);
 	struct report_row t = r->total, p0 = r->tables[REPORT_PRODUCTS].rows[0];
+	struct dropped gone_brands, gone_products;
 	json_t *doc;
 
+	dropped_keep(r, REPORT_BRANDS, &gone_brands);
+	dropped_keep(r, REPORT_PRODUCTS, &gone_products);
 	doc = render("weekly-store", r);
 	assert_sheets(doc, sheets);
 	assert_str(doc, "Summary", 'A', 1, "Weekly sales report");
@@ -431,7 +489,10 @@ START_TEST(test_weekly_store)
 	assert_str(doc, "Summary", 'A', 15, FORMULA);
 	assert_chart(doc, true);
 	assert_header(doc, "Products", products);
-	assert_table(doc, "Products", "A1:I101", 100);
+	assert_filter(doc, "Products", "A1:I101");
+	/* What was in the baseline's top and sold nothing: under the table, names in the name column. */
+	assert_dropped(doc, "Products", 'B', 100, "Dropped: 3 of the baseline's top 100 products sold nothing in "
+	    "2026-W47", &gone_products, NULL);
 	assert_str(doc, "Products", 'B', 2, FORMULA);
 	assert_num(doc, "Products", 'D', 2, (double)p0.sales / 100);
 	/* Each row against its own baseline, the two weeks before (issue #16). */
@@ -444,8 +505,13 @@ START_TEST(test_weekly_store)
 	ck_assert_ptr_null(cell(doc, "Products", 'I', 4));      /* no sales, no margin */
 	/* Brands and sub-categories: the same columns without the id. */
 	assert_header(doc, "Brands", products + 1);
-	assert_table(doc, "Brands", "A1:H51", 50);
+	assert_filter(doc, "Brands", "A1:H51");
+	ck_assert_uint_eq(gone_brands.n, REPORT_DROPPED_MAX);
+	assert_dropped(doc, "Brands", 'A', 50, "Dropped: 12 of the baseline's top 50 brands sold nothing in 2026-W47",
+	    &gone_brands, "and 2 more");
 	assert_header(doc, "Sub-categories", products + 1);
+	/* The sub-categories lost none: no list. */
+	assert_table(doc, "Sub-categories", "A1:H51", 50);
 	assert_str(doc, "Sub-categories", 'A', 4, DEVANAGARI);
 	json_decref(doc);
 }
@@ -458,8 +524,10 @@ START_TEST(test_weekly_company)
 	    "Margin", NULL };
 	struct report *r = report_sample(REPORT_WEEKLY, NULL, 40, false);
 	struct report_row t = r->total, s0 = r->tables[REPORT_STORES].rows[0];
+	struct dropped gone;
 	json_t *doc;
 
+	dropped_keep(r, REPORT_STORES, &gone);
 	doc = render("weekly-company", r);
 	assert_sheets(doc, sheets);
 	assert_str(doc, "Summary", 'B', 3, "All stores");
@@ -467,7 +535,10 @@ START_TEST(test_weekly_company)
 	assert_str(doc, "Summary", 'A', 13, "Top stores by sales");
 	assert_chart(doc, true);
 	assert_header(doc, "Stores", stores);
-	assert_table(doc, "Stores", "A1:G41", 40);
+	assert_filter(doc, "Stores", "A1:G41");
+	/* Every store is in the table: no cut, so no "top" in the sentence. */
+	assert_dropped(doc, "Stores", 'A', 40, "Dropped: 2 of the baseline's stores sold nothing in 2026-W47", &gone,
+	    NULL);
 	assert_num(doc, "Stores", 'B', 2, (double)s0.orders);
 	assert_num(doc, "Stores", 'D', 2, growth(s0.sales, s0.b_sales, 2));
 	assert_num(doc, "Stores", 'G', 2, pct(s0.sales - s0.cost, s0.sales));
@@ -490,7 +561,25 @@ START_TEST(test_monthly_store)
 	assert_str(doc, "Summary", 'B', 4, "2026-11, 2026-11-01 to 2026-11-30");
 	assert_period_summary(doc, &t);
 	assert_table(doc, "Sub-categories", "A1:H51", 50);
-	assert_table(doc, "Products", "A1:I101", 100);
+	assert_filter(doc, "Products", "A1:I101");
+	ck_assert_int_eq(json_integer_value(json_object_get(sheet(doc, "Products"), "max_row")), 101 + 6);
+	assert_str(doc, "Products", 'B', 103, "Dropped: 3 of the baseline's top 100 products sold nothing in 2026-11");
+	json_decref(doc);
+}
+END_TEST
+
+/* An empty period: the table sheets keep their header only, without the Dropped lists the model has. */
+START_TEST(test_monthly_empty)
+{
+	struct report *r = report_sample(REPORT_MONTHLY, NULL, 30, true);
+	json_t *doc;
+
+	ck_assert_uint_gt(r->tables[REPORT_BRANDS].ndropped, 0);
+	doc = render("monthly-empty", r);
+	assert_str(doc, "Summary", 'A', 7, "No sales in 2026-11");
+	assert_table(doc, "Stores", "A1:G1", 0);
+	assert_table(doc, "Brands", "A1:H1", 0);
+	assert_table(doc, "Products", "A1:I1", 0);
 	json_decref(doc);
 }
 END_TEST
@@ -596,6 +685,7 @@ main(void)
 	tcase_add_test(period, test_weekly_store);
 	tcase_add_test(period, test_weekly_company);
 	tcase_add_test(period, test_monthly_store);
+	tcase_add_test(period, test_monthly_empty);
 	tcase_add_test(fmt, test_western);
 	tcase_add_test(errs, test_bad_path);
 	tcase_add_test(errs, test_write_error);

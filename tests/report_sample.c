@@ -70,6 +70,7 @@ fill_table(struct report *r, enum report_dim dim, size_t rows, size_t top, const
 
 	t->dim = dim;
 	t->present = true;
+	t->top = top;
 	t->total = rows;
 	t->n = empty ? 0 : n;
 	if (t->n == 0)
@@ -84,6 +85,38 @@ fill_table(struct report *r, enum report_dim dim, size_t rows, size_t top, const
 			snprintf(id, sizeof id, "P%05zu", i + 1);
 			t->rows[i].id = xstrdup(id);
 		}
+	}
+}
+
+/*
+ * A Dropped list of total keys (weekly, monthly), of which the model keeps
+ * the first REPORT_DROPPED_MAX, by baseline descending; the first name is
+ * one too long for its line. An empty period has one too: the renderers
+ * leave it out with the tables.
+ */
+static void
+fill_dropped(struct report *r, enum report_dim dim, size_t total, const char *prefix)
+{
+	struct report_table *t = &r->tables[dim];
+	char name[192];
+
+	t->dropped_total = total;
+	t->ndropped = total < REPORT_DROPPED_MAX ? total : REPORT_DROPPED_MAX;
+	if ((t->dropped = calloc(t->ndropped, sizeof *t->dropped)) == NULL)
+		abort();
+	for (size_t i = 0; i < t->ndropped; i++) {
+		struct report_row *row = &t->dropped[i];
+
+		if (i == 0)
+			snprintf(name, sizeof name, "%s gone, with a name far too long for any line of the page, "
+			    "longer than its width can ever hold, in the list of what was dropped", prefix);
+		else
+			snprintf(name, sizeof name, "%s gone %02zu", prefix, i + 1);
+		row->name = xstrdup(name);
+		row->b_sales = (int64_t)r->base_windows * ((int64_t)(total - i) * 765432 + 1);
+		row->b_cost = row->b_sales * 6 / 10;
+		row->b_quantity = (int64_t)r->base_windows * 12000;
+		row->b_orders = (int64_t)r->base_windows * 7;
 	}
 }
 
@@ -138,11 +171,16 @@ report_sample(enum report_kind kind, const char *store, size_t rows, bool empty)
 		fill_table(r, REPORT_BRANDS, rows, REPORT_TOP_BRANDS, "Brand", empty);
 		fill_table(r, REPORT_PRODUCTS, rows * 3, REPORT_TOP_PRODUCTS, "Product", empty);
 	} else {
-		if (store == NULL)
+		if (store == NULL) {
 			fill_table(r, REPORT_STORES, rows, 0, "Store", empty);
+			fill_dropped(r, REPORT_STORES, 2, "Store");
+		}
 		fill_table(r, REPORT_BRANDS, rows, REPORT_TOP_BRANDS, "Brand", empty);
 		fill_table(r, REPORT_SUBCATEGORIES, rows, REPORT_TOP_SUBCATEGORIES, "Sub-category", empty);
 		fill_table(r, REPORT_PRODUCTS, rows * 3, REPORT_TOP_PRODUCTS, "Product", empty);
+		/* More than the list names ("and 2 more"); the sub-categories lost none. */
+		fill_dropped(r, REPORT_BRANDS, REPORT_DROPPED_MAX + 2, "Brand");
+		fill_dropped(r, REPORT_PRODUCTS, 3, "Product");
 	}
 	return r;
 }

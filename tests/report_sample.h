@@ -14,7 +14,9 @@
 /*
  * A model of kind; store NULL for company-wide. rows: lines per table before
  * the top-N cuts (the cuts are applied as report_build does). empty: nothing
- * sold in the period. The caller frees with report_free.
+ * sold in the period. Weekly and monthly: Dropped lists of 2 stores, 12
+ * brands (10 named) and 3 products; none for the sub-categories. The caller
+ * frees with report_free.
  */
 struct report *report_sample(enum report_kind kind, const char *store, size_t rows, bool empty);
 

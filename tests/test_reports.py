@@ -13,8 +13,12 @@ store opening on the report's day ("new"), a store closed on it (0 and
 -100%), a week without sales, non-ASCII names, names that look like formulas
 (text cells, never formulas); a quarantined day withholds its report; store
 slugs are unique ("-2") and "company" is never a store's; re-rendering gives
-the same figures; qpdf and openpyxl read the files without complaint. PNGs of
-the first pages are left in test-artifacts/reports for a person to look at.
+the same figures; qpdf and openpyxl read the files without complaint. The
+Dropped list under each weekly and monthly table (what was in the baseline's
+top and sold nothing in the period) equals an independent calculation, in the
+workbook and the PDF: products, brands and sub-categories that a store
+stopped selling, and a store that vanished for a week. PNGs of the first
+pages are left in test-artifacts/reports for a person to look at.
 
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
 SALESD_PGHOST, SALESD_ARTIFACTS.
@@ -50,6 +54,9 @@ EXCLUDED = "Head Office"
 FIRST, LAST = "2026-09-01", "2026-10-31"
 DAY, WEEK_DATE, MONTH_DATE = "2026-10-20", "2026-10-18", "2026-10-05"
 OPENS, CLOSED = "Andheri West", "Anna Nagar \"Main\""
+# The store that does not sync for a whole week (W50): it drops out of that week.
+GONE, GONE_FIRST, GONE_LAST = "Jayanagar 4th Block", "2026-11-23", "2026-12-13"
+DROPPED_MAX = 10                # report.h REPORT_DROPPED_MAX
 FORMULA = "=HYPERLINK(\"http://example.com\",\"Free Gift\")"
 ARTIFACTS = os.environ.get("SALESD_ARTIFACTS", "")
 
@@ -81,16 +88,19 @@ def minor(x, unit=100):
 
 
 class Lines:
-    """Every valid line of the generated days, parsed here from salesgen's CSV."""
+    """Every valid line of the generated days, parsed here from salesgen's CSV;
+    missing: (day, store) pairs left out, as sales-api-sim --missing-store does."""
 
-    def __init__(self):
+    def __init__(self, first=FIRST, last=LAST, missing=()):
         self.lines = []
-        day = d(FIRST)
-        while day <= d(LAST):
+        day = d(first)
+        while day <= d(last):
             for t in ORDER_TYPES:
                 text = generate(GEN, day.isoformat(), t).decode("utf-8-sig")
                 for row in csv.DictReader(io.StringIO(text, newline="")):
                     store = row["storeName"].strip()
+                    if (day.isoformat(), store) in missing:
+                        continue
                     qty = Decimal(row["quantity"].strip())
                     self.lines.append({
                         "day": day, "store": store, "invoice": row["invoice"].strip(),
@@ -126,6 +136,15 @@ class Lines:
         rows.sort(key=lambda r: (-r[1][1], -r[2][1], r[0].encode()))
         return rows[:top] if top else rows
 
+    def dropped(self, key, first, last, bfirst, blast, store=None, top=None):
+        """The Dropped list, every entry: [(name, baseline sales summed)] of the keys within the
+        baseline's top (by baseline sales, then name; top None: all of them) that have no line in
+        first..last, largest baseline first, then name."""
+        cur = self.agg(key, first, last, store)
+        ranked = sorted(self.agg(key, bfirst, blast, store).items(), key=lambda kv: (-kv[1][1], kv[0].encode()))
+        gone = [(k, v[1]) for k, v in (ranked[:top] if top else ranked) if v[1] > 0 and k not in cur]
+        return sorted(gone, key=lambda g: (-g[1], g[0].encode()))
+
 
 def read_xlsx(path):
     """{sheet: [[values]]}; any warning openpyxl gives (a repair) fails the test."""
@@ -144,11 +163,32 @@ def read_xlsx(path):
     return out
 
 
+def table_end(rows):
+    """The index of the blank row that ends a table sheet's table (len(rows) when none does)."""
+    return next((i for i in range(1, len(rows)) if all(v is None for v in rows[i])), len(rows))
+
+
 def sheet_rows(book, name):
-    """Rows of a table sheet as dicts by header, and the header."""
+    """Rows of a table sheet's table as dicts by header, and the header."""
     rows = book[name]
     header = rows[0]
-    return [dict(zip(header, r)) for r in rows[1:]], header
+    return [dict(zip(header, r)) for r in rows[1:table_end(rows)]], header
+
+
+def dropped_block(book, name):
+    """The Dropped list under a table sheet's table: (title, [(name, baseline average)], "and K
+    more" or None), or None when the sheet has nothing after its table."""
+    rows = book[name][table_end(book[name]) + 1:]
+    if not rows:
+        return None
+    col = next(i for i, v in enumerate(rows[0]) if v is not None)
+    if rows[1][col:col + 2] != ["Name", "Baseline average"]:
+        raise AssertionError(f"{name}: the Dropped list's header is {rows[1]}")
+    entries = [(r[col], r[col + 1]) for r in rows[2:] if r[col + 1] is not None]
+    more = [r[col] for r in rows[2 + len(entries):]]
+    if len(more) > 1 or any(v is not None for r in rows for i, v in enumerate(r) if i not in (col, col + 1)):
+        raise AssertionError(f"{name}: more than a Dropped list under the table: {rows}")
+    return rows[0][col], entries, more[0] if more else None
 
 
 def pdf_text(path):
@@ -300,8 +340,32 @@ class ReportsTest(unittest.TestCase):
         self.assertEqual(len(trend), 30)
         self.assertEqual((trend[-1][0].date(), trend[-1][1]), (day, tot[1] / 100))
 
-    def check_period(self, kind, first, last, bfirst, blast, scope, store):
-        """A weekly or monthly report (company when store is None) against the reference."""
+    def check_dropped(self, book, text, sheet, plural, top, want, period):
+        """A table's Dropped list in the workbook (under the table) and the PDF against want, the
+        reference's every entry: at most 10 named, then "and K more"; none at all when want is empty."""
+        block = dropped_block(book, sheet)
+        cut = f"top {top} " if top else ""
+        title = f"Dropped: {len(want)} of the baseline's {cut}{plural} sold nothing in {period}"
+        if not want:
+            self.assertIsNone(block, f"{sheet}: a Dropped list, the reference has none")
+            self.assertNotIn(f"{plural} sold nothing", text)
+            return 0
+        more = f"and {len(want) - DROPPED_MAX} more" if len(want) > DROPPED_MAX else None
+        # The baseline average, as the Baseline column shows it: the two periods' sum over 2.
+        named = [(k, div_round(b, 2)) for k, b in want[:DROPPED_MAX]]
+        self.assertEqual(block, (title, [(k, b / 100) for k, b in named], more), sheet)
+        self.assert_line(text, title, "Baseline avg")
+        for k, b in named:
+            self.assert_line(text, k[:12] if k.isascii() else "", money(b))
+        if more:
+            self.assertIn(more, text)
+        return 1
+
+    def check_period(self, kind, first, last, bfirst, blast, scope, store, ref=None):
+        """A weekly or monthly report (company when store is None) against the reference (ref or
+        the class's lines); returns the workbook, the PDF's text, how many rows were new, and how
+        many entries its Dropped lists had."""
+        ref = ref or self.ref
         period = {"weekly": first.strftime("%G-W%V"), "monthly": first.strftime("%Y-%m")}[kind]
         book = read_xlsx(self.path(kind, period, scope, "xlsx"))
         pdf = self.path(kind, period, scope, "pdf")
@@ -309,8 +373,8 @@ class ReportsTest(unittest.TestCase):
         self.keep(pdf, f"{kind}-{scope}")
         sheets = ["Summary"] + (["Stores"] if store is None else []) + ["Sub-categories", "Brands", "Products"]
         self.assertEqual(list(book), sheets)
-        cur = self.ref.agg("store", first, last, store)
-        base = self.ref.agg("store", bfirst, blast, store)
+        cur = ref.agg("store", first, last, store)
+        base = ref.agg("store", bfirst, blast, store)
         tot = [sum(v[i] for v in cur.values()) for i in range(4)]
         btot = [sum(v[i] for v in base.values()) for i in range(4)]
         summary = {r[0]: r for r in book["Summary"] if r and r[0]}
@@ -321,10 +385,10 @@ class ReportsTest(unittest.TestCase):
         self.assertEqual(summary["Margin"][1], pct(tot[1] - tot[3], tot[1]) / 1000)
         for fig in (money(tot[1]), money(tot[3]), money(tot[1] - tot[3])):
             self.assertIn(fig, text)
-        news = 0
+        news = dropped = lists = 0
         for sheet, key, top in (("Sub-categories", "sub", 50), ("Brands", "brand", 50), ("Products", "product", 100)):
             # Each row against its own baseline: its sales in the two periods before, summed (issue #16).
-            want = self.ref.table(key, first, last, bfirst, blast, store, top, sold=True)
+            want = ref.table(key, first, last, bfirst, blast, store, top, sold=True)
             got, header = sheet_rows(book, sheet)
             name = "Name"
             self.assertEqual(header[header.index("Sales") + 1], "Change")
@@ -342,22 +406,33 @@ class ReportsTest(unittest.TestCase):
                 # then the figures alone.
                 prefix = k[:12] if k.isascii() else ""
                 self.assert_line(text, prefix, money(c[1]), change(growth(c[1], b[1], 2)))
+            # What was in the baseline's top N (the table's own cut) and sold nothing now.
+            gone = ref.dropped(key, first, last, bfirst, blast, store, top)
+            lists += self.check_dropped(book, text, sheet, sheet.lower(), top, gone, period)
+            dropped += len(gone)
         if store is None:
             got = {g["Name"]: g for g in sheet_rows(book, "Stores")[0]}
+            # Every store of the period or its baseline, one that sold nothing now included (at 0).
             self.assertEqual(set(got), set(cur) | set(base))
             for k, c in cur.items():
                 b = base.get(k, [0, 0, 0, 0])
                 self.assertEqual((got[k]["Orders"], got[k]["Sales"], got[k]["Sales growth"]),
                                  (c[0], c[1] / 100, excel(0, growth(c[1], b[1], 2))), k)
-        return book, text, news
+            # The stores' cut is every store: any store of the baseline that sold nothing now.
+            gone = ref.dropped("store", first, last, bfirst, blast, None, None)
+            lists += self.check_dropped(book, text, "Stores", "stores", None, gone, period)
+            dropped += len(gone)
+        # No Dropped list but the reference's.
+        self.assertEqual(text.count("Dropped: "), lists)
+        return book, text, news, dropped
 
     def test_weekly(self):
         self.run_job("weekly-reports", "--date", WEEK_DATE)
         last = d(WEEK_DATE)
         first = last - dt.timedelta(days=6)
         bfirst, blast = first - dt.timedelta(days=14), first - dt.timedelta(days=1)
-        book, _, _ = self.check_period("weekly", first, last, bfirst, blast, "company", None)
-        news = 0
+        book, _, _, dropped = self.check_period("weekly", first, last, bfirst, blast, "company", None)
+        news = more = cut = 0
         slugs = dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))
         sold = {ln["store"] for ln in self.ref.lines if first <= ln["day"] <= last and ln["store"] != EXCLUDED}
         self.assertLessEqual(sold, set(slugs), "a report for each store that sold in the week")
@@ -368,7 +443,13 @@ class ReportsTest(unittest.TestCase):
                                 ["company.pdf", "company.xlsx", "company.json"]))
         for store in sold:
             self.assertRegex(slugs[store], r"^[a-z0-9]+(-[a-z0-9]+)*$")
-            news += self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)[2]
+            _, text, new, gone = self.check_period("weekly", first, last, bfirst, blast, slugs[store], store)
+            news += new
+            dropped += gone
+            # Products they stopped selling that were not in the baseline's top 100 are not listed.
+            cut += len(self.ref.dropped("product", first, last, bfirst, blast, store)) > \
+                len(self.ref.dropped("product", first, last, bfirst, blast, store, 100))
+            more += len(re.findall(r"\band \d+ more\b", text))
             # The manifest beside the pair: the store, the files as they are, its sales as the PDF shows them.
             with open(os.path.join(week_dir, slugs[store] + ".json")) as f:
                 m = json.load(f)
@@ -383,6 +464,11 @@ class ReportsTest(unittest.TestCase):
             self.assertEqual(m["figures"]["sales"], money(sales))
         # Some stores sell products in W42 they did not sell in W40-W41: those rows are "new".
         self.assertGreater(news, 0, "no new row in the stores' weekly tables")
+        # Some stores stop selling products, brands, sub-categories in W42 they sold in W40-W41:
+        # their Dropped lists, more than 10 entries in some ("and K more").
+        self.assertGreater(dropped, 0, "nothing dropped in the stores' weekly tables")
+        self.assertGreater(more, 0, "no Dropped list longer than 10 in the stores' weekly tables")
+        self.assertGreater(cut, 0, "no product dropped from below the baseline's top 100")
         self.assertEqual(slugs["Koramangala, Bengaluru"], "koramangala-bengaluru")
         # The formula-like product name is text in the workbook, as it is.
         names = [g["Name"] for g in sheet_rows(book, "Products")[0]]
@@ -394,6 +480,34 @@ class ReportsTest(unittest.TestCase):
         leftovers = [f for f in os.listdir(os.path.dirname(self.path("weekly", "2026-W42", "company", "pdf")))
                      if f.startswith(".")]
         self.assertEqual(leftovers, [], "temporary files left behind")
+
+    def test_dropped_store(self):
+        # A store that does not sync for the whole of W50 vanishes from the week's sales: the
+        # company report lists it under the stores, with its baseline (W48-W49 averaged). It
+        # still has its row in the stores table, at 0 against that baseline, as every store of
+        # the period or its baseline has.
+        # Once the ETL's completeness gate (#16) lands, a day without a store that normally sells
+        # may be "incomplete" (given 3+ weeks of history): GONE must then be listed in gone.conf's
+        # [salesd] closed_stores for these days to load.
+        first, last = d(GONE_FIRST) + dt.timedelta(days=14), d(GONE_LAST)
+        bfirst, blast = d(GONE_FIRST), first - dt.timedelta(days=1)
+        days = [(first + dt.timedelta(days=i)).isoformat() for i in range(7)]
+        sim = Sim(GEN, *[a for day in days for a in ("--missing-store", f"{day}:{GONE}")])
+        self.sims.append(sim)
+        conf = self.config(sim, "gone.conf")
+        r = self.salesd(conf, "backfill", "etl", "--from", GONE_FIRST, "--to", GONE_LAST, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.run_job("weekly-reports", "--date", GONE_LAST, "--store", "*", conf=conf)
+        ref = Lines(GONE_FIRST, GONE_LAST, {(day, GONE) for day in days})
+        book, text, _, _ = self.check_period("weekly", first, last, bfirst, blast, "company", None, ref)
+        base = ref.agg("store", bfirst, blast)[GONE][1]
+        self.assertGreater(base, 0)
+        self.assertEqual(dropped_block(book, "Stores"),
+                         ("Dropped: 1 of the baseline's stores sold nothing in 2026-W50",
+                          [(GONE, div_round(base, 2) / 100)], None))
+        self.assert_line(text, GONE, money(div_round(base, 2)))
+        self.assert_line(text, GONE, "₹0.00", "-100.0%")
+        self.keep(self.path("weekly", "2026-W50", "company", "pdf"), "weekly-dropped")
 
     def test_monthly(self):
         self.run_job("monthly-reports", "--date", MONTH_DATE)
@@ -436,8 +550,12 @@ class ReportsTest(unittest.TestCase):
         self.keep(self.path("weekly", "2026-W45", "company", "pdf"), "weekly-empty")
         self.assertIn("No sales", text)
         self.assertNotIn("Share", text)
+        # Everything of the baseline (W43-W44) dropped, which the sentence says: no Dropped lists.
+        self.assertNotIn("Dropped", text)
         book = read_xlsx(self.path("weekly", "2026-W45", "company", "xlsx"))
         self.assertTrue(any(r and r[0] and str(r[0]).startswith("No sales") for r in book["Summary"]))
+        for sheet in ("Stores", "Sub-categories", "Brands", "Products"):
+            self.assertEqual(len(book[sheet]), 1, f"{sheet}: more than the header row")
         # A store without sales in the week still gets its short report; names that
         # slug alike get their own files; "company" stays the company's.
         self.run_job("weekly-reports", "--date", WEEK_DATE, "--store", "Koramangala, Bengaluru")

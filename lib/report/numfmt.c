@@ -172,3 +172,31 @@ numfmt_extreme_store(const struct report *r, bool best, char *buf, size_t len)
 		util_utf8_snprintf(buf, len, "%s (%s)", pick->name, g);
 	}
 }
+
+char *
+numfmt_dropped_title(char *buf, size_t len, const struct report *r, const struct report_table *t)
+{
+	char n[NUMFMT_LEN], top[NUMFMT_LEN], cut[NUMFMT_LEN + 8] = "";
+
+	if (t->top != 0)
+		snprintf(cut, sizeof cut, "top %s ", numfmt_count(top, sizeof top, (int64_t)t->top, r->grouping));
+	snprintf(buf, len, "Dropped: %s of the baseline's %s%s sold nothing in %s",
+	    numfmt_count(n, sizeof n, (int64_t)t->dropped_total, r->grouping), cut, report_dim_plural(t->dim),
+	    r->period_name);
+	return buf;
+}
+
+char *
+numfmt_dropped_more(char *buf, size_t len, const struct report *r, const struct report_table *t)
+{
+	char n[NUMFMT_LEN];
+
+	if (t->dropped_total <= t->ndropped) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	snprintf(buf, len, "and %s more", numfmt_count(n, sizeof n, (int64_t)(t->dropped_total - t->ndropped),
+	    r->grouping));
+	return buf;
+}

@@ -49,4 +49,14 @@ void numfmt_headline(const struct report *r, struct numfmt_headline *h);
  */
 void numfmt_extreme_store(const struct report *r, bool best, char *buf, size_t len);
 
+/*
+ * The Dropped list of table t under its heading (the PDF's and the
+ * workbook's words): "Dropped: 3 of the baseline's top 50 brands sold
+ * nothing in 2026-W42", or "Dropped: 1 of the baseline's stores sold
+ * nothing in 2026-11" for a table without a cut; and "and 2 more" when it
+ * names fewer keys than dropped ("" otherwise).
+ */
+char *numfmt_dropped_title(char *buf, size_t len, const struct report *r, const struct report_table *t);
+char *numfmt_dropped_more(char *buf, size_t len, const struct report *r, const struct report_table *t);
+
 #endif

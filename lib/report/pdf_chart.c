@@ -14,15 +14,6 @@
 #define BAR_H           11.5            /* a row of a bar chart */
 #define TREND_H         160.0           /* the 30-day chart below its heading */
 
-/* Each dimension in a sentence ("Top 10 brands by sales"). */
-static const char *const dim_plural[REPORT_NDIMS] = {
-	[REPORT_STORES] = "stores",
-	[REPORT_CATEGORIES] = "categories",
-	[REPORT_SUBCATEGORIES] = "sub-categories",
-	[REPORT_BRANDS] = "brands",
-	[REPORT_PRODUCTS] = "products",
-};
-
 /* A step of 1, 2 or 5 x 10^k at least raw, for axis ticks. */
 static int64_t
 nice_step(int64_t raw)
@@ -195,7 +186,7 @@ pdf_chart_bars(struct pdf *p)
 
 		h = th > h ? th : h;
 		snprintf(title[i], sizeof title[i], "Top %zu %s by sales", t[i]->n < top ? t[i]->n : top,
-		    dim_plural[t[i]->dim]);
+		    report_dim_plural(t[i]->dim));
 	}
 	pdf_page_need(p, h);
 	for (size_t i = 0; i < n; i++)

@@ -2,7 +2,7 @@
  * pdf_table: the report's tables (see pdf_table.h), one row per line in the
  * model's order, with their columns laid out across the page; a table that
  * goes on past the foot of a page repeats its heading, marked as continued,
- * and its header row.
+ * and its header row. Under a weekly or monthly table, its Dropped list.
  */
 #include <stdio.h>
 
@@ -12,6 +12,8 @@
 #define HEADER_H        17.0            /* a table's header row */
 #define ROW_H           13.5            /* a table row */
 #define CELL_PAD        4.0
+#define DROPPED_GAP     6.0             /* between a table and its Dropped list */
+#define DROPPED_FIG_W   90.0            /* the Dropped list's baseline column */
 
 /* Each dimension as the heading of its name column (report_dim_title gives the tables' headings). */
 static const char *const dim_heading[REPORT_NDIMS] = {
@@ -203,9 +205,54 @@ table_row(struct pdf *p, const struct grid *g, const struct report_row *row, siz
 }
 
 /*
+ * The Dropped list under a table: its sentence over the names, a line per
+ * key with its baseline average at the right (as the cards show a
+ * baseline), then "and 2 more". At most REPORT_DROPPED_MAX + 2 lines, it is
+ * kept whole on one page; its sentence names the table, so it reads alone
+ * at the top of the next page too.
+ */
+static void
+dropped_list(struct pdf *p, const struct report_table *t)
+{
+	const struct report *r = p->r;
+	const double x = PDF_MARGIN + cols[C_RANK].width, fx = PDF_MARGIN + PDF_CONTENT_W - DROPPED_FIG_W;
+	char title[256], more[NUMFMT_LEN + 16], buf[NUMFMT_LEN];
+	double h;
+
+	numfmt_dropped_title(title, sizeof title, r, t);
+	numfmt_dropped_more(more, sizeof more, r, t);
+	h = HEADER_H + ROW_H * (double)(t->ndropped + (more[0] != '\0'));
+	if (!pdf_page_need(p, DROPPED_GAP + h))
+		p->y += DROPPED_GAP;
+	pdf_page_text(p, PDF_TEXT_HEAD, x + CELL_PAD, p->y + 11, fx - x - 2 * CELL_PAD, PANGO_ALIGN_LEFT,
+	    PDF_DOWN, title);
+	pdf_page_text(p, PDF_TEXT_HEAD, fx + CELL_PAD, p->y + 11, DROPPED_FIG_W - 2 * CELL_PAD,
+	    PANGO_ALIGN_RIGHT, PDF_MUTED, "Baseline avg");
+	pdf_page_hline(p, PDF_MARGIN, p->y + HEADER_H - 2, PDF_CONTENT_W, 0.6, PDF_RULE);
+	p->y += HEADER_H;
+	for (size_t k = 0; k < t->ndropped; k++) {
+		const struct report_row *row = &t->dropped[k];
+
+		if (k % 2 == 1)
+			pdf_page_fill_rect(p, PDF_MARGIN, p->y, PDF_CONTENT_W, ROW_H, PDF_ZEBRA);
+		pdf_page_text(p, PDF_TEXT_BODY, x + CELL_PAD, p->y + 9.5, fx - x - 2 * CELL_PAD, PANGO_ALIGN_LEFT,
+		    PDF_INK, row->name);
+		pdf_page_text(p, PDF_TEXT_NUM, fx + CELL_PAD, p->y + 9.5, DROPPED_FIG_W - 2 * CELL_PAD,
+		    PANGO_ALIGN_RIGHT, PDF_INK,
+		    pdf_page_money(p, report_div_round(row->b_sales, r->base_windows), buf, sizeof buf));
+		p->y += ROW_H;
+	}
+	if (more[0] != '\0') {
+		pdf_page_text(p, PDF_TEXT_SMALL, x + CELL_PAD, p->y + 9.5, fx - x - 2 * CELL_PAD, PANGO_ALIGN_LEFT,
+		    PDF_MUTED, more);
+		p->y += ROW_H;
+	}
+}
+
+/*
  * A table in the model's order. A page break repeats the heading (marked
  * as continued) and the header row. The stores table ends with the total,
- * since it holds every store.
+ * since it holds every store. Its Dropped list, if it has one, follows.
  */
 void
 pdf_table_draw(struct pdf *p, const struct report_table *t)
@@ -239,5 +286,7 @@ pdf_table_draw(struct pdf *p, const struct report_table *t)
 		    is_total);
 	}
 	pdf_page_hline(p, PDF_MARGIN, p->y, PDF_CONTENT_W, 0.6, PDF_RULE);
+	if (t->ndropped > 0)
+		dropped_list(p, t);
 	p->y += PDF_GAP;
 }

@@ -11,6 +11,7 @@
 /*
  * Table t of the report in the model's order, its columns chosen by the
  * report's kind and t's dimension. The stores table ends with the total.
+ * t's Dropped list (weekly and monthly), if any, is drawn under it.
  */
 void pdf_table_draw(struct pdf *p, const struct report_table *t);
 

@@ -35,6 +35,14 @@ report_dim_title(enum report_dim dim)
 	return (size_t)dim < UTIL_NELEM(titles) ? titles[dim] : "?";
 }
 
+const char *
+report_dim_plural(enum report_dim dim)
+{
+	static const char *const plurals[] = { "stores", "categories", "sub-categories", "brands", "products" };
+
+	return (size_t)dim < UTIL_NELEM(plurals) ? plurals[dim] : "?";
+}
+
 bool
 report_is_empty(const struct report *r)
 {
@@ -124,9 +132,14 @@ report_free(struct report *r)
 	if (r == NULL)
 		return;
 	for (size_t d = 0; d < REPORT_NDIMS; d++) {
-		for (size_t k = 0; k < r->tables[d].n; k++)
-			row_free(&r->tables[d].rows[k]);
-		free(r->tables[d].rows);
+		struct report_table *t = &r->tables[d];
+
+		for (size_t k = 0; k < t->n; k++)
+			row_free(&t->rows[k]);
+		for (size_t k = 0; k < t->ndropped; k++)
+			row_free(&t->dropped[k]);
+		free(t->rows);
+		free(t->dropped);
 	}
 	row_free(&r->total);
 	free(r->company);
@@ -186,10 +199,22 @@ row_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A Dropped list's order: the biggest baseline first, then by name. */
+static int
+dropped_cmp(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	if (x->b_sales != y->b_sales)
+		return x->b_sales < y->b_sales ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
 /* Sort the table's rows and keep the first top (0: all). */
 static void
 table_finish(struct report_table *t, size_t top)
 {
+	t->top = top;
 	qsort(t->rows, t->n, sizeof *t->rows, row_cmp);
 	if (t->total < t->n)
 		t->total = t->n;
@@ -201,16 +226,36 @@ table_finish(struct report_table *t, size_t top)
 	t->present = true;
 }
 
+/* Sort the table's Dropped list and keep its first REPORT_DROPPED_MAX rows; the rest are counted. */
+static void
+dropped_finish(struct report_table *t)
+{
+	qsort(t->dropped, t->ndropped, sizeof *t->dropped, dropped_cmp);
+	if (t->dropped_total < t->ndropped)
+		t->dropped_total = t->ndropped;
+	for (size_t k = REPORT_DROPPED_MAX; k < t->ndropped; k++)
+		row_free(&t->dropped[k]);
+	if (t->ndropped > REPORT_DROPPED_MAX)
+		t->ndropped = REPORT_DROPPED_MAX;
+}
+
+/* Room for more rows after the n of *rows, zeroed. */
+static int
+rows_grow(struct report_row **rows, size_t n, size_t more, char **cause)
+{
+	struct report_row *grown = reallocarray(*rows, n + more, sizeof *grown);
+
+	if (grown == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	memset(grown + n, 0, more * sizeof *grown);
+	*rows = grown;
+	return 0;
+}
+
 static int
 table_grow(struct report_table *t, size_t more, char **cause)
 {
-	struct report_row *rows = reallocarray(t->rows, t->n + more, sizeof *rows);
-
-	if (rows == NULL)
-		return util_fail(cause, -ENOMEM, "out of memory");
-	memset(rows + t->n, 0, more * sizeof *rows);
-	t->rows = rows;
-	return 0;
+	return rows_grow(&t->rows, t->n, more, cause);
 }
 
 /* Append row k of res: name in column 0, the period's and the baseline's figures from column 1. */
@@ -368,6 +413,7 @@ trend(PGconn *c, struct report *r, char **cause)
  * summed) so that its growth can be shown. A product is keyed by its name,
  * as in kpi_product_day; its id is shown when the name has only one in the
  * period. Orders are not counted here (0): these tables do not show them.
+ * The same query gives each table's Dropped list (report.h).
  */
 static int
 period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first, const char *last,
@@ -375,6 +421,7 @@ period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first
 {
 	const char *p[] = { bfirst, last, scope_param, first };
 	struct report_table *t;
+	struct report_row *row;
 	PGresult *res;
 	char *sql;
 	int e;
@@ -382,15 +429,16 @@ period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first
 	/*
 	 * One scan of the period and its baseline; "cur" tells them apart. These
 	 * tables show no orders: no count(DISTINCT), which would sort every
-	 * group. Only keys that sold in the period are rows (HAVING): a key
-	 * seen only in the baseline has nothing to show. Only the top of each
-	 * table leaves the server, in row_cmp's order (sales, baseline sales,
-	 * name bytewise), with how many keys there were.
+	 * group. A key that sold in the period ("sold": it has a line in it) is
+	 * a row; only the top of each table leaves the server, in row_cmp's
+	 * order (sales, baseline sales, name bytewise), with how many keys sold.
+	 * A key that did not sell is dropped when it is within the table's cut
+	 * of the baseline (by baseline sales, then name; a LIMIT, a top-N heap
+	 * rather than one more sort of every key) and had baseline sales; the
+	 * first REPORT_DROPPED_MAX of them leave in dropped_cmp's order, with
+	 * how many there were.
 	 */
-	sql = util_printf("SELECT g, name, 0, sales, quantity, cost, 0, b_sales, b_quantity, b_cost, id, keys "
-	    "FROM (SELECT a.*, count(*) OVER w keys, "
-	    "row_number() OVER (w ORDER BY sales DESC, b_sales DESC, name) rank FROM ("
-	    "SELECT GROUPING(b, s, p) g, "
+	sql = util_printf("WITH k AS (SELECT GROUPING(b, s, p) g, "
 	    "CASE GROUPING(b, s, p) WHEN 3 THEN b WHEN 5 THEN coalesce(s, '(none)') ELSE p END "
 	    "COLLATE \"C\" name, "
 	    "round(coalesce(sum(total) FILTER (WHERE cur), 0) * 100)::bigint sales, "
@@ -400,14 +448,21 @@ period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first
 	    "round(coalesce(sum(quantity) FILTER (WHERE NOT cur), 0) * 1000)::bigint b_quantity, "
 	    "round(coalesce(sum(cost_price * quantity) FILTER (WHERE NOT cur), 0) * 100)::bigint b_cost, "
 	    "CASE WHEN min(product_id) FILTER (WHERE cur) = max(product_id) FILTER (WHERE cur) "
-	    "THEN min(product_id) FILTER (WHERE cur) END id "
+	    "THEN min(product_id) FILTER (WHERE cur) END id, bool_or(cur) sold "
 	    "FROM (SELECT brand COLLATE \"C\" b, sub_category COLLATE \"C\" s, product COLLATE \"C\" p, "
 	    "total, quantity, cost_price, product_id, day >= $4::date cur FROM sales_line "
-	    "WHERE day BETWEEN $1 AND $2 AND %s) l "
-	    "GROUP BY GROUPING SETS ((b), (s), (p)) HAVING bool_or(cur)) a WINDOW w AS (PARTITION BY g)) t "
-	    "WHERE rank <= CASE g WHEN 6 THEN %d WHEN 5 THEN %d ELSE %d END",
-	    r->store != NULL ? "store = $3" : "store <> ALL ($3::text[])", REPORT_TOP_PRODUCTS,
-	    REPORT_TOP_SUBCATEGORIES, REPORT_TOP_BRANDS);
+	    "WHERE day BETWEEN $1 AND $2 AND %s) l GROUP BY GROUPING SETS ((b), (s), (p))), "
+	    "cut (g, n) AS (VALUES (3, %d), (5, %d), (6, %d)) "
+	    "SELECT g, name, 0, sales, quantity, cost, 0, b_sales, b_quantity, b_cost, id, keys, sold FROM ("
+	    "SELECT k.*, count(*) OVER w keys, row_number() OVER (w ORDER BY sales DESC, b_sales DESC, name) rank "
+	    "FROM k WHERE sold WINDOW w AS (PARTITION BY g)) t JOIN cut USING (g) WHERE rank <= n "
+	    "UNION ALL "
+	    "SELECT g, name, 0, sales, quantity, cost, 0, b_sales, b_quantity, b_cost, id, keys, sold FROM ("
+	    "SELECT t.*, count(*) OVER w keys, row_number() OVER (w ORDER BY b_sales DESC, name) rank "
+	    "FROM cut, LATERAL (SELECT * FROM k WHERE k.g = cut.g ORDER BY b_sales DESC, name LIMIT cut.n) t "
+	    "WHERE NOT sold AND b_sales > 0 WINDOW w AS (PARTITION BY t.g)) d WHERE rank <= %d",
+	    r->store != NULL ? "store = $3" : "store <> ALL ($3::text[])", REPORT_TOP_BRANDS,
+	    REPORT_TOP_SUBCATEGORIES, REPORT_TOP_PRODUCTS, REPORT_DROPPED_MAX);
 	if (sql == NULL)
 		return util_fail(cause, -ENOMEM, "out of memory");
 	e = query(c, sql, 4, p, &res, cause);
@@ -415,30 +470,71 @@ period_tables(PGconn *c, struct report *r, const char *bfirst, const char *first
 	if (e < 0)
 		return e;
 	for (size_t d = REPORT_SUBCATEGORIES; d <= REPORT_PRODUCTS && e == 0; d++)
-		e = table_grow(&r->tables[d], (size_t)PQntuples(res), cause);
+		if ((e = table_grow(&r->tables[d], (size_t)PQntuples(res), cause)) == 0)
+			e = rows_grow(&r->tables[d].dropped, 0, (size_t)PQntuples(res), cause);
 	for (int k = 0; k < PQntuples(res) && e == 0; k++) {
 		int64_t g = num(res, k, 0);
+		bool sold = PQgetvalue(res, k, 12)[0] == 't';
 
 		t = &r->tables[g == 3 ? REPORT_BRANDS : g == 5 ? REPORT_SUBCATEGORIES : REPORT_PRODUCTS];
+		row = sold ? &t->rows[t->n] : &t->dropped[t->ndropped];
 		/* Column 0 is the grouping: shift by one, the name is column 1. */
-		if ((t->rows[t->n].name = strdup(PQgetvalue(res, k, 1))) == NULL ||
+		if ((row->name = strdup(PQgetvalue(res, k, 1))) == NULL ||
 		    (!PQgetisnull(res, k, 10) && t == &r->tables[REPORT_PRODUCTS] &&
-		    (t->rows[t->n].id = strdup(PQgetvalue(res, k, 10))) == NULL)) {
-			free(t->rows[t->n].name);
+		    (row->id = strdup(PQgetvalue(res, k, 10))) == NULL)) {
+			free(row->name);
 			e = util_fail(cause, -ENOMEM, "out of memory");
 			break;
 		}
-		row_figures(&t->rows[t->n], res, k, 2, ROW_FIGURES);
-		t->total = (size_t)num(res, k, 11);
-		t->n++;
+		row_figures(row, res, k, 2, ROW_FIGURES);
+		if (sold) {
+			t->total = (size_t)num(res, k, 11);
+			t->n++;
+		} else {
+			t->dropped_total = (size_t)num(res, k, 11);
+			t->ndropped++;
+		}
 	}
 	PQclear(res);
 	if (e == 0) {
 		table_finish(&r->tables[REPORT_BRANDS], REPORT_TOP_BRANDS);
 		table_finish(&r->tables[REPORT_SUBCATEGORIES], REPORT_TOP_SUBCATEGORIES);
 		table_finish(&r->tables[REPORT_PRODUCTS], REPORT_TOP_PRODUCTS);
+		for (size_t d = REPORT_SUBCATEGORIES; d <= REPORT_PRODUCTS; d++)
+			dropped_finish(&r->tables[d]);
 	}
 	return e;
+}
+
+/*
+ * Weekly and monthly company reports: the Dropped list of the stores table,
+ * whose cut is every store, from its rows (every store of the period or its
+ * baseline). A store sold nothing in the period when it has no orders in
+ * it: every line has an invoice. Such a store stays in the table too, at 0
+ * against its baseline, since the table is every store and ends with their
+ * total; the list adds the baseline it lost.
+ */
+static int
+stores_dropped(struct report_table *t, char **cause)
+{
+	int e;
+
+	if ((e = rows_grow(&t->dropped, 0, t->n, cause)) < 0)
+		return e;
+	for (size_t k = 0; k < t->n; k++) {
+		const struct report_row *row = &t->rows[k];
+		struct report_row *gone = &t->dropped[t->ndropped];
+
+		if (row->orders != 0 || row->b_sales <= 0)
+			continue;
+		*gone = *row;
+		gone->id = NULL;
+		if ((gone->name = strdup(row->name)) == NULL)
+			return util_fail(cause, -ENOMEM, "out of memory");
+		t->ndropped++;
+	}
+	dropped_finish(t);
+	return 0;
 }
 
 /* The scope's total: the sum of the stores, or the one store's row. */
@@ -515,6 +611,8 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 		goto fail;
 	table_finish(&r->tables[REPORT_STORES], 0);
 	r->tables[REPORT_STORES].present = store == NULL;
+	if (kind != REPORT_DAILY && store == NULL && (e = stores_dropped(&r->tables[REPORT_STORES], cause)) < 0)
+		goto fail;
 	if (kind == REPORT_DAILY) {
 		if ((e = trend(c, r, cause)) < 0 ||
 		    (e = kpi_rows(c, "kpi_category_day", "category", kp, NULL, &r->tables[REPORT_CATEGORIES], cause)) < 0 ||

@@ -55,12 +55,23 @@ struct report_row {
 	int64_t b_orders, b_sales, b_quantity, b_cost;
 };
 
+/*
+ * A table and, for weekly and monthly reports, its Dropped list: the keys
+ * of the baseline's top (the table's own cut, by baseline sales; stores:
+ * every one) that sold nothing in the period, so that what vanished is seen
+ * although only what sold is ranked. A dropped row has its baseline figures
+ * and none of the period.
+ */
 struct report_table {
 	enum report_dim dim;
 	bool present;           /* this report kind and scope has this table */
 	struct report_row *rows; /* sorted by sales descending, then name */
 	size_t n;
 	size_t total;           /* keys before the top-N cut (n <= total) */
+	size_t top;             /* the top-N cut; 0: every key (stores, daily categories) */
+	struct report_row *dropped; /* baseline sales descending, then name (bytewise) */
+	size_t ndropped;        /* at most REPORT_DROPPED_MAX */
+	size_t dropped_total;   /* every dropped key (ndropped <= dropped_total) */
 };
 
 /* One day of the 30-day trend (daily reports). */
@@ -101,6 +112,8 @@ struct report {
 #define REPORT_TOP_SUBCATEGORIES 50
 #define REPORT_TOP_PRODUCTS      100
 #define REPORT_TOP_STORES_CHART  30
+/* A Dropped list names at most this many keys; the others are counted ("and 3 more"). */
+#define REPORT_DROPPED_MAX       10
 
 /*
  * Build the model of a report for the period (of the kind's length) from the
@@ -128,6 +141,8 @@ enum report_kind report_kind_of(enum period_kind pk);
 const char *report_kind_name(enum report_kind kind);
 /* Table titles for headings and sheet names: "Stores", "Sub-categories", ... */
 const char *report_dim_title(enum report_dim dim);
+/* The keys of a table in a sentence: "stores", "sub-categories", ... */
+const char *report_dim_plural(enum report_dim dim);
 
 /* Nothing sold in the period (the report says so instead of empty tables). */
 bool report_is_empty(const struct report *r);

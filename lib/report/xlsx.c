@@ -2,7 +2,8 @@
  * xlsx: the report model as an Excel workbook, for the people who sort,
  * filter and compute with the figures the PDF shows. A Summary sheet (the
  * headline figures against their baseline, the daily trend, a bar chart of
- * the biggest stores or brands), then one sheet per table of the report.
+ * the biggest stores or brands), then one sheet per table of the report,
+ * with the table's Dropped list (weekly, monthly) under it.
  *
  * Every figure is a real number with a number format: money in major units
  * with the currency and the report's digit grouping, quantities in units,
@@ -30,6 +31,7 @@
 
 #include <xlsxwriter.h>
 
+#include "report/numfmt.h"
 #include "report/report.h"
 #include "base/util.h"
 #include "report/xlsx.h"
@@ -609,9 +611,34 @@ put_cell(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, enum c
 }
 
 /*
+ * The Dropped list of t from row on, names in column col: its sentence, a
+ * header row, each key with its baseline average beside it, then "and 2
+ * more". It goes under its table, as in the PDF, rather than on a sheet of
+ * its own: the table's sheet then holds everything about those keys, and
+ * the sheets stay one per table. A blank row before it keeps it out of the
+ * table's autofilter and out of what Excel takes for the table when sorting.
+ */
+static void
+dropped_block(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const struct report_table *t)
+{
+	char title[256], more[NUMFMT_LEN + 16];
+
+	put_str(x, ws, row++, col, numfmt_dropped_title(title, sizeof title, x->r, t), x->f[XF_LABEL]);
+	put_str(x, ws, row, col, "Name", x->f[XF_HEAD]);
+	put_str(x, ws, row++, col + 1, "Baseline average", x->f[XF_HEAD]);
+	for (size_t k = 0; k < t->ndropped; k++, row++) {
+		put_str(x, ws, row, col, t->dropped[k].name, NULL);
+		put_money(x, ws, row, col + 1, report_div_round(t->dropped[k].b_sales, x->r->base_windows));
+	}
+	if (numfmt_dropped_more(more, sizeof more, x->r, t)[0] != '\0')
+		put_str(x, ws, row, col, more, NULL);
+}
+
+/*
  * A table as a sheet: a header row that stays in view and filters the rows
- * under it. An empty report keeps the sheet with its header only, so every
- * report of a kind has the same sheets (and the Summary says why).
+ * under it, then the table's Dropped list. An empty report keeps the sheet
+ * with its header only, so every report of a kind has the same sheets (and
+ * the Summary says why).
  */
 static void
 table_sheet(struct xlsx *x, const struct report_table *t)
@@ -619,6 +646,7 @@ table_sheet(struct xlsx *x, const struct report_table *t)
 	size_t ncols, n = report_is_empty(x->r) ? 0 : t->n;
 	const struct column *cols = table_columns(x->r->kind, t->dim, &ncols);
 	const lxw_row_t last = (lxw_row_t)n;
+	lxw_col_t name = 0;
 	lxw_worksheet *ws;
 
 	if ((ws = add_sheet(x, report_dim_title(t->dim))) == NULL)
@@ -626,6 +654,8 @@ table_sheet(struct xlsx *x, const struct report_table *t)
 	for (lxw_col_t c = 0; c < ncols; c++) {
 		set_width(x, ws, c, cols[c].what == COL_NAME ? 42 : cols[c].what == COL_ID ? 12 : 14);
 		put_str(x, ws, 0, c, cols[c].title, x->f[XF_HEAD]);
+		if (cols[c].what == COL_NAME)
+			name = c;
 	}
 	for (size_t k = 0; k < n && x->err == LXW_NO_ERROR; k++)
 		for (lxw_col_t c = 0; c < ncols; c++)
@@ -638,6 +668,9 @@ table_sheet(struct xlsx *x, const struct report_table *t)
 	for (lxw_col_t c = 0; c < ncols; c++)
 		if (is_growth(cols[c].what))
 			signal_colours(x, ws, 1, last, c);
+	/* Below the autofilter and the colours, which may not end above the row being written. */
+	if (n > 0 && t->ndropped > 0)
+		dropped_block(x, ws, last + 2, name, t);
 }
 
 /* The errno for a libxlsxwriter error; sys: errno at the time, when it came from the system. */
