@@ -277,14 +277,24 @@ read_release(PGconn *c, const char *date, struct etl_result *res, char **cause)
 	return 0;
 }
 
+/* How run_day treats the day. */
+enum run_mode {
+	RUN_LOAD,               /* load it */
+	RUN_CHECK,              /* only read it for its digest: no write, no database */
+	RUN_RELOAD,             /* a recheck found it changed: load it, unless it became incomplete */
+};
+
 /*
- * The day from the POS API: loaded (check_only false), or only read for
- * its digest (res->digest), without a write and without a database.
+ * The day from the POS API, as mode says. A recheck never replaces a day
+ * loaded complete with one the gate finds incomplete: an API that answers
+ * less for an old day than it did is far likelier to be failing than the
+ * stores to have unsold; the loaded day stays, and res->incomplete says so.
  */
 static int
-run_day(const struct config *cfg, int32_t day, bool check_only, etl_progress_fn progress_fn, void *arg,
+run_day(const struct config *cfg, int32_t day, enum run_mode mode, etl_progress_fn progress_fn, void *arg,
     struct etl_result *res, char **cause)
 {
+	bool check_only = mode == RUN_CHECK;
 	struct extract_options xo = {
 		.base_url = cfg->source.base_url,
 		.username = cfg->source.username,
@@ -410,6 +420,16 @@ run_day(const struct config *cfg, int32_t day, bool check_only, etl_progress_fn 
 	if ((r = load_store_lines(l, &counts, &ncounts, cause)) < 0 ||
 	    (r = gate_judge(c, &gr, day, counts, ncounts, &gv, cause)) < 0)
 		goto out;
+	if (mode == RUN_RELOAD && gv.n > 0) {
+		char *why = gate_describe(&gv);
+
+		progress(&b, "%s: the POS system now answers with an incomplete day (%s); what was loaded "
+		    "before stays", date, why ? why : "out of memory");
+		free(why);
+		res->incomplete = true;
+		r = 0;
+		goto out;
+	}
 	if (gv.n > 0 && (gaps = gate_describe(&gv)) == NULL) {
 		r = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
@@ -621,7 +641,7 @@ int
 etl_run_day(const struct config *cfg, int32_t day, etl_progress_fn progress_fn, void *arg,
     struct etl_result *res, char **cause)
 {
-	return run_day(cfg, day, false, progress_fn, arg, res, cause);
+	return run_day(cfg, day, RUN_LOAD, progress_fn, arg, res, cause);
 }
 
 int
@@ -630,6 +650,7 @@ etl_recheck_day(const struct config *cfg, int32_t day, etl_progress_fn progress_
 {
 	struct body b = { .progress = progress_fn, .arg = arg };
 	char date[16], before[DIGEST_STRLEN] = "";
+	bool before_complete = false;
 	PGconn *c = NULL;
 	PGresult *q = NULL;
 	int r;
@@ -639,10 +660,12 @@ etl_recheck_day(const struct config *cfg, int32_t day, etl_progress_fn progress_
 	b.date = date;
 	if ((r = db_connect(&c, cfg->database.conninfo, cfg->database.schema, cause)) < 0)
 		return r == -ECONNREFUSED ? -EAGAIN : r;
-	r = db_query(c, "SELECT digest FROM etl_day WHERE day = $1 AND digest IS NOT NULL AND "
+	r = db_query(c, "SELECT digest, state = 'loaded' FROM etl_day WHERE day = $1 AND digest IS NOT NULL AND "
 	    "state <> 'quarantined'", 1, (const char *[]){ date }, &q, "database", cause);
-	if (r == 0 && PQntuples(q) == 1)
+	if (r == 0 && PQntuples(q) == 1) {
 		snprintf(before, sizeof before, "%s", PQgetvalue(q, 0, 0));
+		before_complete = strcmp(PQgetvalue(q, 0, 1), "t") == 0;
+	}
 	PQclear(q);
 	/* Let the connection go: the download may take a while. */
 	PQfinish(c);
@@ -654,14 +677,14 @@ etl_recheck_day(const struct config *cfg, int32_t day, etl_progress_fn progress_
 		return 0;
 	}
 	/* One download, no write, when nothing changed. */
-	if ((r = run_day(cfg, day, true, progress_fn, arg, res, cause)) < 0)
+	if ((r = run_day(cfg, day, RUN_CHECK, progress_fn, arg, res, cause)) < 0)
 		return r;
 	if (strcmp(res->digest, before) == 0) {
 		progress(&b, "%s rechecked: unchanged (%llu records)", date, (unsigned long long)res->lines);
 		return 0;
 	}
 	progress(&b, "%s rechecked: the POS system changed it; loading it again", date);
-	return run_day(cfg, day, false, progress_fn, arg, res, cause);
+	return run_day(cfg, day, before_complete ? RUN_RELOAD : RUN_LOAD, progress_fn, arg, res, cause);
 }
 
 int
