@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 import unittest
+
+import openpyxl
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -253,6 +255,18 @@ class CompletenessTest(unittest.TestCase):
                               text=True).stdout
         self.assertIn("Warning: incomplete data", text)
         self.assertIn(f"short: {self.store}", text)
+        # In the stores table the short store is marked, not shown as a fall in sales.
+        table = subprocess.run(["pdftotext", "-layout", pdf, "-"], check=True, capture_output=True,
+                               text=True).stdout
+        rows = [line for line in table.splitlines() if self.store in line and "₹" in line and
+                "short:" not in line]
+        marked = [line for line in rows if re.search(r"\bshort\b", line)]
+        self.assertTrue(marked, rows)
+        self.assertFalse([line for line in marked if re.search(r"[-−]\d+\.\d%", line)], marked)
+        wb = openpyxl.load_workbook(pdf[:-3] + "xlsx")
+        cells = [[c.value for c in row] for row in wb["Stores"].iter_rows()]
+        (mine,) = [row for row in cells if row and row[0] == self.store]
+        self.assertIn("short", mine)
 
     def test_closed_store_does_not_hold_the_day(self):
         r = self.salesd("run", "etl", "--date", CLOSED, now=ist(next_day(CLOSED), "03:00"),

@@ -102,7 +102,7 @@ cell(const struct pdf *p, const struct report_row *row, size_t rank, enum col c,
 		return numfmt_quantity(buf, len, row->quantity, r->grouping);
 	case C_SALES:
 		/* Nothing sold now against something before: the 0 itself is the warning. */
-		if (row->sales == 0 && row->b_sales > 0)
+		if (row->sales == 0 && row->b_sales > 0 && row->gap == NULL)
 			*rgb = PDF_DOWN;
 		return pdf_page_money(p, row->sales, buf, len);
 	case C_AOV:
@@ -120,6 +120,13 @@ cell(const struct pdf *p, const struct report_row *row, size_t rank, enum col c,
 		/* Without orders there is no AOV to compare. */
 		if (c == C_D_AOV && row->orders == 0)
 			return buf;
+		/* A store missing or short in the source: not a fall in sales (docs/completeness.md). */
+		if (row->gap != NULL) {
+			if (c == C_D_SALES)
+				snprintf(buf, len, "%s", row->gap);
+			*rgb = PDF_MUTED;
+			return buf;
+		}
 		g = c == C_D_AOV ? report_aov_growth(row, &t) : c == C_D_ORDERS ?
 		    report_growth(row->orders, row->b_orders, r->base_windows, &t) :
 		    report_growth(row->sales, row->b_sales, r->base_windows, &t);

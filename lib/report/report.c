@@ -551,6 +551,28 @@ set_total(struct report *r, char **cause)
 	return 0;
 }
 
+/*
+ * The stores the completeness gate found missing or short on day (a daily
+ * report released with a warning): their rows say so instead of showing a
+ * fall in sales that did not happen.
+ */
+static int
+mark_gaps(PGconn *c, struct report_table *t, const char *day, char **cause)
+{
+	PGresult *res;
+	int e;
+
+	if ((e = query(c, "SELECT store, kind FROM etl_gap WHERE day = $1 AND kind IN ('missing', 'short')", 1,
+	    (const char *[]){ day }, &res, cause)) < 0)
+		return e;
+	for (int k = 0; k < PQntuples(res); k++)
+		for (size_t i = 0; i < t->n; i++)
+			if (strcmp(t->rows[i].name, PQgetvalue(res, k, 0)) == 0)
+				t->rows[i].gap = strcmp(PQgetvalue(res, k, 1), "missing") == 0 ? "missing" : "short";
+	PQclear(res);
+	return 0;
+}
+
 int
 report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const struct period *p,
     const char *store, struct report **out, char **cause)
@@ -610,6 +632,9 @@ report_build(PGconn *c, const struct config *cfg, enum report_kind kind, const s
 	    (e = set_total(r, cause)) < 0)
 		goto fail;
 	table_finish(&r->tables[REPORT_STORES], 0);
+	if (kind == REPORT_DAILY && store == NULL && r->warning != NULL &&
+	    (e = mark_gaps(c, &r->tables[REPORT_STORES], first, cause)) < 0)
+		goto fail;
 	r->tables[REPORT_STORES].present = store == NULL;
 	if (kind != REPORT_DAILY && store == NULL && (e = stores_dropped(&r->tables[REPORT_STORES], cause)) < 0)
 		goto fail;

@@ -53,6 +53,12 @@ struct report_row {
 	int64_t quantity;       /* thousandths */
 	int64_t cost;           /* minor units */
 	int64_t b_orders, b_sales, b_quantity, b_cost;
+	/*
+	 * Stores of a daily report whose day went out incomplete with a
+	 * warning: "missing" or "short" (docs/completeness.md), shown in place
+	 * of a change that would read as a fall in sales; else NULL. Static.
+	 */
+	const char *gap;
 };
 
 /*

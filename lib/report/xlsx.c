@@ -575,7 +575,9 @@ put_cell(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, enum c
 		put_num(x, ws, row, col, (double)rr->orders, x->f[XF_NUM]);
 		break;
 	case COL_ORDERS_GROWTH:
-		put_growth(x, ws, row, col, rr->orders, rr->b_orders, w);
+		/* A store missing or short in the source: its changes say so, not a fall (docs/completeness.md). */
+		if (rr->gap == NULL)
+			put_growth(x, ws, row, col, rr->orders, rr->b_orders, w);
 		break;
 	case COL_QUANTITY:
 		put_quantity(x, ws, row, col, rr->quantity);
@@ -584,7 +586,10 @@ put_cell(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, enum c
 		put_money(x, ws, row, col, rr->sales);
 		break;
 	case COL_SALES_GROWTH:
-		put_growth(x, ws, row, col, rr->sales, rr->b_sales, w);
+		if (rr->gap != NULL)
+			put_str(x, ws, row, col, rr->gap, x->f[XF_NEW]);
+		else
+			put_growth(x, ws, row, col, rr->sales, rr->b_sales, w);
 		break;
 	case COL_SHARE:
 		put_pct(x, ws, row, col, rr->sales, x->r->total.sales);
@@ -595,7 +600,7 @@ put_cell(struct xlsx *x, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, enum c
 			put_money(x, ws, row, col, report_aov(rr));
 		break;
 	case COL_AOV_GROWTH:
-		if (rr->orders != 0)
+		if (rr->orders != 0 && rr->gap == NULL)
 			put_growth(x, ws, row, col, report_aov(rr), rr->b_sales, rr->b_orders);
 		break;
 	case COL_COST:
