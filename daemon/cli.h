@@ -25,7 +25,7 @@ struct cli {
 	const char *log_level;
 	unsigned given;         /* O_* bits of command options given */
 	const char *date, *store, *from, *to, *tz, *count, *period, *attempt;
-	bool force, no_deliver, deliver, json, accept_incomplete;
+	bool force, no_deliver, deliver, json, accept_incomplete, again;
 	const char *command;
 	char **args;            /* arguments after the command */
 	int nargs;

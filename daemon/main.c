@@ -36,6 +36,7 @@ enum opt {
 	OPT_PERIOD,
 	OPT_ATTEMPT,
 	OPT_ACCEPT_INCOMPLETE,
+	OPT_AGAIN,
 };
 
 /* Bits for the command-specific options, in the order of option_names. */
@@ -52,6 +53,7 @@ enum opt {
 #define O_PERIOD     (1u << 10)
 #define O_ATTEMPT    (1u << 11)
 #define O_ACCEPT_INCOMPLETE (1u << 12)
+#define O_AGAIN      (1u << 13)
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -72,12 +74,13 @@ static const struct option long_options[] = {
 	{ "period", required_argument, NULL, OPT_PERIOD },
 	{ "attempt", required_argument, NULL, OPT_ATTEMPT },
 	{ "accept-incomplete", no_argument, NULL, OPT_ACCEPT_INCOMPLETE },
+	{ "again", no_argument, NULL, OPT_AGAIN },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const option_names[] = {
 	"--date", "--store", "--force", "--no-deliver", "--deliver",
-	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt", "--accept-incomplete",
+	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt", "--accept-incomplete", "--again",
 };
 
 struct command {
@@ -97,7 +100,7 @@ static const struct command commands[] = {
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, cmd_whatsapp_login, NULL },
-	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE, cmd_task, NULL },
+	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE | O_AGAIN, cmd_task, NULL },
 };
 
 static void
@@ -185,6 +188,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 		case OPT_PERIOD: cli->given |= O_PERIOD; cli->period = optarg; break;
 		case OPT_ATTEMPT: cli->given |= O_ATTEMPT; cli->attempt = optarg; break;
 		case OPT_ACCEPT_INCOMPLETE: cli->given |= O_ACCEPT_INCOMPLETE; cli->accept_incomplete = true; break;
+		case OPT_AGAIN: cli->given |= O_AGAIN; cli->again = true; break;
 		case ':':
 			fprintf(stderr, "salesd: option %s needs a value (see salesd --help)\n", argv[optind - 1]);
 			return EX_USAGE;

@@ -127,8 +127,9 @@ selftest_run(const struct dag_job *job, const struct task_args *a)
 		} else if (strcmp(steps[i], "marker") == 0) {
 			/* One write with O_APPEND: lines from parallel tasks never mix. */
 			int fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d%s\n", job->name, a->period,
-			    a->store ? a->store : "-", a->attempt, (int)getpid(), a->force ? " forced" : "");
+			int len = snprintf(msg, sizeof msg, "%s %s %s %u %d%s%s\n", job->name, a->period,
+			    a->store ? a->store : "-", a->attempt, (int)getpid(), a->force ? " forced" : "",
+			    a->again ? " again" : "");
 
 			/* A line that did not fit is not written half (nor read past the buffer). */
 			if (fd < 0 || len < 0 || (size_t)len >= sizeof msg || write(fd, msg, (size_t)len) != len) {
@@ -493,6 +494,7 @@ cmd_task(struct cli *cli)
 	args.period = cli->period;
 	args.store = cli->store;
 	args.force = cli->force;
+	args.again = cli->again;
 	args.attempt = 1;
 	if (cli->attempt != NULL) {
 		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);

@@ -633,6 +633,14 @@ START_TEST(test_daemon_restated_day_runs_again)
 	text = tu_read(marker);
 	ck_assert_msg(!tu_contains(text, "forced"), "run again without --force: %s", text);
 	ck_assert_msg(tu_contains(text, "c 2026-11-22 - 2 "), "c ran again in a new attempt: %s", text);
+	/* Told so (--again): a delivery job then sends corrections only. */
+	for (char *line = strstr(text, "c 2026-11-22 - 2 "); line != NULL; line = NULL) {
+		char *end = strchr(line, '\n');
+
+		if (end != NULL)
+			*end = '\0';
+		ck_assert_msg(tu_contains(line, " again"), "without --again: %s", line);
+	}
 	free(text);
 	free(jobs);
 	free(conf);

@@ -124,6 +124,9 @@ engine_spawn(struct engine *e, struct inst *i)
 	 */
 	if (i->claim.redo && !i->again)
 		argv[n++] = "--force";
+	/* Run again for a restated day: a delivery job sends corrections, and nothing new. */
+	if (i->again)
+		argv[n++] = "--again";
 	argv[n] = NULL;
 	spec.file = e->opts.exe;
 	spec.argv = (char *const *)(uintptr_t)argv;
