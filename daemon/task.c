@@ -325,7 +325,7 @@ static int
 email_run(const struct config *cfg, const struct period *p, const char *store, bool force)
 {
 	struct email_result res;
-	char *cause = NULL, *msg;
+	char *cause = NULL, *msg, corr[64];
 	int r = email_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
@@ -333,10 +333,11 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 		free(cause);
 		return exitcode_from_error(r);
 	}
+	snprintf(corr, sizeof corr, " (%zu of them correction%s)", res.corrections, res.corrections == 1 ? "" : "s");
 	msg = res.recipients == 0 ? util_printf("no recipient; nothing sent") : res.unknown ?
-	    util_printf("%zu sent, %zu sent before, %zu unknown (the server's reply was lost; not sent again "
-	    "unless forced)", res.sent, res.skipped, res.unknown) :
-	    util_printf("%zu sent, %zu sent before", res.sent, res.skipped);
+	    util_printf("%zu sent%s, %zu sent before, %zu unknown (the server's reply was lost; not sent again "
+	    "unless forced)", res.sent, res.corrections ? corr : "", res.skipped, res.unknown) :
+	    util_printf("%zu sent%s, %zu sent before", res.sent, res.corrections ? corr : "", res.skipped);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
 	return 0;
@@ -347,7 +348,7 @@ static int
 whatsapp_run(const struct config *cfg, const struct period *p, const char *store, bool force)
 {
 	struct whatsapp_result res;
-	char *cause = NULL, *msg;
+	char *cause = NULL, *msg, corr[64];
 	int r = whatsapp_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
@@ -356,8 +357,9 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 		/* Nobody scanned the QR code: retrying would only pile up browsers; a person must act. */
 		return res.needs_login ? EX_NOPERM : exitcode_from_error(r);
 	}
+	snprintf(corr, sizeof corr, " (%zu of them correction%s)", res.corrections, res.corrections == 1 ? "" : "s");
 	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
-	    util_printf("%zu sent, %zu sent before", res.sent, res.before);
+	    util_printf("%zu sent%s, %zu sent before", res.sent, res.corrections ? corr : "", res.before);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
 	return 0;

@@ -19,6 +19,7 @@
 
 struct email_result {
 	size_t sent;            /* delivered now */
+	size_t corrections;     /* of them, corrections of a report sent before with other figures */
 	size_t skipped;         /* delivered before (or unknown): not sent again */
 	size_t refused;         /* 5xx for that recipient, recorded */
 	size_t temporary;       /* 4xx, connection, time-out: recorded, worth another run */

@@ -35,6 +35,7 @@ enum whatsapp_exit {
 struct whatsapp_result {
 	size_t chats;           /* of the scope */
 	size_t sent;            /* confirmed now */
+	size_t corrections;     /* of them, corrections of a report sent before with other figures */
 	size_t before;          /* sent before, or unknown: not sent again */
 	size_t failed;          /* failed now */
 	size_t capped;          /* left for another day by the daily cap */
