@@ -357,8 +357,9 @@ send_one(struct message *m, const char *rcpt, struct email_result *res, char **c
 	dk.version = plan.version;
 	if (plan.withheld)
 		say(m->progress, m->arg, LOG_WARNING, util_printf("%s: the figures of the %s report %s changed since "
-		    "it was sent, but whether that message arrived is unknown, so no correction is sent (it may "
-		    "never have arrived; --force sends the report as it is now)", rcpt, m->report, m->period));
+		    "it was sent, but whether that message arrived is unknown, so no correction is sent (a "
+		    "correction of a message never received would mislead; --force sends the report as it is now)",
+		    rcpt, m->report, m->period));
 	if (plan.moot) {
 		res->skipped++;
 		say(m->progress, m->arg, LOG_INFO, util_printf("%s: correction %d is not sent: the figures are back to "

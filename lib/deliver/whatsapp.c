@@ -695,13 +695,13 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 			goto out;
 		k.version = plan.version;
 		if (plan.withheld)
-			say(progress, arg, LOG_WARNING, util_printf("\"%s\": the figures of the %s report %s changed since "
-			    "it was sent, but whether that message went is unknown, so no correction is sent (--force "
-			    "sends the report as it is now)", chats[i], rep->report, rep->period));
+			say(progress, arg, LOG_WARNING, util_printf("\"%s\": the figures of the %s report %s changed "
+			    "since it was sent, but whether that message went is unknown, so no correction is sent "
+			    "(--force sends the report as it is now)", chats[i], rep->report, rep->period));
 		if (plan.moot) {
 			res->before++;
-			say(progress, arg, LOG_INFO, util_printf("\"%s\": correction %d is not sent: the figures are back "
-			    "to those of version %d, which was sent", chats[i], plan.version, plan.version - 1));
+			say(progress, arg, LOG_INFO, util_printf("\"%s\": correction %d is not sent: the figures are "
+			    "back to those of version %d, which was sent", chats[i], plan.version, plan.version - 1));
 			correction_plan_done(&plan);
 			continue;
 		}
@@ -731,9 +731,9 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 			goto out;
 		}
 		if (plan.version > 1)
-			say(progress, arg, LOG_NOTICE, util_printf("\"%s\": the figures changed since the report was sent "
-			    "(%zu store%s moved); sending correction %d", chats[i], plan.nmoved, plan.nmoved == 1 ? "" :
-			    "s", plan.version));
+			say(progress, arg, LOG_NOTICE, util_printf("\"%s\": the figures changed since the report was "
+			    "sent (%zu store%s moved); sending correction %d", chats[i], plan.nmoved,
+			    plan.nmoved == 1 ? "" : "s", plan.version));
 		correction_plan_done(&plan);
 		b.n++;
 	}
