@@ -156,10 +156,10 @@ deliveries_json(const struct delivery_list *l, const struct tz *z)
 	for (size_t k = 0; k < l->n; k++) {
 		const struct delivery_row *d = &l->v[k];
 
-		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s?}",
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s?}",
 		    "at", time_json(z, d->updated_usec), "report", d->report, "period", d->period, "store", d->store,
-		    "channel", d->channel, "recipient", d->recipient, "state", d->state, "attempts", d->attempts,
-		    "reply", d->reply));
+		    "channel", d->channel, "recipient", d->recipient, "version", d->version, "state", d->state,
+		    "attempts", d->attempts, "reply", d->reply));
 	}
 	return a;
 }
@@ -333,8 +333,13 @@ cmd_status(struct cli *cli)
 	for (size_t i = 0; i < deliveries.n; i++) {
 		const struct delivery_row *d = &deliveries.v[i];
 
-		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%d  %s\n", admin_time(z, d->updated_usec, t1),
-		    d->report, d->period, d->store, d->channel, d->recipient, d->state, d->attempts,
+		char version[16] = "";
+
+		/* A correction shows its version; the original, as ever, none. */
+		if (d->version > 1)
+			snprintf(version, sizeof version, " v%d", d->version);
+		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%d%s  %s\n", admin_time(z, d->updated_usec, t1),
+		    d->report, d->period, d->store, d->channel, d->recipient, d->state, d->attempts, version,
 		    d->reply ? d->reply : "");
 	}
 out:

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "deliver/delivery.h"
 #include "deliver/email.h"
 #include "etl/etl.h"
 #include "base/exitcode.h"
@@ -394,21 +395,22 @@ task_progress_at(void *arg, int priority, const char *message)
 
 /* One e-mail task: the report of the period for one store, or the company's ("*"). */
 static int
-email_run(const struct config *cfg, const struct period *p, const char *store, bool force)
+email_run(const struct config *cfg, const struct period *p, const char *store, unsigned how)
 {
 	struct email_result res;
-	char *cause = NULL, *msg;
-	int r = email_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
+	char *cause = NULL, *msg, corr[64];
+	int r = email_task(cfg, p, store, how, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
 		return exitcode_from_error(r);
 	}
+	snprintf(corr, sizeof corr, " (%zu of them correction%s)", res.corrections, res.corrections == 1 ? "" : "s");
 	msg = res.recipients == 0 ? util_printf("no recipient; nothing sent") : res.unknown ?
-	    util_printf("%zu sent, %zu sent before, %zu unknown (the server's reply was lost; not sent again "
-	    "unless forced)", res.sent, res.skipped, res.unknown) :
-	    util_printf("%zu sent, %zu sent before", res.sent, res.skipped);
+	    util_printf("%zu sent%s, %zu sent before, %zu unknown (the server's reply was lost; not sent again "
+	    "unless forced)", res.sent, res.corrections ? corr : "", res.skipped, res.unknown) :
+	    util_printf("%zu sent%s, %zu sent before", res.sent, res.corrections ? corr : "", res.skipped);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
 	return 0;
@@ -416,11 +418,11 @@ email_run(const struct config *cfg, const struct period *p, const char *store, b
 
 /* One WhatsApp task: the report of the period to the chats of its scope. */
 static int
-whatsapp_run(const struct config *cfg, const struct period *p, const char *store, bool force)
+whatsapp_run(const struct config *cfg, const struct period *p, const char *store, unsigned how)
 {
 	struct whatsapp_result res;
-	char *cause = NULL, *msg;
-	int r = whatsapp_task(cfg, p, store, force, task_progress_at, NULL, &res, &cause);
+	char *cause = NULL, *msg, corr[64];
+	int r = whatsapp_task(cfg, p, store, how, task_progress_at, NULL, &res, &cause);
 
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
@@ -428,8 +430,9 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 		/* Nobody scanned the QR code: retrying would only pile up browsers; a person must act. */
 		return res.needs_login ? EX_NOPERM : exitcode_from_error(r);
 	}
+	snprintf(corr, sizeof corr, " (%zu of them correction%s)", res.corrections, res.corrections == 1 ? "" : "s");
 	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
-	    util_printf("%zu sent, %zu sent before", res.sent, res.before);
+	    util_printf("%zu sent%s, %zu sent before", res.sent, res.corrections ? corr : "", res.before);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
 	return 0;
@@ -463,9 +466,11 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	case JOB_REPORT:
 		return report_task(cfg, dag, &p, a->store);
 	case JOB_EMAIL:
-		return email_run(cfg, &p, a->store, a->force);
+		return email_run(cfg, &p, a->store, (a->force ? DELIVERY_FORCE : 0) |
+		    (a->again ? DELIVERY_CORRECTIONS_ONLY : 0));
 	case JOB_WHATSAPP:
-		return whatsapp_run(cfg, &p, a->store, a->force);
+		return whatsapp_run(cfg, &p, a->store, (a->force ? DELIVERY_FORCE : 0) |
+		    (a->again ? DELIVERY_CORRECTIONS_ONLY : 0));
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
 		    dag_kind_name(job->kind));

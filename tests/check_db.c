@@ -180,7 +180,7 @@ END_TEST
 START_TEST(test_owners_lost)
 {
 	const struct ledger_key key = { "etl", "2026-11-23", "" };
-	const struct delivery_key dkey = { "daily", "2026-11-23", "*", "email", "a@b.c" };
+	const struct delivery_key dkey = { "daily", "2026-11-23", "*", "email", "a@b.c", 1 };
 	PGconn *c;
 	char *cause = NULL, state[16], **stores = NULL, slug[SLUG_LEN];
 	struct ledger_attempt_list attempts = { 0 };
@@ -194,7 +194,7 @@ START_TEST(test_owners_lost)
 	ck_assert_int_eq(ledger_state(c, &key, state, &cause), -EAGAIN);
 	ck_assert_int_eq(ledger_list_recent(c, 20, &attempts, &cause), -EAGAIN);
 	ck_assert_int_eq(ledger_list_open(c, 20, &instances, &cause), -EAGAIN);
-	ck_assert_int_eq(delivery_begin(&(struct delivery_ledger){ c, NULL, NULL }, &dkey, NULL, false, &decision,
+	ck_assert_int_eq(delivery_begin(&(struct delivery_ledger){ c, NULL, NULL }, &dkey, NULL, NULL, false, &decision,
 	    &cause), -EAGAIN);
 	ck_assert_int_eq(delivery_list_recent(c, 20, &deliveries, &cause), -EAGAIN);
 	ck_assert_int_eq(etl_stores_that_sold(c, 0, 1, &stores, &n, &cause), -EAGAIN);

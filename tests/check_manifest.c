@@ -3,7 +3,9 @@
  * for field; files checked against their size and SHA-256 (one byte changed
  * is refused); manifests that are not ones (another version, a file name
  * that leaves the directory, a missing field, no JSON) refused with the
- * file's name; atomic writing leaves no temporary file.
+ * file's name; atomic writing leaves no temporary file; the stores' sales
+ * (what a correction compares) round-trip exactly, as the manifest's and as
+ * the ledger's text, and a manifest of an older salesd reads as without them.
  */
 #include <check.h>
 #include <dirent.h>
@@ -54,6 +56,9 @@ sample(void)
 	ck_assert_int_eq(manifest_set_figure(m, "sales", "₹ 12,34,567.89"), 0);
 	ck_assert_int_eq(manifest_set_figure(m, "growth", "+4.2%"), 0);
 	ck_assert_int_eq(manifest_set_figure(m, "growth", "-1.0%"), 0);
+	ck_assert_int_eq(manifest_stores_add(&m->stores, "Indiranagar", 52468852), 0);
+	ck_assert_int_eq(manifest_stores_add(&m->stores, "Koramangala, \"Bengaluru\" कोरमंगला", -150), 0);
+	ck_assert_int_eq(manifest_stores_add(&m->stores, "Big", INT64_C(900000000000000000)), 0);
 	free(pdf);
 	free(xlsx);
 	return m;
@@ -89,6 +94,19 @@ START_TEST(test_round_trip)
 	ck_assert_str_eq(manifest_figure(r, "sales"), "₹ 12,34,567.89");
 	ck_assert_str_eq(manifest_figure(r, "growth"), "-1.0%");
 	ck_assert_ptr_null(manifest_figure(r, "profit"));
+	{
+		int64_t v = 0;
+
+		ck_assert(r->stores.present);
+		ck_assert_uint_eq(r->stores.n, 3);
+		ck_assert(manifest_stores_find(&r->stores, "Indiranagar", &v));
+		ck_assert_int_eq(v, 52468852);
+		ck_assert(manifest_stores_find(&r->stores, "Koramangala, \"Bengaluru\" कोरमंगला", &v));
+		ck_assert_int_eq(v, -150);
+		ck_assert(manifest_stores_find(&r->stores, "Big", &v));
+		ck_assert_int_eq(v, INT64_C(900000000000000000));
+		ck_assert(!manifest_stores_find(&r->stores, "Whitefield", &v));
+	}
 	ck_assert_int_eq(manifest_check(r, &cause), 0);
 	/* Written aside and renamed: nothing hidden is left. */
 	ck_assert_ptr_nonnull(d = opendir(dir));
@@ -99,6 +117,77 @@ START_TEST(test_round_trip)
 	manifest_free(r);
 	manifest_free(m);
 	free(path);
+}
+END_TEST
+
+/* The stores as the delivery ledger records them: sorted, compact, and read back exactly. */
+START_TEST(test_stores_text)
+{
+	struct manifest_stores s = { 0 }, r = { 0 };
+	char *text = NULL, *cause = NULL;
+	int64_t v;
+
+	ck_assert_int_eq(manifest_stores_json(&s, &text), 0);
+	ck_assert_ptr_null(text);
+	s.present = true;
+	ck_assert_int_eq(manifest_stores_json(&s, &text), 0);
+	ck_assert_str_eq(text, "{}");
+	free(text);
+	ck_assert_int_eq(manifest_stores_add(&s, "Whitefield", 100), 0);
+	ck_assert_int_eq(manifest_stores_add(&s, "Indiranagar", 0), 0);
+	ck_assert_int_eq(manifest_stores_json(&s, &text), 0);
+	ck_assert_str_eq(text, "{\"Indiranagar\":0,\"Whitefield\":100}");
+	ck_assert_int_eq(manifest_stores_parse(text, &r, &cause), 0);
+	ck_assert(r.present);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert(manifest_stores_find(&r, "Whitefield", &v) && v == 100);
+	manifest_stores_done(&r);
+	ck_assert_uint_eq(r.n, 0);
+	free(text);
+	ck_assert_int_eq(manifest_stores_parse("{\"A\": \"12.00\"}", &r, &cause), -EBADMSG);
+	ck_assert_msg(strstr(cause, "stores.A is not an integer") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(manifest_stores_parse("[1]", &r, &cause), -EBADMSG);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(manifest_stores_parse("{", &r, &cause), -EBADMSG);
+	free(cause);
+	ck_assert_ptr_null(r.names);
+	manifest_stores_done(&s);
+	manifest_stores_done(NULL);
+}
+END_TEST
+
+/* A manifest written by a salesd before corrections has no "stores": it reads, without them. */
+START_TEST(test_older_manifest)
+{
+	struct manifest *m = sample(), *r = NULL;
+	char *path = path_of("indiranagar.json"), *cause = NULL;
+
+	manifest_stores_done(&m->stores);
+	ck_assert_int_eq(manifest_write(path, m, &cause), 0);
+	ck_assert_int_eq(manifest_read(path, &r, &cause), 0);
+	ck_assert(!r->stores.present);
+	ck_assert_uint_eq(r->stores.n, 0);
+	manifest_free(r);
+	manifest_free(m);
+	free(path);
+}
+END_TEST
+
+/* Money as the PDF prints it, with [report] currency and digit_grouping. */
+START_TEST(test_money)
+{
+	struct config cfg = { 0 };
+	char buf[64];
+
+	cfg.report.currency = "₹";
+	cfg.report.digit_grouping = "indian";
+	ck_assert_str_eq(manifest_money(&cfg, 52468852, buf, sizeof buf), "₹5,24,688.52");
+	cfg.report.currency = "EUR ";
+	cfg.report.digit_grouping = "western";
+	ck_assert_str_eq(manifest_money(&cfg, -123456789, buf, sizeof buf), "-EUR 1,234,567.89");
 }
 END_TEST
 
@@ -140,6 +229,13 @@ START_TEST(test_not_a_manifest)
 		  "\"pdf\": {\"name\": \"../../etc/passwd\", \"size\": 1, \"sha256\": "
 		  "\"0000000000000000000000000000000000000000000000000000000000000000\"}}}", "files.pdf is not a file" },
 		{ "{\"version\": 1, \"report\": \"weekly\", \"report\": \"daily\"}", "not a manifest" },
+		{ "{\"version\": 1, \"report\": \"weekly\", \"period\": \"2026-W47\", \"scope\": \"x\", \"store\": null, "
+		  "\"company\": \"C\", \"rendered_at\": \"t\", \"empty\": false, \"figures\": {}, \"files\": {"
+		  "\"pdf\": {\"name\": \"x.pdf\", \"size\": 1, \"sha256\": "
+		  "\"0000000000000000000000000000000000000000000000000000000000000000\"}, "
+		  "\"xlsx\": {\"name\": \"x.xlsx\", \"size\": 1, \"sha256\": "
+		  "\"0000000000000000000000000000000000000000000000000000000000000000\"}}, "
+		  "\"stores\": {\"Indiranagar\": 1.5}}", "stores.Indiranagar is not an integer" },
 	};
 	char *path = path_of("x.json");
 
@@ -176,6 +272,9 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_stores_text);
+	tcase_add_test(tc, test_older_manifest);
+	tcase_add_test(tc, test_money);
 	tcase_add_test(tc, test_file_changed);
 	tcase_add_test(tc, test_not_a_manifest);
 	suite_add_tcase(s, tc);

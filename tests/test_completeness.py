@@ -29,6 +29,7 @@ import email
 import email.policy
 import glob
 import io
+import json
 import os
 import re
 import subprocess
@@ -41,7 +42,7 @@ import openpyxl
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PGHOST, SALESD, Sim, Smtp, make_ca, psql, require_env  # noqa: E402
+from harness import PGHOST, SALESD, Sim, Smtp, make_ca, money, psql, require_env  # noqa: E402
 
 SMTP_SERVER = os.environ.get("SMTP_SERVER", "")
 GEN = ["--seed", "31", "--stores", "6", "--products", "60", "--lines", "400"]
@@ -49,6 +50,8 @@ HISTORY = ("2026-10-04", "2026-11-01")
 EMPTY, LATE, SHORT, CLOSED, WEEKDAY = "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"
 # Restated by the POS system after the first download: +10 % (salesd recheck), -10 % (the nightly recheck).
 RESTATED, NIGHTLY = "2026-11-10", "2026-11-11"
+# Delivered, then restated (+20 %) and found by salesd recheck: a correction follows.
+CORRECTED = "2026-11-16"
 BOSS = "boss@example.com"
 EX_DATAERR, EX_TEMPFAIL = 65, 75
 
@@ -80,7 +83,8 @@ class CompletenessTest(unittest.TestCase):
             cls.sim = Sim(GEN, "--empty-day", EMPTY, "--missing-store", f"{LATE}:{cls.store}:1",
                           "--short-store", f"{SHORT}:{cls.store}:5", "--missing-store", f"{CLOSED}:{cls.store}",
                           "--missing-store", f"{WEEKDAY}:{cls.store}",
-                          "--restate", f"{RESTATED}:{cls.store}:110:1", "--restate", f"{NIGHTLY}:{cls.store}:90:1")
+                          "--restate", f"{RESTATED}:{cls.store}:110:1", "--restate", f"{NIGHTLY}:{cls.store}:90:1",
+                          "--restate", f"{CORRECTED}:{cls.store}:120:1")
             cls.ca, cert, key = make_ca(cls.tmp.name)
             cls.maildir = os.path.join(cls.tmp.name, "mail")
             os.mkdir(cls.maildir)
@@ -160,6 +164,17 @@ class CompletenessTest(unittest.TestCase):
                 out.append(m)
         return out
 
+    def envelopes(self, day):
+        """The envelope recipients of each message of day, in arrival order."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.maildir, "*.eml"))):
+            with open(path, "rb") as f:
+                m = email.message_from_bytes(f.read(), policy=email.policy.default)
+            if day in m["Subject"]:
+                with open(path[:-4] + ".json") as f:
+                    out.append(json.load(f)["rcpt_tos"])
+        return out
+
     def day_row(self, day):
         rows = psql(self.db, f"SELECT state, coalesce(released, ''), coalesce(released_by, ''), "
                              f"coalesce(error, '') FROM salesd.etl_day WHERE day = '{day}'")
@@ -176,8 +191,8 @@ class CompletenessTest(unittest.TestCase):
         self.assertEqual(states, [["loaded", "29"]])
         self.assertEqual(psql(self.db, f"SELECT count(*) FROM salesd.etl_gap WHERE day <= '{HISTORY[1]}'"),
                          [["0"]])
-        tuesdays = psql(self.db, "SELECT count(DISTINCT day) FROM salesd.etl_store_day WHERE "
-                                 "extract(isodow FROM day) = 2")
+        tuesdays = psql(self.db, f"SELECT count(DISTINCT day) FROM salesd.etl_store_day WHERE "
+                                 f"extract(isodow FROM day) = 2 AND day <= '{HISTORY[1]}'")
         self.assertEqual(tuesdays, [["4"]], "the Tuesdays were loaded and judged")
 
     def test_empty_day_held_withheld_then_released(self):
@@ -338,6 +353,46 @@ class CompletenessTest(unittest.TestCase):
         self.assertEqual(psql(self.db, f"SELECT loaded_at, version FROM salesd.etl_day WHERE day = '{RESTATED}'"),
                          [[loaded_at, "2"]])
         self.assertEqual(len(psql(self.db, f"SELECT 1 FROM salesd.etl_restatement WHERE day = '{RESTATED}'")), 1)
+
+    def minor(self, day, store):
+        return int(psql(self.db, f"SELECT round(sales * 100) FROM salesd.kpi_store_day WHERE day = '{day}' "
+                                 f"AND store = '{store}'")[0][0])
+
+    def test_correction_after_recheck(self):
+        # Delivered as usual; then a recipient is added (it must not get the old day's report).
+        r = self.salesd("run", "daily-email", "--date", CORRECTED, sets=[f"salesd.closed_stores={self.store}"])
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual([m["To"] for m in self.mails(CORRECTED)], [BOSS])
+        before = self.minor(CORRECTED, self.store)
+        rfile = os.path.join(self.tmp.name, "recipients.csv")
+        with open(rfile, "w") as f:
+            f.write(f"store,email,whatsapp\n\"*\",{BOSS};new@example.com,\n")
+        try:
+            # The POS system now says +20 % for the store: recheck, reload, render, correct.
+            r = self.salesd("recheck", "--from", CORRECTED, "--to", CORRECTED)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            after = self.minor(CORRECTED, self.store)
+            self.assertAlmostEqual(after / before, 1.20, delta=0.002)
+            got = self.mails(CORRECTED)
+            self.assertEqual(len(got), 2, [m["Subject"] for m in got])
+            corr = got[1]
+            self.assertEqual(self.envelopes(CORRECTED), [[BOSS], [BOSS]],
+                             "a correction goes to whoever got the report, and only them")
+            self.assertTrue(corr["Subject"].startswith("Correction: "), corr["Subject"])
+            self.assertNotEqual(corr["Message-ID"], got[0]["Message-ID"])
+            text = corr.get_body(("plain",)).get_content()
+            self.assertIn(f"{self.store} sales {CORRECTED}: {money(before)} -> {money(after)}", text)
+            self.assertIn("never reached it; a run for a restated day sends corrections only", r.stderr)
+            self.assertEqual(psql(self.db, f"SELECT recipient, version, state FROM salesd.delivery WHERE "
+                                           f"period = '{CORRECTED}' ORDER BY version"),
+                             [[BOSS, "1", "sent"], [BOSS, "2", "sent"]])
+            # Again: the content is the same now; nothing is sent twice.
+            r = self.salesd("recheck", "--from", CORRECTED, "--to", CORRECTED)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            self.assertEqual(len(self.mails(CORRECTED)), 2)
+        finally:
+            with open(rfile, "w") as f:
+                f.write(f"store,email,whatsapp\n\"*\",{BOSS},\n")
 
     def test_nightly_recheck_of_the_days_before(self):
         r = self.salesd("run", "etl", "--date", NIGHTLY, sets=[f"salesd.closed_stores={self.store}"])

@@ -13,7 +13,11 @@ nothing, --force sends again with the same Message-IDs; a 451, a 550 for one
 recipient, a connection dropped after DATA, a wrong password, an untrusted
 certificate, a server that is down, plain text without the opt-in, and a
 line break in a header value each end in the documented state, and a re-run
-sends only what is missing.
+sends only what is missing; a report rendered again with other figures
+(restated sales) brings a correction, once, to exactly the recipients of the
+reports whose stores moved materially, saying what changed, with a
+Message-ID of its own, and nothing for an immaterial change or to a
+recipient whose delivery is unknown.
 
 Environment (set by ctest): SALESD_BIN, SALESGEN, SALES_API_SIM,
 SALESD_PGHOST, SMTP_SERVER.
@@ -249,6 +253,113 @@ class EmailTest(unittest.TestCase):
             self.assertIn(m["figures"]["margin"], body)
             atts = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
             self.assertEqual(atts[f"weekly-report-{WEEK}-company.pdf"], pdf)
+
+    def week_sales(self, store):
+        """A store's sales of the week in minor units, from the KPI table (as the report sums them)."""
+        return int(psql(self.db, f"SELECT coalesce(round(sum(sales) * 100), 0) FROM salesd.kpi_store_day "
+                                 f"WHERE day BETWEEN '2026-10-12' AND '{DATE}' AND store = '{store}'")[0][0])
+
+    def render(self, conf):
+        r = subprocess.run([SALESD, "--config", conf, "run", "weekly-reports", "--date", DATE, "--force"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+
+    def restate(self, conf, sql):
+        """Change the week's KPI rows (as a restated POS day would) and render the week again; the rows
+        and the reports are put back when the test ends."""
+        if not hasattr(self, "_kept_kpi"):
+            self._kept_kpi = True
+            psql(self.db, "CREATE TABLE salesd.keep_kpi_store_day AS SELECT * FROM salesd.kpi_store_day")
+
+            def restore():
+                psql(self.db, "TRUNCATE salesd.kpi_store_day; INSERT INTO salesd.kpi_store_day "
+                              "SELECT * FROM salesd.keep_kpi_store_day; DROP TABLE salesd.keep_kpi_store_day")
+                self.render(conf)
+            self.addCleanup(restore)
+        psql(self.db, sql)
+        self.render(conf)
+
+    def test_corrections(self):
+        s = self.server()
+        conf = self.config(s.url)
+        kora, indira = "Koramangala, Bengaluru", "Indiranagar"
+        self.send(conf)
+        first = self.received()
+        original = {(m["Subject"].split(", ", 1)[1], e["rcpt_tos"][0]): m["Message-ID"] for e, m, _ in first}
+        # The boss's company delivery is unknown (the reply was lost): it gets no correction.
+        psql(self.db, "UPDATE salesd.delivery SET state = 'unknown' WHERE store = '*' "
+                      "AND recipient = 'boss@example.com'")
+        before = {st: self.week_sales(st) for st in self.stores}
+        # The POS system restated the last day: Koramangala's sales 10% up (material), Indiranagar's
+        # 50 paise up (immaterial: less than one rupee).
+        [(kday, ksales)] = psql(self.db, f"SELECT day, sales FROM salesd.kpi_store_day WHERE store = '{kora}' "
+                                         f"AND day = '{DATE}'")
+        self.assertGreater(float(ksales), 0)
+        self.restate(conf, f"UPDATE salesd.kpi_store_day SET sales = sales * 1.10 WHERE day = '{DATE}' "
+                           f"AND store = '{kora}'; UPDATE salesd.kpi_store_day SET sales = sales + 0.50 "
+                           f"WHERE day = '{DATE}' AND store = '{indira}'")
+        after = {st: self.week_sales(st) for st in self.stores}
+        self.assertEqual(after[indira] - before[indira], 50)
+        # The rule, calculated here: |new - old| >= max(100, 0.5% of |old|).
+        moved = {st for st in self.stores if abs(after[st] - before[st]) >= max(100, abs(before[st]) * 5 / 1000)}
+        self.assertEqual(moved, {kora})
+
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
+        r = self.send(conf)
+        got = self.received()[len(first):]
+        # Exactly one correction per recipient of the reports that changed: the company's (not the
+        # boss's, unknown) and Koramangala's; nothing for Indiranagar or any other store.
+        self.assertEqual(sorted((m["Subject"].split(", ", 1)[1], e["rcpt_tos"][0]) for e, m, _ in got),
+                         sorted([("All stores", "cfo@example.com"), ("All stores", ARCHIVE),
+                                 (kora, "kora@example.in"), (kora, ARCHIVE)]))
+        self.assertRegex(r.stderr, r"(?m)^<4>boss@example.com: the figures of the weekly report 2026-W42 changed "
+                                   r"since it was sent, but whether that message arrived is unknown")
+        line = f"{kora} sales {WEEK}: {money(before[kora])} -> {money(after[kora])}"
+        ledger = {(row[0], row[1]): row[2:] for row in
+                  psql(self.db, "SELECT store, recipient, message_id, state, figures FROM salesd.delivery "
+                                "WHERE version = 2")}
+        for env, m, _ in got:
+            store, rcpt = m["Subject"].split(", ", 1)[1], env["rcpt_tos"][0]
+            key = "*" if store == "All stores" else store
+            self.assertEqual(m.defects, [])
+            self.assertTrue(m["Subject"].startswith(f"Correction: {COMPANY}: weekly report {WEEK}, "), m["Subject"])
+            text = m.get_body(("plain",)).get_content()
+            html = m.get_body(("html",)).get_content()
+            self.assertTrue(text.startswith("Correction: the figures of this report changed since it was sent "
+                                            "(the POS system restated its data)"), text[:300])
+            self.assertEqual([ln for ln in text.splitlines() if " sales 2026-W42: " in ln], [line], text)
+            self.assertIn(line.replace("->", "-&gt;"), html)
+            self.assertNotIn(f"{indira} sales", text)
+            # Then the usual body, with the corrected figures.
+            self.assertIn("the weekly report of", text)
+            total = sum(after.values()) if key == "*" else after[key]
+            self.assertIn(money(total), text)
+            # The corrected files, byte for byte.
+            slug = "company" if key == "*" else dict(psql(self.db, "SELECT store, slug FROM salesd.store_slug"))[key]
+            with open(os.path.join(self.tmp.name, "state", "reports", "weekly", WEEK, slug + ".pdf"), "rb") as f:
+                pdf = f.read()
+            atts = {p.get_filename(): p.get_content() for p in m.iter_attachments()}
+            self.assertEqual(atts[f"weekly-report-{WEEK}-{slug}.pdf"], pdf)
+            # A Message-ID of its own, which the ledger's version 2 row holds, with the figures it carried.
+            self.assertNotEqual(m["Message-ID"], original[(store, rcpt)])
+            msgid, state, figures = ledger[(key, rcpt)]
+            self.assertEqual((msgid, state), (m["Message-ID"], "sent"))
+            self.assertEqual(json.loads(figures)[kora], after[kora])
+        self.assertEqual(len(ledger), 4)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.delivery WHERE version > 2"), [["0"]])
+
+        # Again: nothing new, however often it runs.
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
+        self.send(conf)
+        self.assertEqual(len(self.received()), len(first) + 4)
+        # An immaterial change since the correction (99 paise at Koramangala): nothing either.
+        self.restate(conf, f"UPDATE salesd.kpi_store_day SET sales = sales + 0.99 WHERE day = '{DATE}' "
+                           f"AND store = '{kora}'")
+        self.assertEqual(self.week_sales(kora) - after[kora], 99)
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'weekly-email'")
+        self.send(conf)
+        self.assertEqual(len(self.received()), len(first) + 4)
+        self.assertEqual(psql(self.db, "SELECT count(*) FROM salesd.delivery WHERE version > 2"), [["0"]])
 
     def test_manifest_that_does_not_match_is_refused(self):
         # A PDF that is not the one its manifest describes is never sent: exit

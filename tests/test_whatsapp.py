@@ -14,7 +14,9 @@ breaks kept); the evidence stored for a send quotes the message cut between
 characters, never inside one; a re-run sends nothing and --force sends
 again; a chat that is not found, a failed upload, a pop-up nobody can close, a slow page and a page
 that hangs each end in the documented state with a screenshot and the page
-source; a batch cut short re-sends only what is missing; the same batch
+source; a batch cut short re-sends only what is missing; a report rendered
+again with a store's sales restated brings each chat one correction whose
+caption starts with "Correction:" and the store's old and new sales; the same batch
 through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
 salesd-whatsapp.socket would be) delivers too; and after every run no
 browser, driver or child process is left.
@@ -309,6 +311,57 @@ class WhatsAppTest(unittest.TestCase):
             for t in tables:
                 psql(self.db, f"TRUNCATE salesd.{t}; INSERT INTO salesd.{t} SELECT * FROM salesd.keep_{t}; "
                               f"DROP TABLE salesd.keep_{t}")
+
+    def test_correction(self):
+        conf = self.config("correction")
+        self.send(conf)
+        self.assertEqual(len(self.uploads()), 2)
+        # The POS system restated the day: the biggest store's sales 10% up. Rendered again.
+        [(store, before)] = psql(self.db, f"SELECT store, round(sales * 100) FROM salesd.kpi_store_day "
+                                          f"WHERE day = '{DATE}' AND store <> 'Head Office' "
+                                          f"ORDER BY sales DESC LIMIT 1")
+        psql(self.db, "CREATE TABLE salesd.keep_kpi_store_day AS SELECT * FROM salesd.kpi_store_day")
+
+        def render():
+            r = subprocess.run([SALESD, "--config", conf, "run", "daily-report", "--date", DATE, "--force"],
+                               capture_output=True, text=True, timeout=300, cwd=self.root)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+
+        def restore():
+            psql(self.db, "TRUNCATE salesd.kpi_store_day; INSERT INTO salesd.kpi_store_day "
+                          "SELECT * FROM salesd.keep_kpi_store_day; DROP TABLE salesd.keep_kpi_store_day")
+            render()
+        self.addCleanup(restore)
+        psql(self.db, f"UPDATE salesd.kpi_store_day SET sales = sales * 1.10 WHERE day = '{DATE}' "
+                      f"AND store = '{store}'")
+        render()
+        [(after,)] = psql(self.db, f"SELECT round(sales * 100) FROM salesd.kpi_store_day WHERE day = '{DATE}' "
+                                   f"AND store = '{store}'")
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        self.send(conf)
+        ups = self.uploads()[2:]
+        self.assertEqual(sorted(u["chat"] for u in ups), ["Management", "Store Partners"])
+        with open(self.pdf, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        total = int(psql(self.db, f"SELECT round(sum(sales) * 100) FROM salesd.kpi_store_day "
+                                  f"WHERE day = '{DATE}' AND store <> 'Head Office'")[0][0])
+        for u in ups:
+            lines = u["caption"].split("\n")
+            self.assertTrue(lines[0].startswith("Correction: "), u["caption"])
+            self.assertEqual(lines[1], f"{store} sales {DATE}: {money(int(before))} -> {money(int(after))}",
+                             u["caption"])
+            # Then the usual caption, with the corrected figures, and the corrected PDF.
+            self.assertEqual(lines[2], f"{COMPANY}: daily sales {DATE}", u["caption"])
+            self.assertTrue(lines[3].startswith(f"Sales {money(total)} ("), u["caption"])
+            self.assertEqual(u["sha256"], digest)
+        self.assertEqual(psql(self.db, "SELECT recipient, state FROM salesd.delivery WHERE version = 2 "
+                                       "ORDER BY recipient"), [["Management", "sent"], ["Store Partners", "sent"]])
+        # Once: the next run sends nothing, and does not even start the browser.
+        loads = self.web.state()["page_loads"]
+        psql(self.db, "DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+        self.send(conf)
+        self.assertEqual(len(self.uploads()), 4)
+        self.assertEqual(self.web.state()["page_loads"], loads)
 
     def test_best_and_worst_stores(self):
         conf = self.config("caption", chats=("Management",))

@@ -122,7 +122,8 @@ struct config_strv {
 #define CONFIG_REPORT_FIELDS(X) \
 	X(const char *, company) \
 	X(const char *, currency) \
-	X(const char *, digit_grouping)
+	X(const char *, digit_grouping) \
+	X(const char *, correction_threshold)
 
 /* The keys of every [job NAME]. */
 #define CONFIG_JOB_FIELDS(X) \

@@ -218,6 +218,8 @@ const struct config_key config_keys[] = {
 	    FIELD(report, currency) },
 	{ "report", "digit_grouping", CONFIG_ENUM, "indian", 0, "indian|western", 0, 0, NULL,
 	    FIELD(report, digit_grouping) },
+	{ "report", "correction_threshold", CONFIG_STRING, "0.5%", 0, NULL, 0, 0, check_percent,
+	    FIELD(report, correction_threshold) },
 
 	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL,
 	    JOB_FIELD(kind) },

@@ -27,7 +27,18 @@ delivery_strdecision(enum delivery_decision d)
 char *
 delivery_key_string(const struct delivery_key *k)
 {
+	/* The original keeps the string it always had: its Message-ID does not change with this. */
+	if (k->version > 1)
+		return util_printf("%s/%s/%s/%s/%s/v%d", k->report, k->period, k->store, k->channel, k->recipient,
+		    k->version);
 	return util_printf("%s/%s/%s/%s/%s", k->report, k->period, k->store, k->channel, k->recipient);
+}
+
+/* The key's version as a parameter: 0 means the original, version 1. */
+static void
+version_text(const struct delivery_key *k, char buf[16])
+{
+	snprintf(buf, 16, "%d", k->version > 1 ? k->version : 1);
 }
 
 static int
@@ -81,33 +92,38 @@ transition(struct delivery_ledger *l, const struct delivery_key *k, const char *
 	return 0;
 }
 
-/* The row of a key, as SQL: $1..$5 are report, period, store, channel, recipient. */
-#define KEY_IS "report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5"
+/* The row of a key, as SQL: $1..$6 are report, period, store, channel, recipient, version. */
+#define KEY_IS "report = $1 AND period = $2 AND store = $3 AND channel = $4 AND recipient = $5 AND version = $6"
 
 int
-delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id, bool force,
-    enum delivery_decision *decision, char **cause)
+delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id,
+    const char *figures, bool force, enum delivery_decision *decision, char **cause)
 {
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, message_id,
-	    force ? "t" : "f" };
+	char version[16];
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, version, message_id,
+	    force ? "t" : "f", figures };
 	enum delivery_state now;
 	int e;
 
+	version_text(k, version);
 	/*
 	 * One statement decides and records, under the row's lock: a new row or
-	 * a failed one (or anything, forced) becomes 'sending'; a 'sending' one
-	 * (its sender died in the gap) becomes 'unknown'; 'sent' and 'unknown'
-	 * stay. The new state is the decision.
+	 * a failed one (or anything, forced) becomes 'sending', with the figures
+	 * it is about to carry; a 'sending' one (its sender died in the gap)
+	 * becomes 'unknown'; 'sent' and 'unknown' stay, and so do their figures.
+	 * The new state is the decision.
 	 */
 	if ((e = transition(l, k, "WITH old AS (SELECT state FROM delivery WHERE " KEY_IS ") "
-	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, message_id) "
-	    "VALUES ($1, $2, $3, $4, $5, 'sending', $6) "
-	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
-	    "state = CASE WHEN $7::boolean OR d.state = 'failed' THEN 'sending' "
+	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, version, state, message_id, "
+	    "figures) VALUES ($1, $2, $3, $4, $5, $6, 'sending', $7, $9) "
+	    "ON CONFLICT (report, period, store, channel, recipient, version) DO UPDATE SET "
+	    "state = CASE WHEN $8::boolean OR d.state = 'failed' THEN 'sending' "
 	    "WHEN d.state = 'sending' THEN 'unknown' ELSE d.state END, "
-	    "attempts = d.attempts + CASE WHEN $7::boolean OR d.state = 'failed' THEN 1 ELSE 0 END, "
-	    "message_id = coalesce($6, d.message_id), updated_at = now() "
-	    "RETURNING (SELECT state FROM old), d.state", 7, p, force ? "forced" : NULL, &now, cause)) < 0)
+	    "attempts = d.attempts + CASE WHEN $8::boolean OR d.state = 'failed' THEN 1 ELSE 0 END, "
+	    "figures = CASE WHEN $8::boolean OR d.state = 'failed' THEN coalesce($9, d.figures) "
+	    "ELSE d.figures END, "
+	    "message_id = coalesce($7, d.message_id), updated_at = now() "
+	    "RETURNING (SELECT state FROM old), d.state", 9, p, force ? "forced" : NULL, &now, cause)) < 0)
 		return e;
 	*decision = now == DELIVERY_STATE_SENDING ? DELIVERY_SEND : now == DELIVERY_STATE_SENT ?
 	    DELIVERY_SENT_BEFORE : DELIVERY_UNKNOWN;
@@ -118,40 +134,85 @@ int
 delivery_finish(struct delivery_ledger *l, const struct delivery_key *k, enum delivery_state outcome,
     const char *reply, char **cause)
 {
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, delivery_strstate(outcome),
-	    reply };
+	char version[16];
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, version,
+	    delivery_strstate(outcome), reply };
 
 	if (outcome != DELIVERY_STATE_SENT && outcome != DELIVERY_STATE_FAILED && outcome != DELIVERY_STATE_UNKNOWN)
 		return util_fail(cause, -EINVAL, "a send ends sent, failed or unknown, not %s",
 		    delivery_strstate(outcome));
+	version_text(k, version);
 	/* o is the row before the update: its state is the old one. */
-	return transition(l, k, "UPDATE delivery d SET state = $6, reply = $7, updated_at = now(), "
-	    "sent_at = CASE WHEN $6 = 'sent' THEN now() END FROM delivery o "
+	return transition(l, k, "UPDATE delivery d SET state = $7, reply = $8, updated_at = now(), "
+	    "sent_at = CASE WHEN $7 = 'sent' THEN now() END FROM delivery o "
 	    "WHERE o.id = d.id AND d.report = $1 AND d.period = $2 AND d.store = $3 AND d.channel = $4 "
-	    "AND d.recipient = $5 RETURNING o.state, d.state", 7, p, reply, NULL, cause);
+	    "AND d.recipient = $5 AND d.version = $6 RETURNING o.state, d.state", 8, p, reply, NULL, cause);
 }
 
 int
 delivery_lookup(struct delivery_ledger *l, const struct delivery_key *k, bool force,
     enum delivery_decision *decision, char **cause)
 {
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient };
+	char version[16];
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, version };
 	PGresult *res;
 	const char *state;
 	int e;
 
+	version_text(k, version);
 	/* updated_at stays: the daily cap counts this delivery on the day it was begun. */
 	if ((e = transition(l, k, "UPDATE delivery d SET state = 'unknown' FROM delivery o WHERE o.id = d.id "
 	    "AND d.report = $1 AND d.period = $2 AND d.store = $3 AND d.channel = $4 AND d.recipient = $5 "
-	    "AND d.state = 'sending' RETURNING o.state, d.state", 5, p, "its sender died after sending", NULL,
-	    cause)) < 0 ||
-	    (e = exec(l->c, "SELECT state FROM delivery WHERE " KEY_IS, 5, p, &res, cause)) < 0)
+	    "AND d.version = $6 AND d.state = 'sending' RETURNING o.state, d.state", 6, p,
+	    "its sender died after sending", NULL, cause)) < 0 ||
+	    (e = exec(l->c, "SELECT state FROM delivery WHERE " KEY_IS, 6, p, &res, cause)) < 0)
 		return e;
 	state = PQntuples(res) ? PQgetvalue(res, 0, 0) : "failed";
 	*decision = force || strcmp(state, "failed") == 0 ? DELIVERY_SEND : strcmp(state, "sent") == 0 ?
 	    DELIVERY_SENT_BEFORE : DELIVERY_UNKNOWN;
 	PQclear(res);
 	return 0;
+}
+
+int
+delivery_latest(struct delivery_ledger *l, const struct delivery_key *k, struct delivery_latest *out,
+    char **cause)
+{
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient };
+	struct delivery_latest x = { 0 };
+	PGresult *res;
+	int e;
+
+	/* With the figures of the version before it: what a correction corrects. */
+	if ((e = exec(l->c, "SELECT d.version, d.state, d.figures, b.figures FROM delivery d "
+	    "LEFT JOIN delivery b ON b.report = d.report AND b.period = d.period AND b.store = d.store "
+	    "AND b.channel = d.channel AND b.recipient = d.recipient AND b.version = d.version - 1 "
+	    "WHERE d.report = $1 AND d.period = $2 AND d.store = $3 AND d.channel = $4 AND d.recipient = $5 "
+	    "ORDER BY d.version DESC LIMIT 1", 5, p, &res, cause)) < 0)
+		return e;
+	if (PQntuples(res) == 1) {
+		x.version = atoi(PQgetvalue(res, 0, 0));
+		x.state = state_of(PQgetvalue(res, 0, 1));
+		if ((!PQgetisnull(res, 0, 2) && (x.figures = strdup(PQgetvalue(res, 0, 2))) == NULL) ||
+		    (!PQgetisnull(res, 0, 3) && (x.corrects = strdup(PQgetvalue(res, 0, 3))) == NULL)) {
+			PQclear(res);
+			delivery_latest_done(&x);
+			return util_fail(cause, -ENOMEM, "out of memory");
+		}
+	}
+	PQclear(res);
+	*out = x;
+	return 0;
+}
+
+void
+delivery_latest_done(struct delivery_latest *x)
+{
+	if (x == NULL)
+		return;
+	free(x->figures);
+	free(x->corrects);
+	*x = (struct delivery_latest){ 0 };
 }
 
 int
@@ -174,14 +235,16 @@ delivery_count_today(PGconn *c, const char *channel, const char *tz, long long *
 int
 delivery_fail(struct delivery_ledger *l, const struct delivery_key *k, const char *reason, char **cause)
 {
-	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, reason };
+	char version[16];
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, version, reason };
 
+	version_text(k, version);
 	return transition(l, k, "WITH old AS (SELECT state FROM delivery WHERE " KEY_IS ") "
-	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, state, reply) "
-	    "VALUES ($1, $2, $3, $4, $5, 'failed', $6) "
-	    "ON CONFLICT (report, period, store, channel, recipient) DO UPDATE SET "
-	    "reply = $6, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed' "
-	    "RETURNING (SELECT state FROM old), d.state", 6, p, reason, NULL, cause);
+	    "INSERT INTO delivery AS d (report, period, store, channel, recipient, version, state, reply) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7) "
+	    "ON CONFLICT (report, period, store, channel, recipient, version) DO UPDATE SET "
+	    "reply = $7, attempts = d.attempts + 1, updated_at = now() WHERE d.state = 'failed' "
+	    "RETURNING (SELECT state FROM old), d.state", 7, p, reason, NULL, cause);
 }
 
 void
@@ -229,7 +292,7 @@ delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char 
 
 	snprintf(lim, sizeof lim, "%u", limit);
 	if ((e = exec(c, "SELECT report, period, store, channel, recipient, state, attempts, "
-	    "(extract(epoch FROM updated_at) * 1000000)::bigint, reply "
+	    "(extract(epoch FROM updated_at) * 1000000)::bigint, reply, version "
 	    "FROM delivery ORDER BY updated_at DESC, id DESC LIMIT $1", 1, (const char *[]){ lim }, &res,
 	    cause)) < 0)
 		return e;
@@ -247,6 +310,7 @@ delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char 
 		d->attempts = atoi(PQgetvalue(res, k, 6));
 		d->updated_usec = strtoll(PQgetvalue(res, k, 7), NULL, 10);
 		d->reply = column(res, k, 8, true, &oom);
+		d->version = atoi(PQgetvalue(res, k, 9));
 	}
 	PQclear(res);
 	if (oom) {

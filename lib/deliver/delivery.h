@@ -8,6 +8,12 @@
  * recording: the row becomes "unknown" and is not sent again unless forced,
  * since the message may have gone out (FIELD-NOTES: no exactly-once).
  *
+ * A delivery has versions: 1 is the original, and each correction of a
+ * report that was rendered again with other figures is the latest version
+ * plus one, a delivery of its own with the same states (deliver/correction
+ * decides when). Each row keeps the stores' sales it carried ("figures"), so
+ * the next run can tell what changed since.
+ *
  * Blocking (libpq): task children only.
  */
 #ifndef SALESD_DELIVERY_H
@@ -19,12 +25,22 @@
 
 #include <libpq-fe.h>
 
+/*
+ * How a delivery task runs (email_task, whatsapp_task): FORCE sends again
+ * what the ledger holds; CORRECTIONS_ONLY (a run for a restated day,
+ * docs/completeness.md) sends corrections of what went out and nothing to
+ * a recipient nothing reached yet.
+ */
+#define DELIVERY_FORCE            1u
+#define DELIVERY_CORRECTIONS_ONLY 2u
+
 struct delivery_key {
 	const char *report;     /* "daily", "weekly", "monthly" */
 	const char *period;
 	const char *store;      /* "*" for the company */
 	const char *channel;    /* "email" or "whatsapp" */
 	const char *recipient;
+	int version;            /* 0 or 1: the original; 2, 3, ...: its corrections */
 };
 
 enum delivery_decision {
@@ -73,16 +89,41 @@ struct delivery_ledger {
 	void *arg;
 };
 
-/* The key as one string, "weekly/2026-W47/Indiranagar/email/a@b.c" (Message-ID, logs). Caller frees. */
+/*
+ * The key as one string, "weekly/2026-W47/Indiranagar/email/a@b.c", and
+ * "weekly/2026-W47/Indiranagar/email/a@b.c/v2" for a correction, so that a
+ * correction has a Message-ID of its own (Message-ID, logs). Caller frees.
+ */
 char *delivery_key_string(const struct delivery_key *k);
 
 /*
  * Decide and, for DELIVERY_SEND, record "sending" (attempts counted) with
- * message_id (may be NULL). force sends whatever the row says. 0 with
- * *decision, or -EIO / -EAGAIN (the connection lost) with *cause.
+ * message_id and figures (the stores' sales the message carries, JSON text
+ * as manifest_stores_json writes it; either may be NULL and then keeps what
+ * the row had). force sends whatever the row says. 0 with *decision, or -EIO
+ * / -EAGAIN (the connection lost) with *cause.
  */
-int delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id, bool force,
-    enum delivery_decision *decision, char **cause);
+int delivery_begin(struct delivery_ledger *l, const struct delivery_key *k, const char *message_id,
+    const char *figures, bool force, enum delivery_decision *decision, char **cause);
+
+/* The latest version of a delivery, as delivery_latest finds it. */
+struct delivery_latest {
+	int version;                /* 0: no row for the key yet */
+	enum delivery_state state;  /* DELIVERY_STATE_NONE without a row */
+	char *figures;              /* the stores' sales it carried (JSON), or NULL when not recorded */
+	char *corrects;             /* a correction (version > 1): the figures of the version before it, or NULL */
+};
+
+/*
+ * The latest version of k's delivery (k->version is not looked at) into
+ * *out, which the caller empties with delivery_latest_done. Changes nothing:
+ * a "sending" row is reported as it is. 0, or -EIO / -EAGAIN with *cause.
+ */
+int delivery_latest(struct delivery_ledger *l, const struct delivery_key *k, struct delivery_latest *out,
+    char **cause);
+
+/* Free what x holds; NULL is fine. */
+void delivery_latest_done(struct delivery_latest *x);
 
 /*
  * What delivery_begin would decide, without recording "sending" (for a
@@ -118,6 +159,7 @@ struct delivery_row {
 	char *store;
 	char *channel;
 	char *recipient;
+	int version;            /* 1: the original; 2, ...: a correction */
 	char *state;            /* sending, sent, failed, unknown */
 	int attempts;
 	int64_t updated_usec;   /* its last change */

@@ -11,6 +11,7 @@
 
 #include "base/addr.h"
 #include "base/db.h"
+#include "deliver/correction.h"
 #include "deliver/delivery.h"
 #include "deliver/email.h"
 #include "deliver/mail.h"
@@ -132,9 +133,17 @@ figure(const struct manifest *m, const char *name)
 	return v ? v : "";
 }
 
-/* The text and HTML bodies: the configured words, then the figures as rendered. */
+/* What a correction says first, before the stores that moved (docs/email.md "Corrections"). */
+#define CORRECTION_WORDS "Correction: the figures of this report changed since it was sent (the POS system " \
+	"restated its data). The attached files are the corrected report. What changed:"
+
+/*
+ * The text and HTML bodies: a correction's words and moved stores (lines,
+ * one per line; NULL for an original), then the configured words and the
+ * figures as rendered.
+ */
 static int
-bodies(const char *intro, const struct manifest *m, char **text, char **html, char **cause)
+bodies(const char *intro, const struct manifest *m, const char *lines, char **text, char **html, char **cause)
 {
 	struct str t = { 0 }, h = { 0 };
 	struct {
@@ -143,7 +152,13 @@ bodies(const char *intro, const struct manifest *m, char **text, char **html, ch
 	    figure(m, "margin"), figure(m, "margin_change") }, *f = &fig;
 	char line[512];
 
-	/* A day released incomplete: said before anything else (docs/completeness.md). */
+	/* A correction says so before anything else: the reader has the old figures in front of them. */
+	if (lines != NULL) {
+		str_add(&t, CORRECTION_WORDS "\n\n");
+		str_add(&t, lines);
+		str_add(&t, "\n");
+	}
+	/* A day released incomplete: said before the report's own words (docs/completeness.md). */
 	if (figure(m, "warning")[0] != '\0') {
 		str_add(&t, "WARNING: the figures may be too low.\n");
 		str_add(&t, figure(m, "warning"));
@@ -159,6 +174,27 @@ bodies(const char *intro, const struct manifest *m, char **text, char **html, ch
 	if (m->empty)
 		str_add(&t, "\nThere were no sales in this period.\n");
 	str_add(&h, "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif\">\n");
+	if (lines != NULL) {
+		str_add(&h, "<p><b>");
+		str_html(&h, CORRECTION_WORDS);
+		str_add(&h, "</b></p>\n<ul>\n");
+		for (const char *l = lines, *end; *l != '\0'; l = *end ? end + 1 : end) {
+			char *one;
+
+			end = l + strcspn(l, "\n");
+			if (end == l)
+				continue;
+			if ((one = util_printf("%.*s", (int)(end - l), l)) == NULL) {
+				h.oom = 1;
+				break;
+			}
+			str_add(&h, "<li>");
+			str_html(&h, one);
+			str_add(&h, "</li>\n");
+			free(one);
+		}
+		str_add(&h, "</ul>\n");
+	}
 	if (figure(m, "warning")[0] != '\0') {
 		str_add(&h, "<p style=\"color: #b00020; white-space: pre-line\"><b>WARNING: the figures may be too "
 		    "low.</b>\n");
@@ -236,21 +272,28 @@ static void
 on_change(void *arg, const struct delivery_key *k, enum delivery_state from, enum delivery_state to, const char *why)
 {
 	struct observer *o = arg;
+	char *key = delivery_key_string(k);
 
-	say(o->progress, o->arg, LOG_DEBUG, util_printf("delivery %s/%s/%s/%s/%s: %s -> %s%s%s%s", k->report,
-	    k->period, k->store, k->channel, k->recipient, delivery_strstate(from), delivery_strstate(to),
-	    why ? " (" : "", why ? why : "", why ? ")" : ""));
+	if (key != NULL)
+		say(o->progress, o->arg, LOG_DEBUG, util_printf("delivery %s: %s -> %s%s%s%s", key,
+		    delivery_strstate(from), delivery_strstate(to), why ? " (" : "", why ? why : "", why ? ")" : ""));
+	free(key);
 }
 
 /* What every recipient's message shares. */
 struct message {
 	struct mail_server srv;
+	const struct config *cfg;
+	const struct manifest *rep;     /* the report as rendered */
 	const char *report, *period, *store, *faddr;
+	const char *subject, *intro, *text, *html; /* the original's words */
+	const char *figures;            /* the stores' sales it carries, for the ledger (JSON) */
 	struct delivery_ledger *ledger;
 	bool force;
+	bool corrections_only;          /* a run for a restated day: nothing to whom nothing went */
 	email_progress_fn progress;
 	void *arg;
-	struct mime_message mm;         /* key and date set per recipient */
+	struct mime_message mm;         /* key, date, and a correction's words set per recipient */
 	struct mime_address *toa, *cca;
 };
 
@@ -272,7 +315,27 @@ addresses(struct message *m, char *const *to, size_t nto, char *const *cc, size_
 }
 
 /*
- * One recipient: look the delivery up, record "sending", send, record the
+ * A correction's subject and bodies for one recipient: "Correction: " and the
+ * usual subject; the stores that moved, then the usual bodies.
+ */
+static int
+correction_words(struct message *m, const struct correction_plan *plan, char **subject, char **text, char **html,
+    char **cause)
+{
+	char *lines = correction_text(m->cfg, m->rep, plan);
+	int e;
+
+	if (lines == NULL || (*subject = util_printf("Correction: %s", m->subject)) == NULL)
+		e = util_fail(cause, -ENOMEM, "out of memory");
+	else
+		e = bodies(m->intro, m->rep, lines, text, html, cause);
+	free(lines);
+	return e;
+}
+
+/*
+ * One recipient: decide the version (the original, or a correction of what
+ * was sent), look the delivery up, record "sending", send, record the
  * server's answer. Returns 0 whatever the server said (the counters and
  * the ledger hold it), or an error that stops the task: the database, a
  * message that cannot be built, a configuration problem (login, TLS) that
@@ -281,18 +344,49 @@ addresses(struct message *m, char *const *to, size_t nto, char *const *cc, size_
 static int
 send_one(struct message *m, const char *rcpt, struct email_result *res, char **cause)
 {
-	struct delivery_key dk = { m->report, m->period, m->store, "email", rcpt };
+	struct delivery_key dk = { m->report, m->period, m->store, "email", rcpt, 1 };
+	struct correction_plan plan = { 0 };
 	enum delivery_decision d;
 	struct mail_outcome o;
-	char msgid[MIME_MSGID_LEN], *key = delivery_key_string(&dk), *msg = NULL, *why = NULL;
+	char msgid[MIME_MSGID_LEN], *key = NULL, *msg = NULL, *why = NULL;
+	char *csubject = NULL, *ctext = NULL, *chtml = NULL;
 	size_t len;
 	int e;
 
-	if (key == NULL)
-		return util_fail(cause, -ENOMEM, "out of memory");
+	if ((e = correction_plan(m->ledger, &dk, m->rep, m->cfg, m->force, &plan, cause)) < 0)
+		return e;
+	dk.version = plan.version;
+	if (plan.withheld)
+		say(m->progress, m->arg, LOG_WARNING, util_printf("%s: the figures of the %s report %s changed since "
+		    "it was sent, but whether that message arrived is unknown, so no correction is sent (a "
+		    "correction of a message never received would mislead; --force sends the report as it is now)",
+		    rcpt, m->report, m->period));
+	if (plan.moot) {
+		res->skipped++;
+		say(m->progress, m->arg, LOG_INFO, util_printf("%s: correction %d is not sent: the figures are back to "
+		    "those of version %d, which was sent", rcpt, plan.version, plan.version - 1));
+		goto out;
+	}
+	/* Run for a restated day: the report was rendered again, not due to anyone new. */
+	if (m->corrections_only && plan.first) {
+		res->skipped++;
+		say(m->progress, m->arg, LOG_INFO, util_printf("%s: the %s report %s never reached it; a run for a "
+		    "restated day sends corrections only", rcpt, m->report, m->period));
+		goto out;
+	}
+	/* A correction has words of its own, built before anything is recorded. */
+	if (plan.version > 1 && (e = correction_words(m, &plan, &csubject, &ctext, &chtml, cause)) < 0)
+		goto out;
+	if ((key = delivery_key_string(&dk)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
 	m->mm.key = key;
+	m->mm.subject = csubject ? csubject : m->subject;
+	m->mm.text = ctext ? ctext : m->text;
+	m->mm.html = chtml ? chtml : m->html;
 	if ((e = mime_message_id(key, m->faddr, msgid, sizeof msgid, cause)) < 0 ||
-	    (e = delivery_begin(m->ledger, &dk, msgid, m->force, &d, cause)) < 0)
+	    (e = delivery_begin(m->ledger, &dk, msgid, m->figures, m->force, &d, cause)) < 0)
 		goto out;
 	if (d != DELIVERY_SEND) {
 		res->skipped++;
@@ -300,6 +394,10 @@ send_one(struct message *m, const char *rcpt, struct email_result *res, char **c
 		    delivery_strdecision(d)));
 		goto out;
 	}
+	if (plan.version > 1)
+		say(m->progress, m->arg, LOG_NOTICE, util_printf("%s: the figures changed since the report was sent "
+		    "(%zu store%s moved); sending correction %d", rcpt, plan.nmoved, plan.nmoved == 1 ? "" : "s",
+		    plan.version));
 	if ((e = mime_build(&m->mm, &msg, &len, &why)) < 0) {
 		/* Nothing went out: the row says failed, with why. */
 		delivery_finish(m->ledger, &dk, DELIVERY_STATE_FAILED, why, NULL);
@@ -316,7 +414,10 @@ send_one(struct message *m, const char *rcpt, struct email_result *res, char **c
 	switch (o.verdict) {
 	case MAIL_SENT:
 		res->sent++;
-		say(m->progress, m->arg, LOG_INFO, util_printf("%s: sent %s: %s", rcpt, msgid, o.reply));
+		if (plan.version > 1)
+			res->corrections++;
+		say(m->progress, m->arg, LOG_INFO, util_printf("%s: sent %s%s: %s", rcpt, msgid, plan.version > 1 ?
+		    " (a correction)" : "", o.reply));
 		break;
 	case MAIL_TEMPORARY:
 		res->temporary++;
@@ -336,6 +437,15 @@ send_one(struct message *m, const char *rcpt, struct email_result *res, char **c
 		break;
 	}
 out:
+	/* The shared message must not keep pointers to this recipient's words. */
+	m->mm.key = NULL;
+	m->mm.subject = m->subject;
+	m->mm.text = m->text;
+	m->mm.html = m->html;
+	correction_plan_done(&plan);
+	free(csubject);
+	free(ctext);
+	free(chtml);
 	free(msg);
 	free(why);
 	free(key);
@@ -343,10 +453,11 @@ out:
 }
 
 int
-email_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+email_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
     email_progress_fn progress, void *arg, struct email_result *res, char **cause)
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
+	bool force = (how & DELIVERY_FORCE) != 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
 	const char *from = cfg->smtp.from, *url = cfg->smtp.url;
 	const char *rfile = cfg->recipients.file;
@@ -356,6 +467,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	struct observer obs = { progress, arg };
 	struct delivery_ledger ledger = { NULL, on_change, &obs };
 	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
+	char *figures = NULL;
 	char *pdfpath = NULL, *xlsxpath = NULL, pdfname[256], xlsxname[256], fname[256], faddr[256];
 	char *const *to, *const *cc, *const *bcc;
 	size_t nto, ncc, nbcc, n, natt = 0;
@@ -430,8 +542,13 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 			goto out;
 		}
 	}
-	if ((e = bodies(intro, rep, &text, &html, cause)) < 0)
+	if ((e = bodies(intro, rep, NULL, &text, &html, cause)) < 0)
 		goto out;
+	/* What each delivery carries, for the ledger: the next run compares the report with it. */
+	if (manifest_stores_json(&rep->stores, &figures) < 0) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
 	{
 		struct mime_address from_a = { fname[0] ? fname : NULL, faddr };
 		size_t k;
@@ -442,8 +559,11 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 				(unsigned long)cfg->smtp.connect_timeout_ms,
 				(unsigned long)cfg->smtp.timeout_ms,
 			},
+			.cfg = cfg, .rep = rep, .subject = subject, .intro = intro, .text = text, .html = html,
+			.figures = figures,
 			.report = rep->report, .period = rep->period, .store = key_store, .ledger = &ledger,
 			.faddr = faddr, .force = force, .progress = progress, .arg = arg,
+			.corrections_only = (how & DELIVERY_CORRECTIONS_ONLY) != 0,
 			.mm = { .from = from_a, .subject = subject, .text = text, .html = html, .att = att,
 			    .natt = natt, .date = time(NULL) },
 		};
@@ -461,7 +581,7 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 		 * of the others, none of which was tried.
 		 */
 		for (; e == -EINVAL && k < n; k++) {
-			struct delivery_key dk = { m.report, m.period, m.store, "email", everyone[k] };
+			struct delivery_key dk = { m.report, m.period, m.store, "email", everyone[k], 0 };
 			char *why = util_printf("not tried: %s", *cause), *ignored = NULL;
 
 			if (why == NULL || delivery_fail(&ledger, &dk, why, &ignored) < 0)
@@ -490,5 +610,6 @@ out:
 	free(intro);
 	free(text);
 	free(html);
+	free(figures);
 	return e;
 }

@@ -19,6 +19,7 @@
 
 struct email_result {
 	size_t sent;            /* delivered now */
+	size_t corrections;     /* of them, corrections of a report sent before with other figures */
 	size_t skipped;         /* delivered before (or unknown): not sent again */
 	size_t refused;         /* 5xx for that recipient, recorded */
 	size_t temporary;       /* 4xx, connection, time-out: recorded, worth another run */
@@ -34,9 +35,10 @@ typedef void (*email_progress_fn)(void *arg, int priority, const char *message);
  * when every recipient has it (now or before); -EAGAIN when some failed for a
  * passing reason; -EPERM when some were refused; -EINVAL for a configuration
  * problem (no [smtp] url, a bad template); -ENOENT when the report file is
- * missing. *cause says which, progress() reports each recipient.
+ * missing. *cause says which, progress() reports each recipient. how:
+ * DELIVERY_* bits (deliver/delivery.h).
  */
-int email_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+int email_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
     email_progress_fn progress, void *arg, struct email_result *res, char **cause);
 
 /* Expand a template's {placeholders} from names[i] -> values[i]; -EINVAL naming an unknown one. */

@@ -20,6 +20,7 @@
 
 #include "base/db.h"
 #include "base/runner.h"
+#include "deliver/correction.h"
 #include "deliver/delivery.h"
 #include "deliver/email.h"
 #include "deliver/recipients.h"
@@ -356,6 +357,22 @@ caption_of(const struct config *cfg, const struct manifest *m, char **caption, c
 	return 0;
 }
 
+/*
+ * A correction's caption: "Correction: ", why, the stores that moved, then the
+ * usual caption (docs/whatsapp.md "Corrections").
+ */
+static char *
+correction_caption(const struct config *cfg, const struct manifest *m, const struct correction_plan *plan,
+    const char *caption)
+{
+	char *lines = correction_text(cfg, m, plan), *out;
+
+	out = lines ? util_printf("Correction: the figures changed since this report was sent (the POS system "
+	    "restated its data)\n%s%s", lines, caption) : NULL;
+	free(lines);
+	return out;
+}
+
 /* ---- the task ----------------------------------------------------------------- */
 
 /*
@@ -373,8 +390,9 @@ enum send_state {
 };
 
 struct send {
-	struct delivery_key k;
+	struct delivery_key k;  /* with the version to send: a correction's is above 1 */
 	char *keystr;
+	char *caption;          /* a correction's caption; NULL: the report's */
 	enum send_state state;
 };
 
@@ -396,6 +414,7 @@ struct batch_ctx {
 	struct send *sends;
 	size_t n;
 	bool force;
+	const char *figures;    /* the stores' sales every send carries, for the ledger (JSON) */
 	char *error;            /* the first batch-level failure or database error */
 };
 
@@ -422,10 +441,12 @@ ledger_change(void *arg, const struct delivery_key *k, enum delivery_state from,
     const char *why)
 {
 	struct batch_ctx *b = arg;
+	char *key = delivery_key_string(k);
 
-	say(b->progress, b->arg, LOG_DEBUG, util_printf("delivery %s/%s/%s/%s/%s: %s -> %s%s%s%s", k->report,
-	    k->period, k->store, k->channel, k->recipient, delivery_strstate(from), delivery_strstate(to),
-	    why ? " (" : "", why ? why : "", why ? ")" : ""));
+	if (key != NULL)
+		say(b->progress, b->arg, LOG_DEBUG, util_printf("delivery %s: %s -> %s%s%s%s", key,
+		    delivery_strstate(from), delivery_strstate(to), why ? " (" : "", why ? why : "", why ? ")" : ""));
+	free(key);
 }
 
 static struct send *
@@ -498,7 +519,7 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 		 * from now on leaves "unknown", never a second message. When the
 		 * ledger cannot be written, nothing is sent.
 		 */
-		if (delivery_begin(&b->ledger, &s->k, NULL, b->force, &d, &cause) < 0) {
+		if (delivery_begin(&b->ledger, &s->k, NULL, b->figures, b->force, &d, &cause) < 0) {
 			send_enter(b, s, SEND_SKIPPED, "the delivery ledger cannot be written");
 			note_error(b, cause);
 		} else if (d != DELIVERY_SEND) {
@@ -514,6 +535,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 			break;
 		send_enter(b, s, SEND_SENT, NULL);
 		b->res->sent++;
+		if (s->k.version > 1)
+			b->res->corrections++;
 		if (delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_SENT, ev->evidence, &cause) < 0)
 			note_error(b, cause);
 		say(b->progress, b->arg, LOG_NOTICE, util_printf("sent to \"%s\": %s", s->k.recipient,
@@ -605,16 +628,18 @@ outbox_copy(const struct config *cfg, const struct manifest *m, const char *name
 }
 
 int
-whatsapp_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
     whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause)
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
 	const char *rfile = cfg->recipients.file;
+	bool force = (how & DELIVERY_FORCE) != 0;
 	struct batch_ctx b = { .cfg = cfg, .progress = progress, .arg = arg, .res = res, .force = force };
 	struct recipients *rcp = NULL;
 	struct manifest *rep = NULL;
-	char **problems = NULL, *caption = NULL, *file = NULL, *diag = NULL, *what = NULL, name[256];
+	char **problems = NULL, *caption = NULL, *file = NULL, *diag = NULL, *what = NULL, *figures = NULL;
+	char name[256];
 	char *const *chats;
 	json_t *batch = NULL;
 	const char *killed = NULL;
@@ -644,6 +669,12 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	if ((e = manifest_open(b.c, cfg, p, company ? NULL : store, &rep, cause)) < 0 ||
 	    (e = caption_of(cfg, rep, &caption, cause)) < 0)
 		goto out;
+	/* What each send carries, for the ledger: the next run compares the report with it. */
+	if (manifest_stores_json(&rep->stores, &figures) < 0) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	b.figures = figures;
 	util_utf8_snprintf(name, sizeof name, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
 	if ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, rep, name, &file, cause)) < 0)
 		goto out;
@@ -656,12 +687,39 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	if ((e = delivery_count_today(b.c, "whatsapp", cfg->salesd.timezone, &today, cause)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct delivery_key k = { rep->report, rep->period, key_store, "whatsapp", chats[i] };
+		struct delivery_key k = { rep->report, rep->period, key_store, "whatsapp", chats[i], 1 };
+		struct correction_plan plan = { 0 };
 		enum delivery_decision d;
 
-		if ((e = delivery_lookup(&b.ledger, &k, force, &d, cause)) < 0)
+		/* The original, or a correction of what the chat got (the same rule as e-mail's). */
+		if ((e = correction_plan(&b.ledger, &k, rep, cfg, force, &plan, cause)) < 0)
 			goto out;
+		k.version = plan.version;
+		if (plan.withheld)
+			say(progress, arg, LOG_WARNING, util_printf("\"%s\": the figures of the %s report %s changed "
+			    "since it was sent, but whether that message went is unknown, so no correction is sent "
+			    "(--force sends the report as it is now)", chats[i], rep->report, rep->period));
+		if (plan.moot) {
+			res->before++;
+			say(progress, arg, LOG_INFO, util_printf("\"%s\": correction %d is not sent: the figures are "
+			    "back to those of version %d, which was sent", chats[i], plan.version, plan.version - 1));
+			correction_plan_done(&plan);
+			continue;
+		}
+		/* Run for a restated day: the report was rendered again, not due to anyone new. */
+		if ((how & DELIVERY_CORRECTIONS_ONLY) && plan.first) {
+			res->before++;
+			say(progress, arg, LOG_INFO, util_printf("\"%s\": the %s report %s never reached it; a run for "
+			    "a restated day sends corrections only", chats[i], rep->report, rep->period));
+			correction_plan_done(&plan);
+			continue;
+		}
+		if ((e = delivery_lookup(&b.ledger, &k, force, &d, cause)) < 0) {
+			correction_plan_done(&plan);
+			goto out;
+		}
 		if (d != DELIVERY_SEND) {
+			correction_plan_done(&plan);
 			res->before++;
 			say(progress, arg, d == DELIVERY_UNKNOWN ? LOG_WARNING : LOG_INFO, util_printf("\"%s\": %s", chats[i],
 			    d == DELIVERY_UNKNOWN ? "an earlier batch stopped after pressing Send, so it may have gone; "
@@ -670,13 +728,22 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		}
 		if (today + (long long)b.n >= cap) {
 			res->capped++;
+			correction_plan_done(&plan);
 			continue;
 		}
 		b.sends[b.n].k = k;
-		if ((b.sends[b.n].keystr = delivery_key_string(&k)) == NULL) {
+		if ((b.sends[b.n].keystr = delivery_key_string(&k)) == NULL || (plan.version > 1 &&
+		    (b.sends[b.n].caption = correction_caption(cfg, rep, &plan, caption)) == NULL)) {
+			free(b.sends[b.n].keystr);
+			correction_plan_done(&plan);
 			e = util_fail(cause, -ENOMEM, "out of memory");
 			goto out;
 		}
+		if (plan.version > 1)
+			say(progress, arg, LOG_NOTICE, util_printf("\"%s\": the figures changed since the report was "
+			    "sent (%zu store%s moved); sending correction %d", chats[i], plan.nmoved,
+			    plan.nmoved == 1 ? "" : "s", plan.version));
+		correction_plan_done(&plan);
 		b.n++;
 	}
 	if (res->capped)
@@ -696,7 +763,8 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	}
 	for (size_t i = 0; i < b.n; i++)
 		json_array_append_new(json_object_get(batch, "sends"), json_pack("{s:s, s:s, s:s, s:s}",
-		    "key", b.sends[i].keystr, "chat", b.sends[i].k.recipient, "file", file, "caption", caption));
+		    "key", b.sends[i].keystr, "chat", b.sends[i].k.recipient, "file", file, "caption",
+		    b.sends[i].caption ? b.sends[i].caption : caption));
 	{
 		/* The longest a send may go without a word from the child: every step, the upload and a pause. */
 		unsigned long step = (unsigned long)cfg->whatsapp.step_timeout_ms;
@@ -755,8 +823,10 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 out:
 	if (lock >= 0)
 		close(lock);
-	for (size_t i = 0; b.sends != NULL && i < b.n; i++)
+	for (size_t i = 0; b.sends != NULL && i < b.n; i++) {
 		free(b.sends[i].keystr);
+		free(b.sends[i].caption);
+	}
 	free(b.sends);
 	free(b.error);
 	if (b.c != NULL)
@@ -766,6 +836,7 @@ out:
 	recipients_free(rcp);
 	util_strv_free(problems);
 	free(caption);
+	free(figures);
 	free(file);
 	free(diag);
 	free(what);

@@ -35,6 +35,7 @@ enum whatsapp_exit {
 struct whatsapp_result {
 	size_t chats;           /* of the scope */
 	size_t sent;            /* confirmed now */
+	size_t corrections;     /* of them, corrections of a report sent before with other figures */
 	size_t before;          /* sent before, or unknown: not sent again */
 	size_t failed;          /* failed now */
 	size_t capped;          /* left for another day by the daily cap */
@@ -50,9 +51,10 @@ typedef void (*whatsapp_progress_fn)(void *arg, int priority, const char *messag
  * will be sent until a person scans the code: not worth a retry); -EAGAIN
  * for a passing failure (browser, time-out, daily cap, database); -EPERM when
  * a send failed on the page (chat not found, upload refused); -EINVAL for a
- * configuration problem; -ENOENT when the report's PDF is missing.
+ * configuration problem; -ENOENT when the report's PDF is missing. how:
+ * DELIVERY_* bits (deliver/delivery.h).
  */
-int whatsapp_task(const struct config *cfg, const struct period *p, const char *store, bool force,
+int whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
     whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause);
 
 /*

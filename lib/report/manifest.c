@@ -13,6 +13,7 @@
 
 #include "base/util.h"
 #include "report/manifest.h"
+#include "report/numfmt.h"
 #include "report/report.h"
 #include "report/slug.h"
 
@@ -58,6 +59,137 @@ manifest_set_figure(struct manifest *m, const char *name, const char *value)
 	m->names[m->nfigures] = n;
 	m->values[m->nfigures++] = v;
 	return 0;
+}
+
+int
+manifest_stores_add(struct manifest_stores *s, const char *name, int64_t sales)
+{
+	char **names, *n = util_strdup(name);
+	int64_t *v;
+
+	if (n == NULL || (names = realloc(s->names, (s->n + 1) * sizeof *names)) == NULL) {
+		free(n);
+		return -ENOMEM;
+	}
+	s->names = names;
+	if ((v = realloc(s->sales, (s->n + 1) * sizeof *v)) == NULL) {
+		free(n);
+		return -ENOMEM;
+	}
+	s->sales = v;
+	s->names[s->n] = n;
+	s->sales[s->n++] = sales;
+	s->present = true;
+	return 0;
+}
+
+bool
+manifest_stores_find(const struct manifest_stores *s, const char *name, int64_t *sales)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (strcmp(s->names[i], name) == 0) {
+			*sales = s->sales[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The stores as a JSON object; NULL when out of memory (or a name that is not UTF-8). */
+static json_t *
+stores_object(const struct manifest_stores *s)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < s->n; i++) {
+		if (json_object_set_new(o, s->names[i], json_integer((json_int_t)s->sales[i])) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+int
+manifest_stores_json(const struct manifest_stores *s, char **out)
+{
+	json_t *o;
+
+	*out = NULL;
+	if (!s->present)
+		return 0;
+	if ((o = stores_object(s)) == NULL)
+		return -ENOMEM;
+	/* Sorted: the same stores and sales are always the same text. */
+	*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+/* The stores of a JSON object into out, or -EBADMSG naming where (what) and the member. */
+static int
+stores_from(json_t *o, const char *what, struct manifest_stores *out, char **cause)
+{
+	struct manifest_stores s = { 0 };
+	const char *name;
+	json_t *v;
+	int e = 0;
+
+	if (!json_is_object(o))
+		return util_fail(cause, -EBADMSG, "%s: \"stores\" is not an object", what);
+	json_object_foreach(o, name, v) {
+		if (!json_is_integer(v)) {
+			e = util_fail(cause, -EBADMSG, "%s: stores.%s is not an integer (minor units)", what, name);
+			break;
+		}
+		if (manifest_stores_add(&s, name, (int64_t)json_integer_value(v)) < 0) {
+			e = util_fail(cause, -ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (e < 0) {
+		manifest_stores_done(&s);
+		return e;
+	}
+	s.present = true;
+	*out = s;
+	return 0;
+}
+
+int
+manifest_stores_parse(const char *text, struct manifest_stores *out, char **cause)
+{
+	json_error_t jerr;
+	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	int e;
+
+	if (o == NULL)
+		return util_fail(cause, -EBADMSG, "the stores' figures are not JSON: %s", jerr.text);
+	e = stores_from(o, "the stores' figures", out, cause);
+	json_decref(o);
+	return e;
+}
+
+void
+manifest_stores_done(struct manifest_stores *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s->sales);
+	*s = (struct manifest_stores){ 0 };
+}
+
+char *
+manifest_money(const struct config *cfg, int64_t minor, char *buf, size_t len)
+{
+	/* The same choice of grouping as report_build makes for the PDF. */
+	enum report_grouping g = cfg->report.digit_grouping != NULL && strcmp(cfg->report.digit_grouping,
+	    "western") == 0 ? REPORT_GROUPING_WESTERN : REPORT_GROUPING_INDIAN;
+
+	return numfmt_money(buf, len, minor, g, cfg->report.currency);
 }
 
 int
@@ -111,7 +243,7 @@ file_json(const struct manifest_file *f)
 int
 manifest_write(const char *path, const struct manifest *m, char **cause)
 {
-	json_t *o = NULL, *figures = json_object();
+	json_t *o = NULL, *figures = json_object(), *stores = NULL;
 	char *text = NULL;
 	int e;
 
@@ -122,6 +254,12 @@ manifest_write(const char *path, const struct manifest *m, char **cause)
 	    "store", m->store ? json_string(m->store) : json_null(), "company", m->company, "empty", m->empty,
 	    "rendered_at", m->rendered_at, "files", "pdf", file_json(&m->pdf), "xlsx", file_json(&m->xlsx),
 	    "figures", figures);
+	/* Absent, not empty, when the caller has none: an empty object would say "no store sold". */
+	if (o != NULL && m->stores.present && ((stores = stores_object(&m->stores)) == NULL ||
+	    json_object_set_new(o, "stores", stores) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL || (text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "%s: cannot build the manifest (out of memory, or text that is not "
 		    "UTF-8)", path);
@@ -181,7 +319,7 @@ int
 manifest_read(const char *path, struct manifest **out, char **cause)
 {
 	struct manifest *m = NULL;
-	json_t *o = NULL, *v, *figures;
+	json_t *o = NULL, *v, *figures, *stores;
 	json_error_t jerr;
 	const char *key, *slash;
 	char *text = NULL;
@@ -241,6 +379,9 @@ manifest_read(const char *path, struct manifest **out, char **cause)
 			goto out;
 		}
 	}
+	/* A manifest of an older salesd has none: they read as not present. */
+	if ((stores = json_object_get(o, "stores")) != NULL && (e = stores_from(stores, path, &m->stores, cause)) < 0)
+		goto out;
 	*out = m;
 	m = NULL;
 	e = 0;
@@ -359,5 +500,6 @@ manifest_free(struct manifest *m)
 	}
 	free(m->names);
 	free(m->values);
+	manifest_stores_done(&m->stores);
 	free(m);
 }

@@ -2,9 +2,10 @@
  * manifest: what a rendered report is, written beside its files as
  * {state_dir}/reports/KIND/PERIOD/SCOPE.json once the PDF and the workbook
  * are in place: the report, period and scope, the store and the company,
- * each file's name, size and SHA-256, and the headline figures that e-mail
+ * each file's name, size and SHA-256, the headline figures that e-mail
  * bodies and WhatsApp captions quote (by placeholder name: sales, growth,
- * profit, ...).
+ * profit, ...), and the sales of each store the report shows, which a
+ * later delivery compares with what it sent to decide on a correction.
  *
  * It is the contract between rendering and delivery. Delivery reads the
  * manifest and the files it names, never the KPI tables, so the figures in a
@@ -34,6 +35,19 @@ struct manifest_file {
 	char sha256[65];        /* lower-case hex */
 };
 
+/*
+ * The sales of each store a report shows, in minor units, as the JSON object
+ * "stores": {"NAME": 12345, ...}: a company report's stores table, a store
+ * report's total. Delivery records them with each delivery (the ledger's
+ * figures) and compares them with a later rendering of the same report.
+ */
+struct manifest_stores {
+	char **names;
+	int64_t *sales;
+	size_t n;
+	bool present;           /* false: a manifest of an older salesd, which did not write them */
+};
+
 struct manifest {
 	char *report;           /* "daily", "weekly", "monthly" */
 	char *period;           /* "2026-11-22", "2026-W47", "2026-11" */
@@ -45,6 +59,7 @@ struct manifest {
 	struct manifest_file pdf, xlsx;
 	char **names, **values; /* the headline figures, nfigures of each */
 	size_t nfigures;
+	struct manifest_stores stores;
 	char *dir;              /* read: the directory it was read from */
 };
 
@@ -53,6 +68,32 @@ const char *manifest_figure(const struct manifest *m, const char *name);
 
 /* Add (or replace) a figure; 0 or -ENOMEM. */
 int manifest_set_figure(struct manifest *m, const char *name, const char *value);
+
+/* Add a store's sales (it becomes present); 0 or -ENOMEM. */
+int manifest_stores_add(struct manifest_stores *s, const char *name, int64_t sales);
+
+/* Whether name is one of the stores, with its sales in *sales. */
+bool manifest_stores_find(const struct manifest_stores *s, const char *name, int64_t *sales);
+
+/*
+ * The stores as compact JSON text, {"NAME": 12345, ...} with the names in
+ * byte order (what the delivery ledger records), into *out (caller frees);
+ * *out is NULL when they are not present. 0 or -ENOMEM.
+ */
+int manifest_stores_json(const struct manifest_stores *s, char **out);
+
+/* Parse such text (what the ledger recorded) into *out (present); -EBADMSG with *cause when it is not. */
+int manifest_stores_parse(const char *text, struct manifest_stores *out, char **cause);
+
+/* Free what s holds and empty it; NULL is fine. */
+void manifest_stores_done(struct manifest_stores *s);
+
+/*
+ * Money as the PDF shows it: minor units with [report] currency and
+ * digit_grouping ("₹5,24,688.52"), into buf; returns buf. Delivery formats
+ * through here, never with a format of its own.
+ */
+char *manifest_money(const struct config *cfg, int64_t minor, char *buf, size_t len);
 
 /* Size and SHA-256 of the file at path into f (f->name is the caller's). 0 or -errno with *cause. */
 int manifest_digest(const char *path, struct manifest_file *f, char **cause);

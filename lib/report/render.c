@@ -79,6 +79,25 @@ write_manifest(const struct report *r, const struct render_files *f, char **caus
 			}
 		}
 	}
+	/*
+	 * Each store's sales as this report shows them: the stores table of a
+	 * company report, the total of a store's. A later delivery compares
+	 * them with what it sent, to decide on a correction (docs/email.md).
+	 */
+	if (r->store != NULL)
+		e = manifest_stores_add(&m->stores, r->store, r->total.sales);
+	else {
+		const struct report_table *st = &r->tables[REPORT_STORES];
+
+		m->stores.present = true;
+		e = 0;
+		for (size_t i = 0; i < st->n && e == 0; i++)
+			e = manifest_stores_add(&m->stores, st->rows[i].name, st->rows[i].sales);
+	}
+	if (e < 0) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
 	/* Delivery says it wherever the figures appear (docs/completeness.md). */
 	if (r->warning != NULL && manifest_set_figure(m, "warning", r->warning) < 0) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
