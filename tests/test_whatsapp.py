@@ -312,6 +312,32 @@ class WhatsAppTest(unittest.TestCase):
                 psql(self.db, f"TRUNCATE salesd.{t}; INSERT INTO salesd.{t} SELECT * FROM salesd.keep_{t}; "
                               f"DROP TABLE salesd.keep_{t}")
 
+    def test_warning_caption(self):
+        # The day went out incomplete with a warning (docs/completeness.md): the caption says so first.
+        conf = self.config("warning")
+        psql(self.db, f"UPDATE salesd.etl_day SET state = 'incomplete', released = 'warning', "
+                      f"error = 'missing: Whitefield (no lines; usually 120)' WHERE day = '{DATE}'")
+
+        def render():
+            r = subprocess.run([SALESD, "--config", conf, "run", "daily-report", "--date", DATE, "--force"],
+                               capture_output=True, text=True, timeout=300, cwd=self.root)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+
+        def restore():
+            psql(self.db, f"UPDATE salesd.etl_day SET state = 'loaded', released = NULL, error = NULL "
+                          f"WHERE day = '{DATE}'")
+            render()
+        self.addCleanup(restore)
+        render()
+        self.send(conf)
+        ups = self.uploads()
+        self.assertEqual(sorted(u["chat"] for u in ups), ["Management", "Store Partners"])
+        for u in ups:
+            lines = u["caption"].split("\n")
+            self.assertEqual(lines[0], f"WARNING: the figures may be too low. Incomplete data for {DATE}: "
+                                       f"missing: Whitefield (no lines; usually 120)", u["caption"])
+            self.assertEqual(lines[1], f"{COMPANY}: daily sales {DATE}", u["caption"])
+
     def test_correction(self):
         conf = self.config("correction")
         self.send(conf)
