@@ -575,12 +575,14 @@ END_TEST
 
 /*
  * A held task (an incomplete day before its settle deadline) is tried again
- * by the daemon beyond its retry limit, until it is no longer held.
+ * by the daemon beyond its retry limit, until it is no longer held; then it
+ * still has its whole retry budget for real failures.
  */
 START_TEST(test_daemon_held_beyond_retries)
 {
-	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\ncatchup = 1d\nretries = 0\n"
-	    "retry_delay = 100ms\nretry_max_delay = 200ms\naction = hold-until-attempt 2, marker %s\n", marker);
+	char *jobs = util_printf("[job a]\nkind = selftest\nschedule = 0 3 * * *\ncatchup = 1d\nretries = 1\n"
+	    "retry_delay = 100ms\nretry_max_delay = 200ms\n"
+	    "action = hold-until-attempt 2, fail-until 3, marker %s\n", marker);
 	char *conf = config(jobs), *v;
 	struct daemon d;
 	int one = 1;
@@ -593,9 +595,10 @@ START_TEST(test_daemon_held_beyond_retries)
 	ck_assert_msg(tu_contains(v, "a 2026-11-23 held: attempt 1 held on purpose"), "log: %s", v);
 	free(v);
 	ck_assert_int_eq(daemon_stop(&d), 0);
-	ck_assert_int_eq(marker_count("a 2026-11-23 - 3"), 1);
+	/* Held twice, then a failure that its one retry heals: the holds did not use that retry up. */
+	ck_assert_int_eq(marker_count("a 2026-11-23 - 4"), 1);
 	v = query("SELECT string_agg(exit_status::text, ',' ORDER BY attempt) FROM salesd.task_attempt");
-	ck_assert_str_eq(v, "75,75,0");
+	ck_assert_str_eq(v, "75,75,1,0");
 	free(v);
 	free(jobs);
 	free(conf);

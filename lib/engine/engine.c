@@ -440,6 +440,7 @@ engine_exited(struct inst *i)
 	const struct runner_result *res = &i->result;
 	struct log_fields f;
 	bool ok = res->exit_status == 0 && !res->timed_out, held;
+	int counted;
 
 	inst_fields(i, &f);
 	/*
@@ -450,7 +451,11 @@ engine_exited(struct inst *i)
 	/* By hand ("salesd run") nobody waits hours: there a held task is retried like any other. */
 	held = !ok && e->opts.daemon && !res->timed_out && res->exit_status == EX_TEMPFAIL &&
 	    i->hold_until > engine_now(e);
-	i->retry = !ok && (e->stopping || held || ((unsigned)i->claim.round_attempt <= j->retries &&
+	/* Waiting for data is not failing: the attempts held leave the round's retries whole. */
+	if (held)
+		i->held_attempts++;
+	counted = i->claim.round_attempt - i->held_attempts;
+	i->retry = !ok && (e->stopping || held || ((unsigned)counted <= j->retries &&
 	    exitcode_retryable(res->exit_status, res->timed_out, res->term_signal, dag_kind_transient(j->kind))));
 	i->retry_at = engine_now(e) + (e->stopping ? 0 : retry_delay_usec(j, i->claim.round_attempt));
 	/*
@@ -485,7 +490,7 @@ engine_exited(struct inst *i)
 			char hint[512];
 
 			rerun_hint(i, hint, sizeof hint);
-			if ((unsigned)i->claim.round_attempt <= j->retries && !e->stopping)
+			if ((unsigned)counted <= j->retries && !e->stopping)
 				log_at(e->log, LOG_ERR, &f, "%s %s: not retried (exit status %d: %s failure, "
 				    "waiting will not fix it); to try again once it is fixed: %s", j->name, i->pstr,
 				    res->exit_status, exitcode_strclass(exitcode_classify(res->exit_status)), hint);
@@ -543,6 +548,8 @@ claim_done(void *arg, int r, const char *cause)
 	case LEDGER_CLAIMED:
 		/* The force is spent: it started this round; the round's retries are ordinary claims. */
 		i->force = false;
+		if (i->claim.round_attempt == 1)
+			i->held_attempts = 0;
 		if (i->claim.recovered)
 			log_at(e->log, LOG_WARNING, &f, "%s %s: the process running its previous attempt "
 			    "died; marked abandoned", j->name, i->pstr);

@@ -81,6 +81,7 @@ struct inst {
 	char *message;                  /* the child's last result message */
 	int64_t hold_until;             /* the child's result held its work until then (usec; 0: not held) */
 	char **restated;                /* the child's result: restated days (YYYY-MM-DD), or NULL */
+	int held_attempts;              /* attempts of this round that were held: not failures, not counted */
 	char run_id[48];
 	bool retry;                     /* finishing: another attempt will follow */
 	int64_t retry_at;
