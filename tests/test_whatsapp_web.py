@@ -42,7 +42,8 @@ SERVER = os.environ.get("WHATSAPP_WEB") or os.path.join(HERE, "..", "tools", "wh
 PAGE = os.path.join(HERE, "fixtures", "whatsapp-web")
 DEFAULT_CHATS = ["Management (old)", "Management", "Store Partners (old)", "Store Partners",
                  "Family (old)", "Family"]
-NO_FAULTS = {"popup": "none", "upload": "ok", "slow": 0.0, "hang": "none"}
+NO_FAULTS = {"popup": "none", "upload": "ok", "slow": 0.0, "hang": "none", "variant": "default",
+             "send_popup": "none", "logout_after": 0}
 
 
 class Reply:
@@ -310,7 +311,8 @@ class WhatsAppWebTest(unittest.TestCase):
         srv2 = self.server("--popup", "blocking", "--upload", "fail", "--slow", "0.5", "--hang", "on-load",
                            "--qr-rotate", "2.5")
         self.assertEqual(srv2.get("/api/config").json(),
-                         {"faults": {"popup": "blocking", "upload": "fail", "slow": 0.5, "hang": "on-load"},
+                         {"faults": {**NO_FAULTS, "popup": "blocking", "upload": "fail", "slow": 0.5,
+                                     "hang": "on-load"},
                           "qr_rotate": 2.5})
 
     def test_upload_fail(self):
