@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """tools/whatsapp-web, the WhatsApp Web stand-in of salesd's WhatsApp tests,
-proven over HTTP on 127.0.0.1 (no browser: the page itself is proven by the
-tests that drive Chromium).
+proven over HTTP on 127.0.0.1 (WhatsAppWebTest, no browser: the default page
+is proven by the salesd tests that drive Chromium) and, for what only a
+browser shows, in headless Chromium through chromedriver (PageTest; skipped
+without /usr/bin/chromium and /usr/bin/chromedriver, or CHROMIUM and
+CHROMEDRIVER).
 
 Proven here: the page's three files are served, uncached, and load nothing
 from elsewhere, and GET / is counted; the login: a ref is pending until
@@ -16,6 +19,20 @@ upload=stall holds the request (others are served) until the server stops,
 slow delays GET / only, popup and hang reach /api/config; bad faults and bad
 options are refused; --port-file; it stops on SIGTERM and SIGINT within 2 s
 and with --exit-with-parent, and prints nothing on stdout but its first line.
+The variant, the new pop-ups and logout_after travel through /control/fault
+and as flags; logout_after=N ends every session with the Nth stored upload
+(failed ones do not count), a new scan counts afresh, 0 switches it off.
+
+In the browser: the restyled page has no element id and none of the default
+page's class names, and the whole send works on it with id-free selectors
+(search, open the chat, attach, caption with a line break, Send, the bubble
+with the file name and its tick; an upload=fail bubble gets the failure
+mark); the "Got it" pop-up covers Send (the click is intercepted), Escape
+leaves it, "Got it" closes it; logout_after=1 sends the page back to the QR
+code after the tick, and it stays there until a scan; on the default page the
+OK-only "What's new" intercepts clicks, ignores Escape and closes with OK; the
+Escape-only pop-up intercepts Send and closes with Escape, the preview
+staying; the no-exit dialog has no button, ignores Escape and intercepts.
 
 Environment: WHATSAPP_WEB may name the script (default: tools/whatsapp-web
 next to this directory).
