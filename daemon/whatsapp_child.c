@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ struct batch {
 	bool headless;
 	unsigned long pause_min_ms, pause_max_ms, login_ms;
 	struct waweb_selectors sel;
+	const char *dismiss_buttons;
 	struct waweb_timeouts t;
 	json_t *sends;
 };
@@ -158,6 +160,8 @@ batch_parse(const char *line, struct batch *b, char **cause)
 		str(sel, "chat_title"), str(sel, "attach"), str(sel, "document_input"), str(sel, "caption"),
 		str(sel, "send"), str(sel, "message_out"), str(sel, "sent"), str(sel, "failed"),
 	};
+	/* NULL (a task that sends none): no button is pressed, the close control and Escape still are. */
+	b->dismiss_buttons = str(sel, "dismiss_buttons");
 	b->t = (struct waweb_timeouts){ ms(t, "load_ms", 90000), ms(t, "step_ms", 20000), ms(t, "send_ms", 180000) };
 	b->sends = json_object_get(b->root, "sends");
 	if (b->mode == NULL || (strcmp(b->mode, "send") != 0 && strcmp(b->mode, "login") != 0))
@@ -185,6 +189,14 @@ batch_parse(const char *line, struct batch *b, char **cause)
 		}
 	}
 	return 0;
+}
+
+/* waweb's notes (the strategy that found an element, a dialog closed) go to the task's log as progress events. */
+static void
+note(void *arg, int priority, const char *message)
+{
+	(void)arg;
+	emit("progress", "message", message, "level", priority == LOG_DEBUG ? "debug" : "info", NULL);
 }
 
 /*
@@ -446,6 +458,8 @@ run(int argc, char **argv)
 	w.wd = wd;
 	w.sel = b.sel;
 	w.t = b.t;
+	w.dismiss_buttons = b.dismiss_buttons;
+	w.note = note;
 	{
 		char pid[32];
 
@@ -485,6 +499,7 @@ run(int argc, char **argv)
 out:
 	/* Ending the session cleanly is what writes the login to the profile (FIELD-NOTES). */
 	webdriver_quit(wd);
+	waweb_done(&w);
 	free(png);
 	free(html);
 	free(cause);

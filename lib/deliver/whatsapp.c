@@ -156,6 +156,7 @@ batch_new(const struct config *cfg, const char *mode, const char *diagnostics)
 		goto out;
 	for (size_t i = 0; i < UTIL_NELEM(sel); i++)
 		json_object_set_new(s, sel[i].name, json_string(sel[i].css));
+	json_object_set_new(s, "dismiss_buttons", json_string(w->dismiss_buttons));
 	b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:O, s:[]}",
 	    "mode", mode,
 	    "url", cfg->whatsapp.url,
@@ -475,6 +476,13 @@ diagnostics_of(const struct waproto_event *ev)
 	    ev->source ? ", page source " : "", ev->source ? ev->source : "");
 }
 
+/* The priority of a note of the child's ("debug", "info"); anything else is debug, so a child cannot shout. */
+static int
+note_priority(const char *level)
+{
+	return level != NULL && strcmp(level, "info") == 0 ? LOG_INFO : LOG_DEBUG;
+}
+
 static int
 batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **reply)
 {
@@ -505,6 +513,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 	case WAPROTO_PROGRESS:
 		if (ev->chat != NULL)
 			say(b->progress, b->arg, LOG_INFO, util_printf("sending to \"%s\"", ev->chat));
+		else if (ev->message != NULL)
+			say(b->progress, b->arg, note_priority(ev->level), util_printf("salesd-whatsapp: %s", ev->message));
 		break;
 	case WAPROTO_READY: {
 		enum delivery_decision d = DELIVERY_UNKNOWN;
