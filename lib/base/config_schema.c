@@ -201,8 +201,8 @@ const struct config_key config_keys[] = {
 	    "[aria-label=\"Chat list\"] [title={chat}] | [role=\"gridcell\"] span[title={chat}] | "
 	    "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_chat) },
-	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "[data-testid=\"conversation-info-header-chat-title\"] | "
-	    "header span[dir=\"auto\"][title] | header [title] | #main header span[title]",
+	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "header span[dir=\"auto\"][title] | "
+	    "[data-testid=\"conversation-info-header-chat-title\"] | header [title] | #main header span[title]",
 	    0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_chat_title) },
 	{ "whatsapp", "selector_attach", CONFIG_STRING, "[role=\"button\"][aria-label=\"Attach\"] | "
