@@ -16,7 +16,13 @@ again; a chat that is not found, a failed upload, a pop-up nobody can close, a s
 that hangs each end in the documented state with a screenshot and the page
 source; a batch cut short re-sends only what is missing; a report rendered
 again with a store's sales restated brings each chat one correction whose
-caption starts with "Correction:" and the store's old and new sales; the same batch
+caption starts with "Correction:" and the store's old and new sales; the
+shipped selector defaults (strategy lists) send on the restyled page (no ids,
+other classes) as on today's, each element's strategy logged at debug
+priority, a first strategy gone showing as the second; an OK-only dialog and
+pop-ups over the preview (closed by their close control or Escape) are closed
+with their text logged and the report arrives; a dialog nothing closes fails
+the send before Send, with a screenshot and nothing uploaded; the same batch
 through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
 salesd-whatsapp.socket would be) delivers too; and after every run no
 browser, driver or child process is left.
