@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "base/util.h"
+#include "deliver/wafind.h"
 #include "deliver/waproto.h"
 #include "deliver/waweb.h"
 #include "deliver/webdriver.h"
@@ -42,7 +43,8 @@
 
 struct batch {
 	json_t *root;
-	const char *mode;               /* "send" or "login" */
+	const char *mode;               /* "send", "login" or "check" */
+	const char *check_chat;         /* check: the chat to open, or NULL */
 	const char *url, *chromium, *chromedriver, *profile, *diagnostics, *qr;
 	bool headless;
 	unsigned long pause_min_ms, pause_max_ms, login_ms;
@@ -164,8 +166,10 @@ batch_parse(const char *line, struct batch *b, char **cause)
 	b->dismiss_buttons = str(sel, "dismiss_buttons");
 	b->t = (struct waweb_timeouts){ ms(t, "load_ms", 90000), ms(t, "step_ms", 20000), ms(t, "send_ms", 180000) };
 	b->sends = json_object_get(b->root, "sends");
-	if (b->mode == NULL || (strcmp(b->mode, "send") != 0 && strcmp(b->mode, "login") != 0))
-		return util_fail(cause, -EINVAL, "batch: mode must be \"send\" or \"login\"");
+	b->check_chat = str(b->root, "chat");
+	if (b->mode == NULL || (strcmp(b->mode, "send") != 0 && strcmp(b->mode, "login") != 0 &&
+	    strcmp(b->mode, "check") != 0))
+		return util_fail(cause, -EINVAL, "batch: mode must be \"send\", \"login\" or \"check\"");
 	if (b->url == NULL || b->chromedriver == NULL || b->profile == NULL || b->diagnostics == NULL || b->qr == NULL)
 		return util_fail(cause, -EINVAL, "batch: url, chromedriver, profile, diagnostics and qr are required");
 	const char *const *s = (const char *const *)&b->sel;
@@ -388,6 +392,71 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 	return failed ? WHATSAPP_EXIT_FAILED : WHATSAPP_EXIT_SENT;
 }
 
+/* Say which strategy found element x (w->matched), or that it was not looked for and why. */
+static void
+check_line(struct waweb *w, enum waweb_element x, const char *spec, const char *unchecked)
+{
+	size_t n = 0;
+	char **v = wafind_split(spec, &n), *msg;
+	int i = w->matched[x] - 1;
+
+	if (unchecked != NULL)
+		msg = util_printf("selector_%s: not checked (%s)", waweb_element_name(x), unchecked);
+	else if (v != NULL && i >= 0 && (size_t)i < n)
+		msg = util_printf("selector_%s: found by strategy %d of %zu: %s%s", waweb_element_name(x), i + 1, n,
+		    v[i], i > 0 ? " (the ones before it match nothing)" : "");
+	else
+		msg = util_printf("selector_%s: not found", waweb_element_name(x));
+	if (msg != NULL)
+		emit("progress", "message", msg, "level", "info", NULL);
+	free(msg);
+	util_strv_free(v);
+}
+
+/*
+ * whatsapp-check, once the app shows: find every element that can be found
+ * without sending (with a chat: open it, and the attach menu), say which
+ * strategy found each. Exit 0 when all were found, 3 naming the one that
+ * was not (the step and its reason in an error event, with diagnostics).
+ */
+static int
+run_check(const struct batch *b, struct waweb *w, unsigned *seq)
+{
+	const char *nochat = "give a chat to open: salesd whatsapp-check CHAT";
+	const char *nosend = "it shows only with a file chosen; the check sends nothing";
+	char *cause = NULL, *png = NULL, *html = NULL;
+	int index, e;
+
+	check_line(w, WAWEB_APP, w->sel.app, NULL);
+	w->step = "search";
+	if ((e = waweb_probe(w, WAWEB_SEARCH, NULL, &index, &cause)) == 0 && b->check_chat != NULL)
+		e = waweb_open_chat(w, b->check_chat, &cause);
+	if (e == 0 && b->check_chat != NULL)
+		e = waweb_open_attach(w, &cause);
+	check_line(w, WAWEB_SEARCH, w->sel.search, NULL);
+	check_line(w, WAWEB_CHAT, w->sel.chat, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_CHAT_TITLE, w->sel.chat_title, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_ATTACH, w->sel.attach, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_DOCUMENT_INPUT, w->sel.document_input, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_CAPTION, w->sel.caption, nosend);
+	check_line(w, WAWEB_SEND, w->sel.send, nosend);
+	check_line(w, WAWEB_MESSAGE_OUT, w->sel.message_out, nosend);
+	check_line(w, WAWEB_SENT, w->sel.sent, nosend);
+	check_line(w, WAWEB_FAILED, w->sel.failed, nosend);
+	if (e == 0) {
+		free(cause);
+		return WHATSAPP_EXIT_SENT;
+	}
+	if (!browser_failed(e))
+		diagnose(b, w, seq, &png, &html);
+	emit("error", "step", waweb_step(w), "reason", cause ? cause : strerror(-e), "screenshot", png,
+	    "source", html, NULL);
+	free(png);
+	free(html);
+	free(cause);
+	return browser_failed(e) ? WHATSAPP_EXIT_BROWSER : WHATSAPP_EXIT_FAILED;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -483,7 +552,7 @@ run(int argc, char **argv)
 			goto out;
 		}
 		emit("needs-login", "qr", b.qr, NULL);
-		if (strcmp(b.mode, "send") == 0) {
+		if (strcmp(b.mode, "login") != 0) {
 			code = WHATSAPP_EXIT_LOGIN;
 			goto out;
 		}
@@ -495,7 +564,12 @@ run(int argc, char **argv)
 		unlink(b.qr);
 	}
 	emit("logged-in", NULL);
-	code = strcmp(b.mode, "login") == 0 ? WHATSAPP_EXIT_SENT : run_sends(&b, &w, &seq);
+	if (strcmp(b.mode, "login") == 0)
+		code = WHATSAPP_EXIT_SENT;
+	else if (strcmp(b.mode, "check") == 0)
+		code = run_check(&b, &w, &seq);
+	else
+		code = run_sends(&b, &w, &seq);
 out:
 	/* Ending the session cleanly is what writes the login to the profile (FIELD-NOTES). */
 	webdriver_quit(wd);

@@ -22,7 +22,9 @@ other classes) as on today's, each element's strategy logged at debug
 priority, a first strategy gone showing as the second; an OK-only dialog and
 pop-ups over the preview (closed by their close control or Escape) are closed
 with their text logged and the report arrives; a dialog nothing closes fails
-the send before Send, with a screenshot and nothing uploaded; the same batch
+the send before Send, with a screenshot and nothing uploaded; `salesd
+whatsapp-check` says which strategy finds each element and sends nothing,
+exiting 1 naming an element not found and 77 without a login; the same batch
 through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
 salesd-whatsapp.socket would be) delivers too; and after every run no
 browser, driver or child process is left.
@@ -580,6 +582,40 @@ class WhatsAppTest(unittest.TestCase):
         self.assertEqual(self.uploads(), [])
         self.assertEqual(self.ledger()["Management"][0], "failed")
         self.assertEqual(self.web.state()["upload_attempts"], self.upload_attempts_before)
+
+    def check(self, conf, *args):
+        return subprocess.run([SALESD, "--config", conf, "whatsapp-check"] + list(args), capture_output=True,
+                              text=True, timeout=300, cwd=self.root)
+
+    def test_whatsapp_check(self):
+        # Which strategy finds each element, without sending: on the restyled page, past a dialog.
+        conf = self.config("check", chats=("Management",))
+        self.web.fault(variant="restyled", popup="ok-only")
+        r = self.check(conf, "Management")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("logged in", r.stdout)
+        for key in ("app", "search", "chat", "chat_title", "attach", "document_input"):
+            self.assertRegex(r.stdout, rf"selector_{key}: found by strategy \d+ of \d+: ", key)
+        for key in ("caption", "send", "sent"):
+            self.assertIn(f"selector_{key}: not checked", r.stdout)
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.web.state()["upload_attempts"], self.upload_attempts_before)
+        # Without a chat: the list and the search box only.
+        r = self.check(conf)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("selector_chat: not checked", r.stdout)
+        # An element no strategy finds: exit 1, the element named, with a screenshot.
+        conf = self.config("check-gone", chats=("Management",), selector_attach='[aria-label="Attach a file"]')
+        r = self.check(conf, "Management")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("selector_attach", r.stderr)
+        self.assertIn("selector_attach: not found", r.stdout)
+        self.diagnostics(r)
+        # The login lost: 77.
+        r = self.check(self.config("check-fresh", state="check-fresh"))
+        self.assertEqual(r.returncode, 77, r.stdout + r.stderr)
+        self.assertIn("login", r.stderr)
+        self.assertEqual(self.uploads(), [])
 
     def test_slow_page(self):
         conf = self.config("slow", chats=("Management",), load_timeout="12s")

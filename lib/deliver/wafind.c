@@ -68,7 +68,7 @@ static const char DIALOG_JS[] = PRELUDE
 	"if (target && target.isConnected) {\n"
 	"  const r = target.getBoundingClientRect();\n"
 	"  const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);\n"
-	"  if (top && top !== target && !target.contains(top)) {\n"
+	"  if (top && top !== target && !target.contains(top) && !top.contains(target)) {\n"
 	"    found = top;\n"
 	"    while (found.parentElement && !found.parentElement.contains(target)) found = found.parentElement;\n"
 	"  }\n"

@@ -591,6 +591,21 @@ out:
 	return e;
 }
 
+int
+waweb_open_attach(struct waweb *w, char **cause)
+{
+	char *el = NULL;
+	int e;
+
+	w->step = "attach";
+	if ((e = wait_click(w, WAWEB_ATTACH, NULL, w->t.step_ms, cause)) < 0)
+		return e;
+	w->step = "choose-file";
+	e = wait_find(w, WAWEB_DOCUMENT_INPUT, false, w->t.step_ms, &el, cause);
+	free(el);
+	return e;
+}
+
 void
 waweb_cancel(struct waweb *w)
 {

@@ -127,6 +127,12 @@ int waweb_open_chat(struct waweb *w, const char *chat, char **cause);
  */
 int waweb_prepare(struct waweb *w, const char *file, const char *caption, char **cause);
 
+/*
+ * In the open chat: open the attach menu and find the document's file
+ * input, choosing nothing (for `salesd whatsapp-check`: nothing is sent).
+ */
+int waweb_open_attach(struct waweb *w, char **cause);
+
 /* Close the preview of waweb_prepare without sending. */
 void waweb_cancel(struct waweb *w);
 
