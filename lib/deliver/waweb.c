@@ -196,6 +196,25 @@ went_away(struct waweb *w, const char *dialog)
 }
 
 /*
+ * Click el (escape: press Escape in the dialog el) to close a dialog. A try
+ * the page refused (covered, stale, not a thing to type into) is no error:
+ * whether the dialog went is what counts. Only the browser failing is.
+ */
+static int
+act(struct waweb *w, const char *el, bool escape, char **cause)
+{
+	char *c = NULL;
+	int e = escape ? wafind_escape(w->wd, el, &c) : webdriver_click(w->wd, el, &c);
+
+	if (e < 0 && (transient(e) || e == -EIO))
+		e = 0;
+	else if (e < 0)
+		util_fail(cause, e, "%s", c ? c : "closing a dialog failed");
+	free(c);
+	return e;
+}
+
+/*
  * Close what covers the page, in the documented order: the dialog's close
  * control, its one button named in dismiss_buttons, Escape. target is the
  * element a click was meant for when one was intercepted (NULL: look for
@@ -225,7 +244,7 @@ clear_dialogs(struct waweb *w, const char *target, char **cause)
 		}
 		if (wafind_first(w->wd, w->sel.popup_close, NULL, dialog, &el, &index, NULL) == 0) {
 			found_by(w, WAWEB_POPUP_CLOSE, index);
-			if ((e = webdriver_click(w->wd, el, cause)) < 0 && !transient(e))
+			if ((e = act(w, el, false, cause)) < 0)
 				goto out;
 			free(el);
 			el = NULL;
@@ -236,7 +255,7 @@ clear_dialogs(struct waweb *w, const char *target, char **cause)
 		}
 		if (w->dismiss_buttons != NULL &&
 		    wafind_button(w->wd, dialog, w->dismiss_buttons, &el, &phrase, NULL) == 0) {
-			if ((e = webdriver_click(w->wd, el, cause)) < 0 && !transient(e))
+			if ((e = act(w, el, false, cause)) < 0)
 				goto out;
 			free(el);
 			el = NULL;
@@ -245,7 +264,7 @@ clear_dialogs(struct waweb *w, const char *target, char **cause)
 				goto closed;
 			}
 		}
-		if ((e = wafind_escape(w->wd, dialog, cause)) < 0 && !transient(e) && e != -EIO)
+		if ((e = act(w, dialog, true, cause)) < 0)
 			goto out;
 		if (went_away(w, dialog)) {
 			how = util_strdup("Escape");
