@@ -67,5 +67,6 @@ int cmd_migrate(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_calendar(struct cli *cli);
 int cmd_whatsapp_login(struct cli *cli);
+int cmd_whatsapp_check(struct cli *cli);
 
 #endif

@@ -100,6 +100,7 @@ static const struct command commands[] = {
 	{ "status", O_JSON, cmd_status, NULL },
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, cmd_whatsapp_login, NULL },
+	{ "whatsapp-check", 0, cmd_whatsapp_check, NULL },
 	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE | O_AGAIN, cmd_task, NULL },
 };
 
@@ -129,6 +130,9 @@ usage(FILE *fp)
 	    "  calendar EXPR [--tz ZONE] [--from 'YYYY-MM-DD HH:MM'] [--count N]\n"
 	    "  whatsapp-login        open WhatsApp Web with the profile, save the QR code as a PNG\n"
 	    "                        (path printed) and wait until someone scans it\n"
+	    "  whatsapp-check [CHAT] open WhatsApp Web with the profile and say which strategy\n"
+	    "                        finds each element (with CHAT: opening it); sends nothing;\n"
+	    "                        exit 0 all found, 77 the login is lost, 1 one is missing\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE     configuration file (default $SALESD_CONFIG or " CLI_DEFAULT_CONFIG ");\n"

@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include <jansson.h>
 
 #include "base/util.h"
+#include "deliver/wafind.h"
 #include "deliver/waproto.h"
 #include "deliver/waweb.h"
 #include "deliver/webdriver.h"
@@ -41,11 +43,13 @@
 
 struct batch {
 	json_t *root;
-	const char *mode;               /* "send" or "login" */
+	const char *mode;               /* "send", "login" or "check" */
+	const char *check_chat;         /* check: the chat to open, or NULL */
 	const char *url, *chromium, *chromedriver, *profile, *diagnostics, *qr;
 	bool headless;
 	unsigned long pause_min_ms, pause_max_ms, login_ms;
 	struct waweb_selectors sel;
+	const char *dismiss_buttons;
 	struct waweb_timeouts t;
 	json_t *sends;
 };
@@ -158,10 +162,14 @@ batch_parse(const char *line, struct batch *b, char **cause)
 		str(sel, "chat_title"), str(sel, "attach"), str(sel, "document_input"), str(sel, "caption"),
 		str(sel, "send"), str(sel, "message_out"), str(sel, "sent"), str(sel, "failed"),
 	};
+	/* NULL (a task that sends none): no button is pressed, the close control and Escape still are. */
+	b->dismiss_buttons = str(sel, "dismiss_buttons");
 	b->t = (struct waweb_timeouts){ ms(t, "load_ms", 90000), ms(t, "step_ms", 20000), ms(t, "send_ms", 180000) };
 	b->sends = json_object_get(b->root, "sends");
-	if (b->mode == NULL || (strcmp(b->mode, "send") != 0 && strcmp(b->mode, "login") != 0))
-		return util_fail(cause, -EINVAL, "batch: mode must be \"send\" or \"login\"");
+	b->check_chat = str(b->root, "chat");
+	if (b->mode == NULL || (strcmp(b->mode, "send") != 0 && strcmp(b->mode, "login") != 0 &&
+	    strcmp(b->mode, "check") != 0))
+		return util_fail(cause, -EINVAL, "batch: mode must be \"send\", \"login\" or \"check\"");
 	if (b->url == NULL || b->chromedriver == NULL || b->profile == NULL || b->diagnostics == NULL || b->qr == NULL)
 		return util_fail(cause, -EINVAL, "batch: url, chromedriver, profile, diagnostics and qr are required");
 	const char *const *s = (const char *const *)&b->sel;
@@ -185,6 +193,14 @@ batch_parse(const char *line, struct batch *b, char **cause)
 		}
 	}
 	return 0;
+}
+
+/* waweb's notes (the strategy that found an element, a dialog closed) go to the task's log as progress events. */
+static void
+note(void *arg, int priority, const char *message)
+{
+	(void)arg;
+	emit("progress", "message", message, "level", priority == LOG_DEBUG ? "debug" : "info", NULL);
 }
 
 /*
@@ -376,6 +392,71 @@ run_sends(const struct batch *b, struct waweb *w, unsigned *seq)
 	return failed ? WHATSAPP_EXIT_FAILED : WHATSAPP_EXIT_SENT;
 }
 
+/* Say which strategy found element x (w->matched), or that it was not looked for and why. */
+static void
+check_line(struct waweb *w, enum waweb_element x, const char *spec, const char *unchecked)
+{
+	size_t n = 0;
+	char **v = wafind_split(spec, &n), *msg;
+	int i = w->matched[x] - 1;
+
+	if (unchecked != NULL)
+		msg = util_printf("selector_%s: not checked (%s)", waweb_element_name(x), unchecked);
+	else if (v != NULL && i >= 0 && (size_t)i < n)
+		msg = util_printf("selector_%s: found by strategy %d of %zu: %s%s", waweb_element_name(x), i + 1, n,
+		    v[i], i > 0 ? " (the ones before it match nothing)" : "");
+	else
+		msg = util_printf("selector_%s: not found", waweb_element_name(x));
+	if (msg != NULL)
+		emit("progress", "message", msg, "level", "info", NULL);
+	free(msg);
+	util_strv_free(v);
+}
+
+/*
+ * whatsapp-check, once the app shows: find every element that can be found
+ * without sending (with a chat: open it, and the attach menu), say which
+ * strategy found each. Exit 0 when all were found, 3 naming the one that
+ * was not (the step and its reason in an error event, with diagnostics).
+ */
+static int
+run_check(const struct batch *b, struct waweb *w, unsigned *seq)
+{
+	const char *nochat = "give a chat to open: salesd whatsapp-check CHAT";
+	const char *nosend = "it shows only with a file chosen; the check sends nothing";
+	char *cause = NULL, *png = NULL, *html = NULL;
+	int index, e;
+
+	check_line(w, WAWEB_APP, w->sel.app, NULL);
+	w->step = "search";
+	if ((e = waweb_probe(w, WAWEB_SEARCH, NULL, &index, &cause)) == 0 && b->check_chat != NULL)
+		e = waweb_open_chat(w, b->check_chat, &cause);
+	if (e == 0 && b->check_chat != NULL)
+		e = waweb_open_attach(w, &cause);
+	check_line(w, WAWEB_SEARCH, w->sel.search, NULL);
+	check_line(w, WAWEB_CHAT, w->sel.chat, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_CHAT_TITLE, w->sel.chat_title, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_ATTACH, w->sel.attach, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_DOCUMENT_INPUT, w->sel.document_input, b->check_chat ? NULL : nochat);
+	check_line(w, WAWEB_CAPTION, w->sel.caption, nosend);
+	check_line(w, WAWEB_SEND, w->sel.send, nosend);
+	check_line(w, WAWEB_MESSAGE_OUT, w->sel.message_out, nosend);
+	check_line(w, WAWEB_SENT, w->sel.sent, nosend);
+	check_line(w, WAWEB_FAILED, w->sel.failed, nosend);
+	if (e == 0) {
+		free(cause);
+		return WHATSAPP_EXIT_SENT;
+	}
+	if (!browser_failed(e))
+		diagnose(b, w, seq, &png, &html);
+	emit("error", "step", waweb_step(w), "reason", cause ? cause : strerror(-e), "screenshot", png,
+	    "source", html, NULL);
+	free(png);
+	free(html);
+	free(cause);
+	return browser_failed(e) ? WHATSAPP_EXIT_BROWSER : WHATSAPP_EXIT_FAILED;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -446,6 +527,8 @@ run(int argc, char **argv)
 	w.wd = wd;
 	w.sel = b.sel;
 	w.t = b.t;
+	w.dismiss_buttons = b.dismiss_buttons;
+	w.note = note;
 	{
 		char pid[32];
 
@@ -469,7 +552,7 @@ run(int argc, char **argv)
 			goto out;
 		}
 		emit("needs-login", "qr", b.qr, NULL);
-		if (strcmp(b.mode, "send") == 0) {
+		if (strcmp(b.mode, "login") != 0) {
 			code = WHATSAPP_EXIT_LOGIN;
 			goto out;
 		}
@@ -481,10 +564,16 @@ run(int argc, char **argv)
 		unlink(b.qr);
 	}
 	emit("logged-in", NULL);
-	code = strcmp(b.mode, "login") == 0 ? WHATSAPP_EXIT_SENT : run_sends(&b, &w, &seq);
+	if (strcmp(b.mode, "login") == 0)
+		code = WHATSAPP_EXIT_SENT;
+	else if (strcmp(b.mode, "check") == 0)
+		code = run_check(&b, &w, &seq);
+	else
+		code = run_sends(&b, &w, &seq);
 out:
 	/* Ending the session cleanly is what writes the login to the profile (FIELD-NOTES). */
 	webdriver_quit(wd);
+	waweb_done(&w);
 	free(png);
 	free(html);
 	free(cause);

@@ -535,7 +535,11 @@ START_TEST(test_typed_defaults)
 	ck_assert(c->whatsapp.headless);
 	ck_assert_int_eq(c->whatsapp.daily_cap, 50);
 	ck_assert_uint_eq(c->whatsapp.batch_timeout_ms, 30 * 60000);
-	ck_assert_str_eq(c->whatsapp.selector_app, "#pane-side");
+	/* A strategy list: ARIA first, the id of old last. */
+	ck_assert_ptr_eq(strstr(c->whatsapp.selector_app, "[role=\"grid\"][aria-label=\"Chat list\"] | "),
+	    c->whatsapp.selector_app);
+	ck_assert(strstr(c->whatsapp.selector_app, "| #pane-side") != NULL);
+	ck_assert_ptr_eq(strstr(c->whatsapp.dismiss_buttons, "OK | Got it | "), c->whatsapp.dismiss_buttons);
 	ck_assert_str_eq(c->whatsapp.socket, "");
 	ck_assert_str_eq(c->report.currency, "\xe2\x82\xb9");
 	ck_assert_ptr_null(c->report.company);

@@ -16,7 +16,15 @@ again; a chat that is not found, a failed upload, a pop-up nobody can close, a s
 that hangs each end in the documented state with a screenshot and the page
 source; a batch cut short re-sends only what is missing; a report rendered
 again with a store's sales restated brings each chat one correction whose
-caption starts with "Correction:" and the store's old and new sales; the same batch
+caption starts with "Correction:" and the store's old and new sales; the
+shipped selector defaults (strategy lists) send on the restyled page (no ids,
+other classes) as on today's, each element's strategy logged at debug
+priority, a first strategy gone showing as the second; an OK-only dialog and
+pop-ups over the preview (closed by their close control or Escape) are closed
+with their text logged and the report arrives; a dialog nothing closes fails
+the send before Send, with a screenshot and nothing uploaded; `salesd
+whatsapp-check` says which strategy finds each element and sends nothing,
+exiting 1 naming an element not found and 77 without a login; the same batch
 through a socket (`[whatsapp] socket`, served by systemd-socket-activate as
 salesd-whatsapp.socket would be) delivers too; and after every run no
 browser, driver or child process is left.
@@ -186,8 +194,11 @@ class WhatsAppTest(unittest.TestCase):
 
     def setUp(self):
         psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
-        self.web.fault(popup="none", upload="ok", slow=0, hang="none")
-        self.before = len(self.web.state()["uploads"])
+        self.web.fault(popup="none", upload="ok", slow=0, hang="none", variant="default", send_popup="none",
+                       logout_after=0)
+        state = self.web.state()
+        self.before = len(state["uploads"])
+        self.upload_attempts_before = state["upload_attempts"]
 
     def tearDown(self):
         self.assertEqual(leftovers(self.root, keep=(self.web.proc.pid,)), [], "processes outlived the run")
@@ -498,6 +509,113 @@ class WhatsAppTest(unittest.TestCase):
         r = self.send(conf, expect=1)
         self.diagnostics(r, "covers the page", "selector_popup_close")
         self.assertEqual(len(self.uploads()), 1)
+
+    def again(self):
+        psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
+
+    def test_restyled_page(self):
+        # The shipped defaults on both pages, the restyled one without any id and with other class names:
+        # the whole send path, and each element's strategy logged at debug priority.
+        conf = self.config("restyled", chats=("Management", "Store Partners"))
+        for variant in ("default", "restyled"):
+            self.again()
+            self.web.fault(variant=variant)
+            r = self.send(conf, "--log-level", "debug")
+            for key in ("app", "search", "chat", "chat_title", "attach", "document_input", "caption", "send",
+                        "message_out", "sent"):
+                self.assertRegex(r.stderr, rf"selector_{key} matched by strategy \d+ of \d+: ", variant)
+            self.assertIn("selector_app matched by strategy 1 of", r.stderr, variant)
+            self.assertIn("selector_send matched by strategy 1 of", r.stderr, variant)
+            self.assertNotIn("WhatsApp Web may have changed its page", r.stderr, variant)
+            self.assertEqual(sorted(self.ledger()), ["Management", "Store Partners"])
+            self.assertEqual({v[0] for v in self.ledger().values()}, {"sent"}, variant)
+        self.assertEqual(sorted(u["chat"] for u in self.uploads()), ["Management"] * 2 + ["Store Partners"] * 2)
+        # A first strategy that no longer matches: the next one finds the element, and the log says so.
+        self.again()
+        conf = self.config("moved", chats=("Management",), selector_attach='[aria-label="Attach a file"] | '
+                           '[title="Attach"] | #main [title="Attach"]', selector_send='[aria-label="Send now"] | '
+                           'text:Send | [data-icon="send"]')
+        r = self.send(conf, "--log-level", "debug")
+        self.assertIn('selector_attach matched by strategy 2 of 3: [title="Attach"] (the ones before it match '
+                      'nothing: WhatsApp Web may have changed its page)', r.stderr)
+        self.assertIn('selector_send matched by strategy 3 of 3: [data-icon="send"]', r.stderr)
+        self.assertEqual(self.ledger()["Management"][0], "sent")
+
+    def test_dialogs_closed(self):
+        # Each dialog is closed in the documented order, its text logged, and the report arrives.
+        conf = self.config("dialogs", chats=("Management",))
+        cases = (({"popup": "ok-only"}, "What's new", 'its button "OK"'),
+                 ({"popup": "ok-only", "variant": "restyled"}, "What's new", 'its button "OK"'),
+                 ({"send_popup": "got-it"}, "Send documents faster", "its close control"),
+                 ({"send_popup": "escape", "variant": "restyled"}, "Tip Press Esc to close", "Escape"))
+        for n, (faults, text, how) in enumerate(cases, 1):
+            self.again()
+            self.web.fault(variant="default", popup="none", send_popup="none")
+            self.web.fault(**faults)
+            r = self.send(conf, "--log-level", "info")
+            self.assertRegex(r.stderr, f'a dialog covers the page: "{text}', faults)
+            self.assertRegex(r.stderr, f'closed the dialog "{text}[^"]*" with {how}', faults)
+            self.assertEqual(self.ledger()["Management"][0], "sent", faults)
+            self.assertEqual(len(self.uploads()), n, faults)
+            with open(self.pdf, "rb") as f:
+                self.assertEqual(self.uploads()[-1]["sha256"], hashlib.sha256(f.read()).hexdigest())
+
+    def test_dialog_that_stays(self):
+        # A dialog nothing closes fails the send before Send: a screenshot, nothing uploaded, and the
+        # ledger says failed (not unknown), so the next run sends it.
+        conf = self.config("stays", chats=("Management",))
+        self.web.fault(popup="no-exit", variant="restyled")
+        r = self.send(conf, expect=1)
+        self.diagnostics(r, "Syncing your chats", "covers the page", "dismiss_buttons")
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.ledger()["Management"][0], "failed")
+        # The same over the preview, with the dialog's buttons out of the configuration: the send fails
+        # with the preview open (at the caption or the send step), before Send was pressed.
+        self.again()
+        self.web.fault(popup="none", send_popup="got-it", variant="default")
+        conf = self.config("stays-preview", chats=("Management",), dismiss_buttons="",
+                           selector_popup_close='[aria-label="Close this"]')
+        r = self.send(conf, expect=1)
+        self.diagnostics(r, "Send documents faster", "covers the page")
+        self.assertRegex(r.stderr, r"/\d\d-(caption|send)\.png")
+        self.assertNotIn("Send was pressed", r.stderr)
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.ledger()["Management"][0], "failed")
+        self.assertEqual(self.web.state()["upload_attempts"], self.upload_attempts_before)
+
+    def check(self, conf, *args):
+        return subprocess.run([SALESD, "--config", conf, "whatsapp-check"] + list(args), capture_output=True,
+                              text=True, timeout=300, cwd=self.root)
+
+    def test_whatsapp_check(self):
+        # Which strategy finds each element, without sending: on the restyled page, past a dialog.
+        conf = self.config("check", chats=("Management",))
+        self.web.fault(variant="restyled", popup="ok-only")
+        r = self.check(conf, "Management")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("logged in", r.stdout)
+        for key in ("app", "search", "chat", "chat_title", "attach", "document_input"):
+            self.assertRegex(r.stdout, rf"selector_{key}: found by strategy \d+ of \d+: ", key)
+        for key in ("caption", "send", "sent"):
+            self.assertIn(f"selector_{key}: not checked", r.stdout)
+        self.assertEqual(self.uploads(), [])
+        self.assertEqual(self.web.state()["upload_attempts"], self.upload_attempts_before)
+        # Without a chat: the list and the search box only.
+        r = self.check(conf)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("selector_chat: not checked", r.stdout)
+        # An element no strategy finds: exit 1, the element named, with a screenshot.
+        conf = self.config("check-gone", chats=("Management",), selector_attach='[aria-label="Attach a file"]')
+        r = self.check(conf, "Management")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("selector_attach", r.stderr)
+        self.assertIn("selector_attach: not found", r.stdout)
+        self.diagnostics(r)
+        # The login lost: 77.
+        r = self.check(self.config("check-fresh", state="check-fresh"))
+        self.assertEqual(r.returncode, 77, r.stdout + r.stderr)
+        self.assertIn("login", r.stderr)
+        self.assertEqual(self.uploads(), [])
 
     def test_slow_page(self):
         conf = self.config("slow", chats=("Management",), load_timeout="12s")

@@ -114,7 +114,8 @@ struct config_strv {
 	X(const char *, selector_send) \
 	X(const char *, selector_message_out) \
 	X(const char *, selector_sent) \
-	X(const char *, selector_failed)
+	X(const char *, selector_failed) \
+	X(const char *, dismiss_buttons)
 
 #define CONFIG_RECIPIENTS_FIELDS(X) \
 	X(const char *, file)

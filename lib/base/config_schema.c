@@ -173,41 +173,70 @@ const struct config_key config_keys[] = {
 	    FIELD(whatsapp, batch_timeout_ms) },
 	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL,
 	    FIELD(whatsapp, login_timeout_ms) },
-	/* Today's WhatsApp Web; stable attributes (aria-label, title, role, data-icon) over class names. */
-	{ "whatsapp", "selector_qr", CONFIG_STRING, "canvas[aria-label=\"Scan this QR code to link a device!\"]",
+	/*
+	 * Today's WhatsApp Web, as strategy lists (deliver/wafind.h): ARIA role
+	 * and label first, then title, data-icon / data-testid, visible text (and
+	 * the Hindi labels), ids and class names last, so that a restyle keeping
+	 * the labels, roles, titles and icons finds every element.
+	 */
+	{ "whatsapp", "selector_qr", CONFIG_STRING, "canvas[aria-label=\"Scan this QR code to link a device!\"] | "
+	    "canvas[aria-label*=\"QR\"] | [data-testid=\"qrcode\"] canvas | [data-ref] canvas",
 	    0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_qr) },
-	{ "whatsapp", "selector_app", CONFIG_STRING, "#pane-side", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_app) },
-	{ "whatsapp", "selector_popup_close", CONFIG_STRING, "div[role=\"dialog\"] [role=\"button\"][aria-label=\"Close\"], "
-	    "div[role=\"dialog\"] button[aria-label=\"Close\"]", 0, NULL, 0, 0, check_nonempty,
-	    FIELD(whatsapp, selector_popup_close) },
-	{ "whatsapp", "selector_search", CONFIG_STRING, "#side div[role=\"textbox\"][contenteditable=\"true\"]",
+	{ "whatsapp", "selector_app", CONFIG_STRING, "[role=\"grid\"][aria-label=\"Chat list\"] | "
+	    "[aria-label=\"Chat list\"] | [aria-label=\"चैट सूची\"] | [data-testid=\"chat-list\"] | #pane-side",
 	    0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_app) },
+	{ "whatsapp", "selector_popup_close", CONFIG_STRING, "[role=\"button\"][aria-label=\"Close\"] | "
+	    "button[aria-label=\"Close\"] | [aria-label=\"बंद करें\"] | [title=\"Close\"] | [data-icon=\"x\"] | "
+	    "[data-icon=\"close\"] | [data-testid=\"popup-controls-close\"]", 0, NULL, 0, 0, check_nonempty,
+	    FIELD(whatsapp, selector_popup_close) },
+	{ "whatsapp", "selector_search", CONFIG_STRING, "[role=\"textbox\"][contenteditable=\"true\"]"
+	    "[aria-label=\"Search input textbox\"] | [contenteditable=\"true\"][aria-label*=\"Search\"] | "
+	    "input[aria-label*=\"Search\"] | [contenteditable=\"true\"][aria-label*=\"खोज\"] | "
+	    "[contenteditable=\"true\"][title*=\"Search\"] | [data-testid=\"chat-list-search\"] | "
+	    "#side div[role=\"textbox\"][contenteditable=\"true\"]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_search) },
-	{ "whatsapp", "selector_chat", CONFIG_STRING, "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_chat", CONFIG_STRING, "[role=\"grid\"][aria-label=\"Chat list\"] [title={chat}] | "
+	    "[aria-label=\"Chat list\"] [title={chat}] | [role=\"gridcell\"] span[title={chat}] | "
+	    "#pane-side span[title={chat}]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_chat) },
-	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "#main header span[title]", 0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_chat_title", CONFIG_STRING, "header span[dir=\"auto\"][title] | "
+	    "[data-testid=\"conversation-info-header-chat-title\"] | header [title] | #main header span[title]",
+	    0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_chat_title) },
-	{ "whatsapp", "selector_attach", CONFIG_STRING, "#main [title=\"Attach\"], #main [aria-label=\"Attach\"]",
+	{ "whatsapp", "selector_attach", CONFIG_STRING, "[role=\"button\"][aria-label=\"Attach\"] | "
+	    "[aria-label=\"अटैच करें\"] | [title=\"Attach\"] | [data-icon=\"plus\"] | [data-icon=\"attach-menu-plus\"] | "
+	    "[data-icon=\"clip\"] | #main [title=\"Attach\"], #main [aria-label=\"Attach\"]",
 	    0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_attach) },
-	{ "whatsapp", "selector_document_input", CONFIG_STRING, "input[type=\"file\"][accept=\"*\"]",
+	{ "whatsapp", "selector_document_input", CONFIG_STRING, "[role=\"menuitem\"] input[type=\"file\"][accept=\"*\"] | "
+	    "input[type=\"file\"][accept=\"*\"] | input[type=\"file\"]:not([accept*=\"image\"])",
 	    0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_document_input) },
-	{ "whatsapp", "selector_caption", CONFIG_STRING, "div[role=\"textbox\"][contenteditable=\"true\"]"
-	    "[aria-label=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_caption", CONFIG_STRING, "[role=\"textbox\"][contenteditable=\"true\"]"
+	    "[aria-label=\"Add a caption\"] | [contenteditable=\"true\"][aria-label=\"कैप्शन जोड़ें\"] | "
+	    "[contenteditable=\"true\"][title=\"Add a caption\"] | [contenteditable=\"true\"]"
+	    "[data-placeholder=\"Add a caption\"]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_caption) },
-	{ "whatsapp", "selector_send", CONFIG_STRING, "[role=\"button\"][aria-label=\"Send\"], span[data-icon=\"send\"]",
-	    0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_send", CONFIG_STRING, "[role=\"button\"][aria-label=\"Send\"] | "
+	    "button[aria-label=\"Send\"] | [aria-label=\"भेजें\"] | [title=\"Send\"] | [data-icon=\"send\"] | "
+	    "[data-testid=\"send\"] | text:Send | text:भेजें", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_send) },
-	{ "whatsapp", "selector_message_out", CONFIG_STRING, "#main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_message_out", CONFIG_STRING, "[role=\"row\"] [data-id^=\"true_\"] | "
+	    "[data-id^=\"true_\"] | .message-out | #main [data-id^=\"true_\"]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_message_out) },
-	{ "whatsapp", "selector_sent", CONFIG_STRING, "span[data-icon=\"msg-check\"], span[data-icon=\"msg-dblcheck\"]",
-	    0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_sent", CONFIG_STRING, "[aria-label=\" Sent \"], [aria-label=\" Delivered \"], "
+	    "[aria-label=\" Read \"] | [data-icon=\"msg-check\"], [data-icon=\"msg-dblcheck\"] | "
+	    "[data-testid=\"msg-check\"], [data-testid=\"msg-dblcheck\"]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_sent) },
-	{ "whatsapp", "selector_failed", CONFIG_STRING, "span[data-icon=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty,
+	{ "whatsapp", "selector_failed", CONFIG_STRING, "[aria-label=\" Failed \"] | [data-icon=\"msg-error\"] | "
+	    "[data-testid=\"msg-error\"]", 0, NULL, 0, 0, check_nonempty,
 	    FIELD(whatsapp, selector_failed) },
+	/* Texts of buttons that close a dialog (deliver/waweb.h), "|"-separated, the preferred first; English, Hindi. */
+	{ "whatsapp", "dismiss_buttons", CONFIG_STRING, "OK | Got it | Continue | Not now | Close | ठीक है | "
+	    "समझ गया | जारी रखें | अभी नहीं | बंद करें", 0, NULL, 0, 0, NULL,
+	    FIELD(whatsapp, dismiss_buttons) },
 
 	{ "recipients", "file", CONFIG_PATH, "recipients.csv", CONFIG_EXISTS, NULL, 0, 0, NULL,
 	    FIELD(recipients, file) },

@@ -35,7 +35,7 @@ void
 waproto_event_done(struct waproto_event *ev)
 {
 	char **fields[] = { &ev->key, &ev->chat, &ev->step, &ev->reason, &ev->evidence, &ev->screenshot,
-	    &ev->source, &ev->qr, &ev->message, &ev->browser, &ev->sandbox };
+	    &ev->source, &ev->qr, &ev->message, &ev->browser, &ev->sandbox, &ev->level };
 
 	for (size_t i = 0; i < UTIL_NELEM(fields); i++) {
 		free(*fields[i]);
@@ -47,9 +47,9 @@ int
 waproto_parse_event(const char *line, size_t len, struct waproto_event *ev, char **cause)
 {
 	static const char *const keys[] = { "key", "chat", "step", "reason", "evidence", "screenshot", "source",
-	    "qr", "message", "browser", "sandbox" };
+	    "qr", "message", "browser", "sandbox", "level" };
 	char **fields[] = { &ev->key, &ev->chat, &ev->step, &ev->reason, &ev->evidence, &ev->screenshot,
-	    &ev->source, &ev->qr, &ev->message, &ev->browser, &ev->sandbox };
+	    &ev->source, &ev->qr, &ev->message, &ev->browser, &ev->sandbox, &ev->level };
 	json_error_t jerr;
 	json_t *o = NULL, *v;
 	const char *event, *k;

@@ -27,7 +27,7 @@ enum waproto_event_type {
 	WAPROTO_STARTED,        /* the browser runs: browser, sandbox */
 	WAPROTO_NEEDS_LOGIN,    /* the QR screen: qr (a PNG's path) */
 	WAPROTO_LOGGED_IN,
-	WAPROTO_PROGRESS,       /* message, chat */
+	WAPROTO_PROGRESS,       /* message, chat; without a chat, a note for the log at priority level */
 	WAPROTO_READY,          /* key, chat: about to press Send, waiting for go or skip */
 	WAPROTO_SENT,           /* key, chat, evidence */
 	WAPROTO_FAILED,         /* key, chat, step, reason, screenshot, source: nothing went out */
@@ -40,7 +40,7 @@ enum waproto_event_type {
 /* One event; the strings belong to it (NULL when the event did not carry them). */
 struct waproto_event {
 	enum waproto_event_type type;
-	char *key, *chat, *step, *reason, *evidence, *screenshot, *source, *qr, *message, *browser, *sandbox;
+	char *key, *chat, *step, *reason, *evidence, *screenshot, *source, *qr, *message, *browser, *sandbox, *level;
 	int status;             /* WAPROTO_EXIT */
 };
 

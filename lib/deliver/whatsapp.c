@@ -156,6 +156,7 @@ batch_new(const struct config *cfg, const char *mode, const char *diagnostics)
 		goto out;
 	for (size_t i = 0; i < UTIL_NELEM(sel); i++)
 		json_object_set_new(s, sel[i].name, json_string(sel[i].css));
+	json_object_set_new(s, "dismiss_buttons", json_string(w->dismiss_buttons));
 	b = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:O, s:[]}",
 	    "mode", mode,
 	    "url", cfg->whatsapp.url,
@@ -475,6 +476,13 @@ diagnostics_of(const struct waproto_event *ev)
 	    ev->source ? ", page source " : "", ev->source ? ev->source : "");
 }
 
+/* The priority of a note of the child's ("debug", "info"); anything else is debug, so a child cannot shout. */
+static int
+note_priority(const char *level)
+{
+	return level != NULL && strcmp(level, "info") == 0 ? LOG_INFO : LOG_DEBUG;
+}
+
 static int
 batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **reply)
 {
@@ -505,6 +513,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 	case WAPROTO_PROGRESS:
 		if (ev->chat != NULL)
 			say(b->progress, b->arg, LOG_INFO, util_printf("sending to \"%s\"", ev->chat));
+		else if (ev->message != NULL)
+			say(b->progress, b->arg, note_priority(ev->level), util_printf("salesd-whatsapp: %s", ev->message));
 		break;
 	case WAPROTO_READY: {
 		enum delivery_decision d = DELIVERY_UNKNOWN;
@@ -904,6 +914,80 @@ whatsapp_login(const struct config *cfg, whatsapp_progress_fn progress, void *ar
 		e = 0;
 	else if (status == WHATSAPP_EXIT_LOGIN)
 		e = util_fail(cause, -ETIME, "%s", l.error ? l.error : "nobody scanned the QR code in time");
+	else
+		e = util_fail(cause, -EAGAIN, "%s", l.error ? l.error : killed ? "the browser was killed after a "
+		    "time-out" : "the browser failed");
+out:
+	if (lock >= 0)
+		close(lock);
+	json_decref(batch);
+	free(l.error);
+	free(diag);
+	return e;
+}
+
+/* ---- the check ---------------------------------------------------------------- */
+
+static int
+check_event(void *arg, const struct waproto_event *ev, const char *bad, char **reply)
+{
+	struct login_ctx *l = arg;
+	char *diag;
+
+	(void)reply;
+	if (ev == NULL) {
+		say(l->progress, l->arg, LOG_WARNING, util_printf("salesd-whatsapp said something that is not an "
+		    "event of its protocol (%s); ignored", bad));
+		return 0;
+	}
+	if (ev->type == WAPROTO_PROGRESS && ev->chat == NULL && ev->message != NULL)
+		say(l->progress, l->arg, note_priority(ev->level), util_strdup(ev->message));
+	else if (ev->type == WAPROTO_NEEDS_LOGIN) {
+		state_write(l->cfg, false, ev->qr);
+		say(l->progress, l->arg, LOG_ERR, util_printf("WhatsApp needs a login: the QR code is saved in %s; "
+		    "run `salesd whatsapp-login`", ev->qr ? ev->qr : "?"));
+	} else if (ev->type == WAPROTO_LOGGED_IN) {
+		l->logged_in = true;
+		state_write(l->cfg, true, NULL);
+		say(l->progress, l->arg, LOG_NOTICE, util_strdup("logged in"));
+	} else if (ev->type == WAPROTO_ERROR && l->error == NULL) {
+		diag = diagnostics_of(ev);
+		l->error = util_printf("%s%s", ev->reason ? ev->reason : "the browser failed", diag ? diag : "");
+		free(diag);
+	}
+	return 0;
+}
+
+int
+whatsapp_check(const struct config *cfg, const char *chat, whatsapp_progress_fn progress, void *arg, char **cause)
+{
+	struct login_ctx l = { .cfg = cfg, .progress = progress, .arg = arg };
+	char *diag = diagnostics_dir(cfg, "check");
+	json_t *batch = NULL;
+	const char *killed = NULL;
+	/* The page, then a few steps (search, the chat, its title, the attach menu), each bounded. */
+	unsigned long wait = (unsigned long)cfg->whatsapp.load_timeout_ms +
+	    6 * (unsigned long)cfg->whatsapp.step_timeout_ms + 60000;
+	int lock = -1, status = 0, e;
+
+	if (diag == NULL || (batch = batch_new(cfg, "check", diag)) == NULL ||
+	    (chat != NULL && json_object_set_new(batch, "chat", json_string(chat)) < 0)) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = lock_profile(cfg, &lock, cause)) < 0)
+		goto out;
+	if ((e = child_run(batch, cfg->whatsapp.socket, wait, wait, check_event, &l, &status,
+	    &killed, cause)) < 0) {
+		e = e == -ENOMEM ? e : -EAGAIN;
+		goto out;
+	}
+	if (status == WHATSAPP_EXIT_SENT && l.logged_in)
+		e = 0;
+	else if (status == WHATSAPP_EXIT_LOGIN)
+		e = util_fail(cause, -EACCES, "the login is lost: run `salesd whatsapp-login`");
+	else if (status == WHATSAPP_EXIT_FAILED)
+		e = util_fail(cause, -ENOENT, "%s", l.error ? l.error : "an element was not found");
 	else
 		e = util_fail(cause, -EAGAIN, "%s", l.error ? l.error : killed ? "the browser was killed after a "
 		    "time-out" : "the browser failed");

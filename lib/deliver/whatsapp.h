@@ -64,6 +64,17 @@ int whatsapp_task(const struct config *cfg, const struct period *p, const char *
  */
 int whatsapp_login(const struct config *cfg, whatsapp_progress_fn progress, void *arg, char **cause);
 
+/*
+ * `salesd whatsapp-check`: open WhatsApp Web with the profile and find every
+ * element that can be found without sending (with chat, not NULL: open that
+ * chat and its attach menu too), each strategy that matched reported through
+ * progress. Sends nothing. 0 when all were found; -EACCES when the login is
+ * lost (the QR code is saved); -ENOENT with *cause naming the element (and
+ * the diagnostics) when one was not found; -EAGAIN when the browser failed.
+ */
+int whatsapp_check(const struct config *cfg, const char *chat, whatsapp_progress_fn progress, void *arg,
+    char **cause);
+
 /* "{state_dir}/whatsapp/NAME" (caller frees): profile, qr.png, diagnostics, state, lock. */
 char *whatsapp_path(const struct config *cfg, const char *name);
 
