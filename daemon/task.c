@@ -438,6 +438,27 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 	return 0;
 }
 
+/*
+ * The scheduled WhatsApp check (salesd whatsapp-check without a chat): a
+ * lost login or a page salesd no longer finds its way in is known, and in
+ * the journal at error priority, before the morning's send. Sends nothing.
+ */
+static int
+whatsapp_check_run(const struct config *cfg)
+{
+	char *cause = NULL;
+	int r = whatsapp_check(cfg, NULL, task_progress_at, NULL, &cause);
+
+	if (r < 0) {
+		task_event("result", cause ? cause : strerror(-r), 0);
+		free(cause);
+		/* As the command: a lost login waits for a person (77), a browser that failed may heal (75). */
+		return r == -EACCES ? EX_NOPERM : r == -EAGAIN ? EX_TEMPFAIL : 1;
+	}
+	task_event("result", "WhatsApp Web: logged in, every element checked was found; nothing was sent", 1);
+	return 0;
+}
+
 int
 task_main(const struct config *cfg, const struct dag *dag, const struct task_args *a)
 {
@@ -468,6 +489,8 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	case JOB_EMAIL:
 		return email_run(cfg, &p, a->store, (a->force ? DELIVERY_FORCE : 0) |
 		    (a->again ? DELIVERY_CORRECTIONS_ONLY : 0));
+	case JOB_WHATSAPP_CHECK:
+		return whatsapp_check_run(cfg);
 	case JOB_WHATSAPP:
 		return whatsapp_run(cfg, &p, a->store, (a->force ? DELIVERY_FORCE : 0) |
 		    (a->again ? DELIVERY_CORRECTIONS_ONLY : 0));

@@ -616,6 +616,21 @@ class WhatsAppTest(unittest.TestCase):
         self.assertEqual(r.returncode, 77, r.stdout + r.stderr)
         self.assertIn("login", r.stderr)
         self.assertEqual(self.uploads(), [])
+        # The same check as a job on a schedule (kind = whatsapp-check): logged in, it succeeds;
+        # with the login lost, it fails with 77 and is not retried (a person must scan).
+        for name, state, want, said in (("check-job", "state", 0, "every element checked was found"),
+                                        ("check-job-fresh", "check-fresh", 1, "failed with exit status 77")):
+            conf = self.config(name, state=state)
+            with open(conf, "a") as f:
+                f.write(f"[job {name}]\nkind = whatsapp-check\nschedule = 0 7 * * *\nretries = 2\n"
+                        "retry_delay = 50ms\n")
+            r = subprocess.run([SALESD, "--config", conf, "run", name, "--date", DATE], capture_output=True,
+                               text=True, timeout=300, cwd=self.root)
+            self.assertEqual(r.returncode, want, r.stderr[-3000:])
+            self.assertIn(said, r.stderr)
+            if want:
+                self.assertIn("not retried", r.stderr)
+        self.assertEqual(self.uploads(), [])
 
     def test_slow_page(self):
         conf = self.config("slow", chats=("Management",), load_timeout="12s")

@@ -250,7 +250,7 @@ const struct config_key config_keys[] = {
 	{ "report", "correction_threshold", CONFIG_STRING, "0.5%", 0, NULL, 0, 0, check_percent,
 	    FIELD(report, correction_threshold) },
 
-	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|selftest", 0, 0, NULL,
+	{ "job", "kind", CONFIG_ENUM, NULL, CONFIG_REQUIRED, "etl|report|email|whatsapp|whatsapp-check|selftest", 0, 0, NULL,
 	    JOB_FIELD(kind) },
 	{ "job", "after", CONFIG_LIST, "", 0, NULL, 0, 0, NULL,
 	    JOB_FIELD(after) },

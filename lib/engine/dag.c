@@ -75,6 +75,7 @@ dag_kind_name(enum job_kind kind)
 	case JOB_REPORT: return "report";
 	case JOB_EMAIL: return "email";
 	case JOB_WHATSAPP: return "whatsapp";
+	case JOB_WHATSAPP_CHECK: return "whatsapp-check";
 	case JOB_SELFTEST: return "selftest";
 	}
 	return "?";

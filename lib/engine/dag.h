@@ -29,6 +29,7 @@ enum job_kind {
 	JOB_REPORT,
 	JOB_EMAIL,
 	JOB_WHATSAPP,
+	JOB_WHATSAPP_CHECK,           /* salesd whatsapp-check on a schedule: a lost login known before the send */
 	JOB_SELFTEST,
 };
 

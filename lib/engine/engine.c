@@ -612,13 +612,20 @@ engine_may_claim(const struct engine *e, int64_t now)
 	return true;
 }
 
-/* Whether a WhatsApp batch of ours is being claimed, runs or finishes (see engine_pump). */
+/* WhatsApp batches and checks open the one browser profile. */
+static bool
+uses_profile(const struct dag_job *j)
+{
+	return j->kind == JOB_WHATSAPP || j->kind == JOB_WHATSAPP_CHECK;
+}
+
+/* Whether a WhatsApp batch or check of ours is being claimed, runs or finishes (see engine_pump). */
 static bool
 engine_profile_busy(const struct engine *e)
 {
 	for (const struct inst *i = e->insts; i != NULL; i = i->next)
 		if ((i->state == INST_CLAIMING || i->state == INST_RUNNING || i->state == INST_FINISHING) &&
-		    inst_job(i)->kind == JOB_WHATSAPP)
+		    uses_profile(inst_job(i)))
 			return true;
 	return false;
 }
@@ -654,7 +661,7 @@ engine_pump(struct engine *e)
 			 * which Chromium (and the batch's lock) lets only one hold. The
 			 * others wait here, unclaimed, so waiting costs no attempt.
 			 */
-			if (inst_job(i)->kind == JOB_WHATSAPP) {
+			if (uses_profile(inst_job(i))) {
 				if (profile_busy)
 					continue;
 				profile_busy = true;
