@@ -237,24 +237,28 @@ class FallbackTest(unittest.TestCase):
         self.send(conf, "--force", expect=1)
         self.assertEqual(self.mail(), [])
 
-        # Logged in again: WhatsApp gets what it did not; a re-run sends nothing twice.
+        # Logged in again: the retry (--force on what gave up) gets WhatsApp what it did not.
         self.login(conf, "fresh")
         self.send(conf, "--force")
         self.assertEqual(sorted(u["chat"] for u in self.uploads()), ["Management", "Store Partners"])
         self.assertEqual(self.whatsapp(), {"Management": "sent", "Store Partners": "sent"})
-        self.send(conf, "--force")
+        # The task again, not forced: the ledger holds both, nothing twice on WhatsApp nor by e-mail.
+        r = self.run_salesd(conf, "task", "daily-whatsapp", "--period", DATE)
+        self.assertIn("0 sent, 2 sent before", r.stdout + r.stderr)
         self.send(conf)
         self.assertEqual(len(self.uploads()), 2, "nothing twice on WhatsApp")
         self.assertEqual(self.mail(), [], "nothing by e-mail once WhatsApp works")
 
-        # A new incident: logged out again, one new alert (and no report fallback: they all went).
+        # A new incident: logged out again, one new alert, and no second fallback for the same report.
         self.web.call("/control/logout", {})
-        psql(self.db, "DELETE FROM salesd.delivery WHERE channel = 'whatsapp' AND recipient = 'Management'")
-        self.send(conf, "--force", expect=1)
-        got = self.mail()
-        self.assertEqual([m["Subject"].startswith("salesd: WhatsApp needs a login") for _, m in got].count(True), 1)
-        self.send(conf, "--force", expect=1)
+        task = ["task", "daily-whatsapp", "--period", DATE, "--force"]
+        r = self.run_salesd(conf, *task, expect=77)
+        self.assertIn("WhatsApp needs a login", r.stdout + r.stderr)
+        self.assertEqual([m["Subject"] for _, m in self.mail()],
+                         [f"salesd: WhatsApp needs a login on {socket.gethostname()}"])
+        self.run_salesd(conf, *task, expect=77)
         self.assertEqual([m["Subject"] for _, m in self.mail()], [], "one alert per incident")
+        self.assertEqual(len(self.uploads()), 2)
         # The logout ended every session: the other tests' profile logs in again.
         self.login(self.config("shared"), "state")
 
@@ -263,7 +267,7 @@ class FallbackTest(unittest.TestCase):
         task = ["task", "daily-whatsapp", "--period", DATE]
         # Not the last attempt: the failure is retried, nothing goes by e-mail.
         r = self.run_salesd(conf, *task, "--attempt", "1", expect=1)
-        self.assertIn("no chat named", r.stderr)
+        self.assertIn("no chat named", r.stdout)
         self.assertEqual(self.mail(), [])
         # The last: the chat that failed gets its e-mail, the one that got WhatsApp does not.
         r = self.run_salesd(conf, *task, "--attempt", "2", "--last-attempt", expect=1)
@@ -300,9 +304,9 @@ class FallbackTest(unittest.TestCase):
             self.assertIn("deadline 09:30", m.get_body(("plain",)).get_content())
         self.send(conf, "--force")
         self.assertEqual(self.mail(), [], "once per report and chat")
-        # Before the deadline (the clock set to the evening of the day), WhatsApp sends as ever.
+        # Before the deadline (the clock set to 09:00 the next morning), WhatsApp sends as ever.
         psql(self.db, "DELETE FROM salesd.delivery; DELETE FROM salesd.task_instance WHERE job = 'daily-whatsapp'")
-        env = dict(os.environ, SALESD_FAKE_NOW=str(1792341000))   # 2026-10-18 22:00 IST
+        env = dict(os.environ, SALESD_FAKE_NOW=str(1792380600))   # 2026-10-19 09:00 IST
         r = subprocess.run([SALESD, "--config", conf, "run", "daily-whatsapp", "--date", DATE], env=env,
                            capture_output=True, text=True, timeout=600, cwd=self.root)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])

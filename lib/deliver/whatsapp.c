@@ -681,7 +681,7 @@ fallback_chat(struct batch_ctx *b, const struct recipients *rcp, const struct ma
 		fb.nto = b->cfg->whatsapp.fallback_email.n;
 	}
 	if (fb.nto == 0) {
-		say(b->progress, b->arg, LOG_WARNING, util_printf("\"%s\": %s, and it has no fallback address "
+		say(b->progress, b->arg, LOG_INFO, util_printf("\"%s\": %s, and it has no fallback address "
 		    "(recipients file whatsapp_fallback, [whatsapp] fallback_email): no e-mail goes instead",
 		    wk->recipient, why));
 		return 0;
