@@ -274,7 +274,9 @@ class FallbackTest(unittest.TestCase):
         got = self.mail()
         self.assertEqual([rcpt for rcpt, _ in got], [OPS])
         self.check_report(got[0][1], "Nobody Here")
-        self.assertIn("no retry is left", got[0][1].get_body(("plain",)).get_content())
+        text = got[0][1].get_body(("plain",)).get_content()
+        self.assertIn("no retry is left", text)
+        self.assertIn("no chat named", text, "the page's reason, for the reader")
         self.assertEqual(self.fallbacks(), {(OPS, "Nobody Here"): ("sent", "failed")})
         self.assertEqual([u["chat"] for u in self.uploads()], ["Store Partners"])
 

@@ -462,6 +462,7 @@ struct send {
 	struct delivery_key k;  /* with the version to send: a correction's is above 1 */
 	char *keystr;
 	char *caption;          /* a correction's caption; NULL: the report's */
+	char *reason;           /* failed on the page: why (for the fallback e-mail), or NULL */
 	enum send_state state;
 };
 
@@ -611,6 +612,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 			break;
 		begun = s->state == SEND_GO;
 		send_enter(b, s, SEND_FAILED, reason);
+		free(s->reason);
+		s->reason = util_strdup(reason);
 		b->res->failed++;
 		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
 		if ((begun ? delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_FAILED, reason, &cause) :
@@ -663,13 +666,15 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
  * Send rep by e-mail in place of the WhatsApp message of wk (a chat's
  * delivery), to the chat's whatsapp_fallback addresses or else [whatsapp]
  * fallback_email (docs/whatsapp.md "Fallback to e-mail"). unsure: the
- * message may have gone. A chat not sent gets a "failed" WhatsApp row if it
- * had none, so that the e-mail can point at it and a WhatsApp run after the
- * login still sends it. 0, or the e-mail's failure with *cause.
+ * message may have gone. record: the chat was not tried, so it gets a
+ * "failed" WhatsApp row if it had none, for the e-mail to point at and for a
+ * WhatsApp run after the login to send (a chat that failed on the page has
+ * its row, with the page's reason, already). 0, or the e-mail's failure
+ * with *cause.
  */
 static int
 fallback_chat(struct batch_ctx *b, const struct recipients *rcp, const struct manifest *rep,
-    const struct delivery_key *wk, bool unsure, const char *why, char **cause)
+    const struct delivery_key *wk, bool unsure, bool record, const char *why, char **cause)
 {
 	struct email_fallback fb = { wk->recipient, NULL, 0, unsure, why };
 	char *reason = NULL, *ignored = NULL;
@@ -686,7 +691,7 @@ fallback_chat(struct batch_ctx *b, const struct recipients *rcp, const struct ma
 		    wk->recipient, why));
 		return 0;
 	}
-	if (!unsure && ((reason = util_printf("not sent: %s; e-mailed instead", why)) == NULL ||
+	if (record && ((reason = util_printf("not sent: %s; e-mailed instead", why)) == NULL ||
 	    delivery_fail(&b->ledger, wk, reason, &ignored) < 0))
 		free(ignored);  /* the e-mail still goes; it only lacks its link */
 	free(reason);
@@ -716,9 +721,16 @@ fallback_all(struct batch_ctx *b, const struct recipients *rcp, const struct man
 		if (s->k.version > 1)
 			continue;
 		if (s->state == SEND_UNSURE)
-			r = fallback_chat(b, rcp, rep, &s->k, true, "Send was pressed, then the browser failed", &one);
-		else if (why != NULL && (s->state == SEND_WAITING || s->state == SEND_FAILED))
-			r = fallback_chat(b, rcp, rep, &s->k, false, why, &one);
+			r = fallback_chat(b, rcp, rep, &s->k, true, false, "Send was pressed, then the browser failed",
+			    &one);
+		else if (why != NULL && s->state == SEND_FAILED && s->reason != NULL) {
+			/* The page's reason tells the reader more than the batch's. */
+			char *own = util_printf("%s; no retry is left", s->reason);
+
+			r = fallback_chat(b, rcp, rep, &s->k, false, false, own ? own : why, &one);
+			free(own);
+		} else if (why != NULL && (s->state == SEND_WAITING || s->state == SEND_FAILED))
+			r = fallback_chat(b, rcp, rep, &s->k, false, s->state == SEND_WAITING, why, &one);
 		else
 			continue;
 		if (r < 0 && e == 0) {
@@ -733,8 +745,8 @@ fallback_all(struct batch_ctx *b, const struct recipients *rcp, const struct man
 
 		if ((!u && why == NULL) || (u ? unsure[i - nowed].version : owed[i].version) > 1)
 			continue;
-		r = fallback_chat(b, rcp, rep, u ? &unsure[i - nowed] : &owed[i], u, u ? "an earlier batch stopped "
-		    "after pressing Send" : why, &one);
+		r = fallback_chat(b, rcp, rep, u ? &unsure[i - nowed] : &owed[i], u, !u, u ? "an earlier batch "
+		    "stopped after pressing Send" : why, &one);
 		if (r < 0 && e == 0) {
 			e = r;
 			*cause = one;
@@ -1024,6 +1036,7 @@ out:
 	for (size_t i = 0; b.sends != NULL && i < b.n; i++) {
 		free(b.sends[i].keystr);
 		free(b.sends[i].caption);
+		free(b.sends[i].reason);
 	}
 	free(b.sends);
 	free(b.error);

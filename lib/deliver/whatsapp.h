@@ -9,6 +9,11 @@
  * re-sends only what is missing. A send that takes too long, or the whole
  * batch, kills the child's process group: browser, driver and all.
  *
+ * When it gives up on a chat (a login needed, the last attempt failed, the
+ * [whatsapp] deadline passed) or a send ended unknown, the report goes to the
+ * chat's fallback addresses by e-mail instead (email_fallback), and a lost
+ * login is e-mailed to the operator once per incident.
+ *
  * whatsapp_login() runs the same child to log the profile in (QR code).
  * The child's protocol and exit codes: docs/whatsapp.md.
  *
