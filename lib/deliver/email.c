@@ -635,6 +635,72 @@ email_fallback_recipient(const char *addr, const char *chat)
 	return util_printf("%s (fallback for WhatsApp %s)", addr, chat);
 }
 
+/*
+ * One address of a fallback: looked up in the ledger (once per report, chat
+ * and address), linked to the chat's WhatsApp row, sent, recorded. mm holds
+ * the words; its recipient and key are set here.
+ */
+static int
+fallback_one(const struct mail_server *srv, struct delivery_ledger *ledger, struct mime_message *mm,
+    const struct manifest *rep, const char *store, const struct email_fallback *fb, const char *to,
+    const char *figures, email_progress_fn progress, void *arg, size_t *sent, char **cause)
+{
+	struct mime_address a = { NULL, to };
+	char *recipient = email_fallback_recipient(to, fb->chat), *key = NULL, *msg = NULL, *why = NULL;
+	struct delivery_key dk = { rep->report, rep->period, store, "email", recipient, 1 };
+	char msgid[MIME_MSGID_LEN];
+	enum delivery_decision d;
+	struct mail_outcome o;
+	size_t len;
+	int e;
+
+	if (recipient == NULL || (key = delivery_key_string(&dk)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = mime_message_id(key, mm->from.addr, msgid, sizeof msgid, cause)) < 0 ||
+	    (e = delivery_begin(ledger, &dk, msgid, figures, false, &d, cause)) < 0)
+		goto out;
+	/* Once per report, chat and address, whatever happens to WhatsApp later. */
+	if (d != DELIVERY_SEND) {
+		say(progress, arg, LOG_INFO, util_printf("%s: the fallback for \"%s\" went before (%s); not again", to,
+		    fb->chat, delivery_strdecision(d)));
+		goto out;
+	}
+	if ((e = delivery_link_fallback(ledger, &dk, fb->chat, cause)) < 0)
+		goto out;
+	mm->to = &a;
+	mm->nto = 1;
+	mm->key = key;
+	if ((e = mime_build(mm, &msg, &len, &why)) < 0) {
+		delivery_finish(ledger, &dk, DELIVERY_STATE_FAILED, why, NULL);
+		e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why : "cannot build the message");
+		goto out;
+	}
+	mail_send(srv, mm->from.addr, to, msg, len, &o, &why);
+	if ((e = delivery_finish(ledger, &dk, o.verdict == MAIL_SENT ? DELIVERY_STATE_SENT : o.verdict ==
+	    MAIL_UNKNOWN ? DELIVERY_STATE_UNKNOWN : DELIVERY_STATE_FAILED, o.verdict == MAIL_CONFIG ? why : o.reply,
+	    cause)) < 0)
+		goto out;
+	if (o.verdict == MAIL_SENT) {
+		(*sent)++;
+		say(progress, arg, LOG_NOTICE, util_printf("%s: sent the report by e-mail in place of WhatsApp \"%s\": "
+		    "%s", to, fb->chat, o.reply));
+	} else
+		e = util_fail(cause, o.verdict == MAIL_TEMPORARY ? -EAGAIN : o.verdict == MAIL_CONFIG ? -EINVAL : -EIO,
+		    "fallback e-mail to %s: %s", to, why ? why : "not sent");
+out:
+	/* mm outlives this call: no pointer to this address's strings stays in it. */
+	mm->to = NULL;
+	mm->nto = 0;
+	mm->key = NULL;
+	free(recipient);
+	free(key);
+	free(msg);
+	free(why);
+	return e;
+}
+
 int
 email_fallback(const struct config *cfg, PGconn *c, const struct manifest *rep, const char *store,
     const struct email_fallback *fb, email_progress_fn progress, void *arg, size_t *sent, char **cause)
@@ -690,52 +756,12 @@ email_fallback(const struct config *cfg, PGconn *c, const struct manifest *rep, 
 	}
 	if ((e = bodies(words, rep, NULL, &text, &html, cause)) < 0)
 		goto out;
+	/* Each address its own transaction and its own ledger row, keyed by the chat as well. */
 	for (size_t k = 0; k < fb->nto && e == 0; k++) {
-		/* Each address its own transaction and its own ledger row, keyed by the chat as well. */
-		struct mime_address to = { NULL, fb->to[k] };
-		struct mime_message mm = { .from = { fname[0] ? fname : NULL, faddr }, .to = &to, .nto = 1,
-		    .subject = fsubject, .text = text, .html = html, .att = att, .natt = natt, .date = time(NULL) };
-		char *recipient = email_fallback_recipient(fb->to[k], fb->chat), *key = NULL, *msg = NULL, *why = NULL;
-		struct delivery_key dk = { rep->report, rep->period, store, "email", recipient, 1 };
-		char msgid[MIME_MSGID_LEN];
-		enum delivery_decision d;
-		struct mail_outcome o;
-		size_t len;
+		struct mime_message mm = { .from = { fname[0] ? fname : NULL, faddr }, .subject = fsubject,
+		    .text = text, .html = html, .att = att, .natt = natt, .date = time(NULL) };
 
-		if (recipient == NULL || (key = delivery_key_string(&dk)) == NULL)
-			e = util_fail(cause, -ENOMEM, "out of memory");
-		else if ((e = mime_message_id(key, faddr, msgid, sizeof msgid, cause)) == 0 &&
-		    (e = delivery_begin(&ledger, &dk, msgid, figures, false, &d, cause)) == 0) {
-			/* Once per report, chat and address, whatever happens to WhatsApp later. */
-			if (d != DELIVERY_SEND)
-				say(progress, arg, LOG_INFO, util_printf("%s: the fallback for \"%s\" went before (%s); not "
-				    "again", fb->to[k], fb->chat, delivery_strdecision(d)));
-			else if ((e = delivery_link_fallback(&ledger, &dk, fb->chat, cause)) == 0) {
-				mm.key = key;
-				if ((e = mime_build(&mm, &msg, &len, &why)) < 0) {
-					delivery_finish(&ledger, &dk, DELIVERY_STATE_FAILED, why, NULL);
-					e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why :
-					    "cannot build the message");
-				} else {
-					mail_send(&srv, faddr, fb->to[k], msg, len, &o, &why);
-					e = delivery_finish(&ledger, &dk, o.verdict == MAIL_SENT ? DELIVERY_STATE_SENT :
-					    o.verdict == MAIL_UNKNOWN ? DELIVERY_STATE_UNKNOWN : DELIVERY_STATE_FAILED,
-					    o.verdict == MAIL_CONFIG ? why : o.reply, cause);
-					if (e == 0 && o.verdict == MAIL_SENT) {
-						(*sent)++;
-						say(progress, arg, LOG_NOTICE, util_printf("%s: sent the report by e-mail in "
-						    "place of WhatsApp \"%s\": %s", fb->to[k], fb->chat, o.reply));
-					} else if (e == 0)
-						e = util_fail(cause, o.verdict == MAIL_TEMPORARY ? -EAGAIN : o.verdict ==
-						    MAIL_CONFIG ? -EINVAL : -EIO, "fallback e-mail to %s: %s", fb->to[k],
-						    why ? why : "not sent");
-				}
-			}
-		}
-		free(recipient);
-		free(key);
-		free(msg);
-		free(why);
+		e = fallback_one(&srv, &ledger, &mm, rep, store, fb, fb->to[k], figures, progress, arg, sent, cause);
 	}
 out:
 	free(pdfpath);

@@ -208,7 +208,8 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 		}
 	}
 	if (nf > 0 && nc == 0) {
-		problem(ps, row->line, util_printf("whatsapp_fallback without a whatsapp chat on the row; row left out"));
+		problem(ps, row->line, util_printf("whatsapp_fallback without a whatsapp chat on the row; row left "
+		    "out"));
 		goto out;
 	}
 	if (ne == 0 && nc == 0) {

@@ -790,7 +790,8 @@ outbox_copy(const struct config *cfg, const struct manifest *m, const char *name
 
 int
 whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
-    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause)
+    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res,
+    char **cause)
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
@@ -1022,8 +1023,8 @@ out:
 			}
 		}
 		if (res->fallbacks)
-			say(progress, arg, LOG_NOTICE, util_printf("%zu e-mail%s sent in place of WhatsApp", res->fallbacks,
-			    res->fallbacks == 1 ? "" : "s"));
+			say(progress, arg, LOG_NOTICE, util_printf("%zu e-mail%s sent in place of WhatsApp",
+			    res->fallbacks, res->fallbacks == 1 ? "" : "s"));
 	}
 	if (res->needs_login)
 		login_alert(cfg, progress, arg);

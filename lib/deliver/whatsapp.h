@@ -82,7 +82,8 @@ typedef void (*whatsapp_progress_fn)(void *arg, int priority, const char *messag
  * succeeds).
  */
 int whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
-    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause);
+    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res,
+    char **cause);
 
 /*
  * Open WhatsApp Web with the profile; when it asks for a login, save the QR
