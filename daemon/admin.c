@@ -156,10 +156,10 @@ deliveries_json(const struct delivery_list *l, const struct tz *z)
 	for (size_t k = 0; k < l->n; k++) {
 		const struct delivery_row *d = &l->v[k];
 
-		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s?}",
+		json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s?, s:s?}",
 		    "at", time_json(z, d->updated_usec), "report", d->report, "period", d->period, "store", d->store,
 		    "channel", d->channel, "recipient", d->recipient, "version", d->version, "state", d->state,
-		    "attempts", d->attempts, "reply", d->reply));
+		    "attempts", d->attempts, "reply", d->reply, "fallback_for", d->fallback_for));
 	}
 	return a;
 }
@@ -341,6 +341,9 @@ cmd_status(struct cli *cli)
 		printf("  %s  %-7s %-10s %-14s %-8s %-30s %-7s #%d%s  %s\n", admin_time(z, d->updated_usec, t1),
 		    d->report, d->period, d->store, d->channel, d->recipient, d->state, d->attempts, version,
 		    d->reply ? d->reply : "");
+		/* An e-mail sent because WhatsApp could not: said on a line of its own. */
+		if (d->fallback_for != NULL)
+			printf("      ^ FALLBACK for the WhatsApp chat \"%s\"\n", d->fallback_for);
 	}
 out:
 	free(wa);

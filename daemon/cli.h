@@ -26,6 +26,7 @@ struct cli {
 	unsigned given;         /* O_* bits of command options given */
 	const char *date, *store, *from, *to, *tz, *count, *period, *attempt;
 	bool force, no_deliver, deliver, json, accept_incomplete, again;
+	bool last_attempt;      /* task: no retry follows a failure of this attempt */
 	const char *command;
 	char **args;            /* arguments after the command */
 	int nargs;

@@ -37,6 +37,7 @@ enum opt {
 	OPT_ATTEMPT,
 	OPT_ACCEPT_INCOMPLETE,
 	OPT_AGAIN,
+	OPT_LAST_ATTEMPT,
 };
 
 /* Bits for the command-specific options, in the order of option_names. */
@@ -54,6 +55,7 @@ enum opt {
 #define O_ATTEMPT    (1u << 11)
 #define O_ACCEPT_INCOMPLETE (1u << 12)
 #define O_AGAIN      (1u << 13)
+#define O_LAST_ATTEMPT (1u << 14)
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -75,12 +77,14 @@ static const struct option long_options[] = {
 	{ "attempt", required_argument, NULL, OPT_ATTEMPT },
 	{ "accept-incomplete", no_argument, NULL, OPT_ACCEPT_INCOMPLETE },
 	{ "again", no_argument, NULL, OPT_AGAIN },
+	{ "last-attempt", no_argument, NULL, OPT_LAST_ATTEMPT },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const option_names[] = {
 	"--date", "--store", "--force", "--no-deliver", "--deliver",
 	"--from", "--to", "--json", "--tz", "--count", "--period", "--attempt", "--accept-incomplete", "--again",
+	"--last-attempt",
 };
 
 struct command {
@@ -101,7 +105,7 @@ static const struct command commands[] = {
 	{ "calendar", O_TZ | O_FROM | O_COUNT, cmd_calendar, NULL },
 	{ "whatsapp-login", 0, cmd_whatsapp_login, NULL },
 	{ "whatsapp-check", 0, cmd_whatsapp_check, NULL },
-	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE | O_AGAIN, cmd_task, NULL },
+	{ "task", O_PERIOD | O_STORE | O_ATTEMPT | O_FORCE | O_AGAIN | O_LAST_ATTEMPT, cmd_task, NULL },
 };
 
 static void
@@ -193,6 +197,7 @@ parse_args(struct cli *cli, int argc, char **argv)
 		case OPT_ATTEMPT: cli->given |= O_ATTEMPT; cli->attempt = optarg; break;
 		case OPT_ACCEPT_INCOMPLETE: cli->given |= O_ACCEPT_INCOMPLETE; cli->accept_incomplete = true; break;
 		case OPT_AGAIN: cli->given |= O_AGAIN; cli->again = true; break;
+		case OPT_LAST_ATTEMPT: cli->given |= O_LAST_ATTEMPT; cli->last_attempt = true; break;
 		case ':':
 			fprintf(stderr, "salesd: option %s needs a value (see salesd --help)\n", argv[optind - 1]);
 			return EX_USAGE;

@@ -26,6 +26,7 @@
 #include "base/exitcode.h"
 #include "report/numfmt.h"
 #include "base/period.h"
+#include "base/tz.h"
 #include "report/render.h"
 #include "cli.h"
 #include "task.h"
@@ -416,14 +417,45 @@ email_run(const struct config *cfg, const struct period *p, const char *store, u
 	return 0;
 }
 
+/*
+ * The [whatsapp] deadline of period p: HH:MM in the business time zone on the
+ * day after the period's last day (the next day, the Monday after a week,
+ * the 1st after a month). 0 without a deadline.
+ */
+static int
+whatsapp_deadline(const struct config *cfg, const struct dag *dag, const struct period *p, int64_t *out)
+{
+	int y, m, d, hh, mm;
+
+	*out = 0;
+	if (cfg->whatsapp.deadline[0] == '\0')
+		return 0;
+	period_civil_from_day(p->last + 1, &y, &m, &d);
+	if (sscanf(cfg->whatsapp.deadline, "%d:%d", &hh, &mm) != 2 ||
+	    tz_from_civil(dag_zone(dag), y, m, d, hh, mm, 0, out) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 /* One WhatsApp task: the report of the period to the chats of its scope. */
 static int
-whatsapp_run(const struct config *cfg, const struct period *p, const char *store, unsigned how)
+whatsapp_run(const struct config *cfg, const struct dag *dag, const struct task_args *a, const struct period *p,
+    unsigned how)
 {
-	struct whatsapp_result res;
-	char *cause = NULL, *msg, corr[64];
-	int r = whatsapp_task(cfg, p, store, how, task_progress_at, NULL, &res, &cause);
+	struct whatsapp_result res = { 0 };
+	struct whatsapp_giveup g = { .last = a->last,
+	    .now = (util_now_realtime_usec() + cli_clock_offset()) / 1000000 };
+	char *cause = NULL, *msg, corr[64], fb[64] = "";
+	int r;
 
+	if (whatsapp_deadline(cfg, dag, p, &g.deadline) < 0) {
+		task_event("result", "[whatsapp] deadline: not a time of day in [salesd] timezone", 0);
+		return EX_CONFIG;
+	}
+	r = whatsapp_task(cfg, p, a->store, how, &g, task_progress_at, NULL, &res, &cause);
+	if (res.fallbacks)
+		snprintf(fb, sizeof fb, "; %zu e-mail%s in place of WhatsApp", res.fallbacks, res.fallbacks == 1 ?
+		    "" : "s");
 	if (r < 0) {
 		task_event("result", cause ? cause : strerror(-r), 0);
 		free(cause);
@@ -431,8 +463,9 @@ whatsapp_run(const struct config *cfg, const struct period *p, const char *store
 		return res.needs_login ? EX_NOPERM : exitcode_from_error(r);
 	}
 	snprintf(corr, sizeof corr, " (%zu of them correction%s)", res.corrections, res.corrections == 1 ? "" : "s");
-	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") :
-	    util_printf("%zu sent%s, %zu sent before", res.sent, res.corrections ? corr : "", res.before);
+	msg = res.chats == 0 ? util_printf("no WhatsApp chat; nothing sent") : res.late ?
+	    util_printf("the [whatsapp] deadline had passed: nothing sent on WhatsApp%s", fb) :
+	    util_printf("%zu sent%s, %zu sent before%s", res.sent, res.corrections ? corr : "", res.before, fb);
 	task_event("result", msg ? msg : "sent", 1);
 	free(msg);
 	return 0;
@@ -492,7 +525,7 @@ task_main(const struct config *cfg, const struct dag *dag, const struct task_arg
 	case JOB_WHATSAPP_CHECK:
 		return whatsapp_check_run(cfg);
 	case JOB_WHATSAPP:
-		return whatsapp_run(cfg, &p, a->store, (a->force ? DELIVERY_FORCE : 0) |
+		return whatsapp_run(cfg, dag, a, &p, (a->force ? DELIVERY_FORCE : 0) |
 		    (a->again ? DELIVERY_CORRECTIONS_ONLY : 0));
 	default:
 		snprintf(msg, sizeof msg, "job kind \"%s\" is not available in this version of salesd yet",
@@ -523,6 +556,7 @@ cmd_task(struct cli *cli)
 	args.store = cli->store;
 	args.force = cli->force;
 	args.again = cli->again;
+	args.last = cli->last_attempt;
 	args.attempt = 1;
 	if (cli->attempt != NULL) {
 		args.attempt = (unsigned)strtoul(cli->attempt, &end, 10);

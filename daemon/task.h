@@ -19,6 +19,7 @@ struct task_args {
 	const char *store;      /* NULL: company-wide */
 	unsigned attempt;
 	bool force;             /* deliveries: send again what the ledger holds */
+	bool last;              /* no retry follows a failure of this attempt (--last-attempt) */
 	bool again;             /* run again after a restatement: deliveries send corrections only */
 	long long started_usec;  /* when the process began (wall clock, µs) */
 };

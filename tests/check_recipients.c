@@ -3,7 +3,8 @@
  * several addresses per row, rows of one store adding up, "*" for the
  * company; bad rows reported by line and left out while the rest load;
  * unusable files refused with the reason; text quoted in a message cut
- * between characters; the same parse from a buffer.
+ * between characters; the same parse from a buffer; the optional
+ * whatsapp_fallback column, per chat.
  */
 #include <check.h>
 #include <errno.h>
@@ -194,6 +195,37 @@ START_TEST(test_parse_buffer)
 }
 END_TEST
 
+/* whatsapp_fallback: the row's chat's addresses; a chat on two rows gets both; bad ones leave the row out. */
+START_TEST(test_whatsapp_fallback)
+{
+	char **problems, *cause = NULL, *const *v;
+	size_t n;
+	int err;
+	struct recipients *r = load("store,email,whatsapp,whatsapp_fallback\n"
+	    "*,,Management,md@example.com;cfo@example.com\n"
+	    "*,,Management,cfo@example.com;ops@example.com\n"
+	    "*,,Store Partners,\n"
+	    "*,,Family,not an address\n"
+	    "Indiranagar,a@example.com,,x@example.com\n", &problems, &err, &cause);
+
+	ck_assert_msg(err == 0, "%s", cause ? cause : "");
+	ck_assert_ptr_nonnull(problems);
+	ck_assert_ptr_nonnull(strstr(problems[0], ":5: whatsapp_fallback:"));
+	ck_assert_ptr_nonnull(strstr(problems[1], ":6: whatsapp_fallback without a whatsapp chat"));
+	ck_assert_ptr_null(problems[2]);
+	v = recipients_whatsapp_fallback(r, "*", "Management", &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0], "md@example.com");
+	ck_assert_str_eq(v[2], "ops@example.com");
+	ck_assert_ptr_null(recipients_whatsapp_fallback(r, "*", "Store Partners", &n));
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(recipients_whatsapp_fallback(r, "*", "Family", &n));
+	recipients_whatsapp(r, "*", &n);
+	ck_assert_uint_eq(n, 2);
+	util_strv_free(problems);
+	recipients_free(r);
+}
+END_TEST
 
 int
 main(void)
@@ -208,6 +240,7 @@ main(void)
 	tcase_add_test(tc, test_unusable);
 	tcase_add_test(tc, test_header_cut_utf8);
 	tcase_add_test(tc, test_parse_buffer);
+	tcase_add_test(tc, test_whatsapp_fallback);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

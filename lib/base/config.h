@@ -102,6 +102,8 @@ struct config_strv {
 	X(unsigned long long, send_timeout_ms) \
 	X(unsigned long long, batch_timeout_ms) \
 	X(unsigned long long, login_timeout_ms) \
+	X(struct config_strv, fallback_email) \
+	X(const char *, deadline) \
 	X(const char *, selector_qr) \
 	X(const char *, selector_app) \
 	X(const char *, selector_popup_close) \

@@ -47,6 +47,7 @@ static int check_program(const char *, char **);
 static int check_nonempty(const char *, char **);
 static int check_percent(const char *, char **);
 static int check_clock(const char *, char **);
+static int check_clock_or_empty(const char *, char **);
 
 #define MS(s) ((long long)(s) * 1000LL)
 
@@ -173,6 +174,10 @@ const struct config_key config_keys[] = {
 	    FIELD(whatsapp, batch_timeout_ms) },
 	{ "whatsapp", "login_timeout", CONFIG_DURATION, "5m", 0, NULL, MS(1), MS(86400), NULL,
 	    FIELD(whatsapp, login_timeout_ms) },
+	{ "whatsapp", "fallback_email", CONFIG_LIST, "", 0, NULL, 0, 0, check_address_list,
+	    FIELD(whatsapp, fallback_email) },
+	{ "whatsapp", "deadline", CONFIG_STRING, "", 0, NULL, 0, 0, check_clock_or_empty,
+	    FIELD(whatsapp, deadline) },
 	/*
 	 * Today's WhatsApp Web, as strategy lists (deliver/wafind.h): ARIA role
 	 * and label first, then title, data-icon / data-testid, visible text (and
@@ -403,6 +408,13 @@ check_clock(const char *v, char **why)
 	    h < 0 || h > 23 || m < 0 || m > 59)
 		return util_fail(why, -EINVAL, "\"%s\" is not a time of day as HH:MM (e.g. \"10:00\")", v);
 	return 0;
+}
+
+/* A time of day, or empty for none ([whatsapp] deadline). */
+static int
+check_clock_or_empty(const char *v, char **why)
+{
+	return *v == '\0' ? 0 : check_clock(v, why);
 }
 
 static int

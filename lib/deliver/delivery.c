@@ -247,6 +247,23 @@ delivery_fail(struct delivery_ledger *l, const struct delivery_key *k, const cha
 	    "RETURNING (SELECT state FROM old), d.state", 7, p, reason, NULL, cause);
 }
 
+int
+delivery_link_fallback(struct delivery_ledger *l, const struct delivery_key *k, const char *chat, char **cause)
+{
+	char version[16];
+	const char *p[] = { k->report, k->period, k->store, k->channel, k->recipient, version, chat };
+	PGresult *res = NULL;
+	int e;
+
+	version_text(k, version);
+	/* The chat's latest version: the one the fallback stands in for. */
+	e = exec(l->c, "UPDATE delivery SET fallback_of = (SELECT id FROM delivery WHERE report = $1 AND "
+	    "period = $2 AND store = $3 AND channel = 'whatsapp' AND recipient = $7 ORDER BY version DESC LIMIT 1) "
+	    "WHERE " KEY_IS, 7, p, &res, cause);
+	PQclear(res);
+	return e;
+}
+
 void
 delivery_list_done(struct delivery_list *l)
 {
@@ -262,6 +279,7 @@ delivery_list_done(struct delivery_list *l)
 		free(d->recipient);
 		free(d->state);
 		free(d->reply);
+		free(d->fallback_for);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -291,9 +309,11 @@ delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char 
 	int e;
 
 	snprintf(lim, sizeof lim, "%u", limit);
-	if ((e = exec(c, "SELECT report, period, store, channel, recipient, state, attempts, "
-	    "(extract(epoch FROM updated_at) * 1000000)::bigint, reply, version "
-	    "FROM delivery ORDER BY updated_at DESC, id DESC LIMIT $1", 1, (const char *[]){ lim }, &res,
+	/* A fallback e-mail names the WhatsApp chat it stands in for. */
+	if ((e = exec(c, "SELECT d.report, d.period, d.store, d.channel, d.recipient, d.state, d.attempts, "
+	    "(extract(epoch FROM d.updated_at) * 1000000)::bigint, d.reply, d.version, w.recipient "
+	    "FROM delivery d LEFT JOIN delivery w ON w.id = d.fallback_of "
+	    "ORDER BY d.updated_at DESC, d.id DESC LIMIT $1", 1, (const char *[]){ lim }, &res,
 	    cause)) < 0)
 		return e;
 	if (PQntuples(res) > 0 && (l.v = calloc((size_t)PQntuples(res), sizeof *l.v)) == NULL)
@@ -311,6 +331,7 @@ delivery_list_recent(PGconn *c, unsigned limit, struct delivery_list *out, char 
 		d->updated_usec = strtoll(PQgetvalue(res, k, 7), NULL, 10);
 		d->reply = column(res, k, 8, true, &oom);
 		d->version = atoi(PQgetvalue(res, k, 9));
+		d->fallback_for = column(res, k, 10, true, &oom);
 	}
 	PQclear(res);
 	if (oom) {

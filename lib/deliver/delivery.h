@@ -152,6 +152,13 @@ int delivery_fail(struct delivery_ledger *l, const struct delivery_key *k, const
 int delivery_finish(struct delivery_ledger *l, const struct delivery_key *k, enum delivery_state outcome,
     const char *reply, char **cause);
 
+/*
+ * Mark k (an e-mail) as the fallback of chat's WhatsApp delivery of the same
+ * report (its latest version; the column delivery.fallback_of, sql/009).
+ */
+int delivery_link_fallback(struct delivery_ledger *l, const struct delivery_key *k, const char *chat,
+    char **cause);
+
 /* A delivery as the ledger lists it; strings belong to the list. */
 struct delivery_row {
 	char *report;
@@ -164,6 +171,7 @@ struct delivery_row {
 	int attempts;
 	int64_t updated_usec;   /* its last change */
 	char *reply;            /* the server's reply or why it failed, or NULL */
+	char *fallback_for;     /* an e-mail in place of a WhatsApp message: its chat; else NULL */
 };
 
 struct delivery_list {

@@ -613,3 +613,194 @@ out:
 	free(figures);
 	return e;
 }
+
+/* ---- in place of WhatsApp --------------------------------------------------- */
+
+/* The SMTP server of [smtp], and the From address split into fname and faddr. */
+static int
+server_of(const struct config *cfg, struct mail_server *srv, char *fname, size_t nlen, char *faddr, size_t alen,
+    char **cause)
+{
+	if (cfg->smtp.url == NULL || cfg->smtp.from == NULL)
+		return util_fail(cause, -EINVAL, "[smtp] %s is not set; e-mail cannot be sent", cfg->smtp.url == NULL ?
+		    "url" : "from");
+	*srv = (struct mail_server){ cfg->smtp.url, cfg->smtp.username, cfg->smtp.password, cfg->smtp.ca_file,
+	    cfg->smtp.allow_plain, (unsigned long)cfg->smtp.connect_timeout_ms, (unsigned long)cfg->smtp.timeout_ms };
+	return addr_split(cfg->smtp.from, fname, nlen, faddr, alen, cause);
+}
+
+char *
+email_fallback_recipient(const char *addr, const char *chat)
+{
+	return util_printf("%s (fallback for WhatsApp %s)", addr, chat);
+}
+
+/*
+ * One address of a fallback: looked up in the ledger (once per report, chat
+ * and address), linked to the chat's WhatsApp row, sent, recorded. mm holds
+ * the words; its recipient and key are set here.
+ */
+static int
+fallback_one(const struct mail_server *srv, struct delivery_ledger *ledger, struct mime_message *mm,
+    const struct manifest *rep, const char *store, const struct email_fallback *fb, const char *to,
+    const char *figures, email_progress_fn progress, void *arg, size_t *sent, char **cause)
+{
+	struct mime_address a = { NULL, to };
+	char *recipient = email_fallback_recipient(to, fb->chat), *key = NULL, *msg = NULL, *why = NULL;
+	struct delivery_key dk = { rep->report, rep->period, store, "email", recipient, 1 };
+	char msgid[MIME_MSGID_LEN];
+	enum delivery_decision d;
+	struct mail_outcome o;
+	size_t len;
+	int e;
+
+	if (recipient == NULL || (key = delivery_key_string(&dk)) == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = mime_message_id(key, mm->from.addr, msgid, sizeof msgid, cause)) < 0 ||
+	    (e = delivery_begin(ledger, &dk, msgid, figures, false, &d, cause)) < 0)
+		goto out;
+	/* Once per report, chat and address, whatever happens to WhatsApp later. */
+	if (d != DELIVERY_SEND) {
+		say(progress, arg, LOG_INFO, util_printf("%s: the fallback for \"%s\" went before (%s); not again", to,
+		    fb->chat, delivery_strdecision(d)));
+		goto out;
+	}
+	if ((e = delivery_link_fallback(ledger, &dk, fb->chat, cause)) < 0)
+		goto out;
+	mm->to = &a;
+	mm->nto = 1;
+	mm->key = key;
+	if ((e = mime_build(mm, &msg, &len, &why)) < 0) {
+		delivery_finish(ledger, &dk, DELIVERY_STATE_FAILED, why, NULL);
+		e = util_fail(cause, e == -ENOMEM ? e : -EBADMSG, "%s", why ? why : "cannot build the message");
+		goto out;
+	}
+	mail_send(srv, mm->from.addr, to, msg, len, &o, &why);
+	if ((e = delivery_finish(ledger, &dk, o.verdict == MAIL_SENT ? DELIVERY_STATE_SENT : o.verdict ==
+	    MAIL_UNKNOWN ? DELIVERY_STATE_UNKNOWN : DELIVERY_STATE_FAILED, o.verdict == MAIL_CONFIG ? why : o.reply,
+	    cause)) < 0)
+		goto out;
+	if (o.verdict == MAIL_SENT) {
+		(*sent)++;
+		say(progress, arg, LOG_NOTICE, util_printf("%s: sent the report by e-mail in place of WhatsApp \"%s\": "
+		    "%s", to, fb->chat, o.reply));
+	} else
+		e = util_fail(cause, o.verdict == MAIL_TEMPORARY ? -EAGAIN : o.verdict == MAIL_CONFIG ? -EINVAL : -EIO,
+		    "fallback e-mail to %s: %s", to, why ? why : "not sent");
+out:
+	/* mm outlives this call: no pointer to this address's strings stays in it. */
+	mm->to = NULL;
+	mm->nto = 0;
+	mm->key = NULL;
+	free(recipient);
+	free(key);
+	free(msg);
+	free(why);
+	return e;
+}
+
+int
+email_fallback(const struct config *cfg, PGconn *c, const struct manifest *rep, const char *store,
+    const struct email_fallback *fb, email_progress_fn progress, void *arg, size_t *sent, char **cause)
+{
+	struct observer obs = { progress, arg };
+	struct delivery_ledger ledger = { c, on_change, &obs };
+	struct mail_server srv;
+	struct mime_attachment att[2];
+	char fname[256], faddr[256], pdfname[256], xlsxname[256];
+	char *pdfpath = NULL, *xlsxpath = NULL, *subject = NULL, *intro = NULL, *words = NULL, *text = NULL;
+	char *html = NULL, *figures = NULL, *fsubject = NULL;
+	size_t natt = 0;
+	int e;
+
+	*sent = 0;
+	if ((e = server_of(cfg, &srv, fname, sizeof fname, faddr, sizeof faddr, cause)) < 0)
+		return e;
+	if ((pdfpath = manifest_path_of(rep, &rep->pdf)) == NULL || (xlsxpath = manifest_path_of(rep,
+	    &rep->xlsx)) == NULL || manifest_stores_json(&rep->stores, &figures) < 0) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The same attachments, words and figures as the report's own e-mail. */
+	util_utf8_snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
+	util_utf8_snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period, rep->scope);
+	att[natt++] = (struct mime_attachment){ pdfpath, pdfname, "application/pdf" };
+	if (cfg->smtp.attach_xlsx)
+		att[natt++] = (struct mime_attachment){ xlsxpath, xlsxname,
+		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+	{
+		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
+		const char *values[UTIL_NELEM(names)];
+
+		for (size_t k = 0; k < UTIL_NELEM(names); k++)
+			values[k] = figure(rep, names[k]);
+		if ((e = email_expand(cfg->smtp.subject, names, values, UTIL_NELEM(names), &subject, cause)) < 0 ||
+		    (e = email_expand(cfg->smtp.body, names, values, UTIL_NELEM(names), &intro, cause)) < 0)
+			goto out;
+	}
+	/*
+	 * Why this came by e-mail, before anything else. A WhatsApp message that
+	 * may have gone says so: the reader may have it twice.
+	 */
+	fsubject = fb->unsure ? util_printf("In case the WhatsApp message did not arrive: %s", subject) :
+	    util_printf("Instead of WhatsApp: %s", subject);
+	words = fb->unsure ? util_printf("This report was sent to the WhatsApp chat \"%s\", but whether it arrived "
+	    "is unknown (%s). It comes by e-mail too, in case the WhatsApp message did not arrive.\n\n%s", fb->chat,
+	    fb->why, intro) : util_printf("This report was meant for the WhatsApp chat \"%s\", which it could not "
+	    "reach (%s), so it comes by e-mail instead.\n\n%s", fb->chat, fb->why, intro);
+	if (fsubject == NULL || words == NULL) {
+		e = util_fail(cause, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((e = bodies(words, rep, NULL, &text, &html, cause)) < 0)
+		goto out;
+	/* Each address its own transaction and its own ledger row, keyed by the chat as well. */
+	for (size_t k = 0; k < fb->nto && e == 0; k++) {
+		struct mime_message mm = { .from = { fname[0] ? fname : NULL, faddr }, .subject = fsubject,
+		    .text = text, .html = html, .att = att, .natt = natt, .date = time(NULL) };
+
+		e = fallback_one(&srv, &ledger, &mm, rep, store, fb, fb->to[k], figures, progress, arg, sent, cause);
+	}
+out:
+	free(pdfpath);
+	free(xlsxpath);
+	free(subject);
+	free(intro);
+	free(words);
+	free(text);
+	free(html);
+	free(figures);
+	free(fsubject);
+	return e;
+}
+
+int
+email_notice(const struct config *cfg, char *const *to, size_t nto, const char *key, const char *subject,
+    const char *text, char **cause)
+{
+	struct mail_server srv;
+	char fname[256], faddr[256], *msg = NULL, *why = NULL;
+	size_t len;
+	int e, failed = 0;
+
+	if ((e = server_of(cfg, &srv, fname, sizeof fname, faddr, sizeof faddr, cause)) < 0)
+		return e;
+	for (size_t k = 0; k < nto && e == 0; k++) {
+		struct mime_address a = { NULL, to[k] };
+		struct mime_message mm = { .from = { fname[0] ? fname : NULL, faddr }, .to = &a, .nto = 1,
+		    .subject = subject, .text = text, .key = key, .date = time(NULL) };
+		struct mail_outcome o;
+
+		if ((e = mime_build(&mm, &msg, &len, cause)) < 0)
+			break;
+		mail_send(&srv, faddr, to[k], msg, len, &o, &why);
+		if (o.verdict != MAIL_SENT && failed++ == 0)
+			util_fail(cause, -EIO, "%s: %s", to[k], why ? why : "not sent");
+		free(msg);
+		free(why);
+		msg = why = NULL;
+	}
+	return e < 0 ? e : failed ? -EIO : 0;
+}

@@ -16,12 +16,21 @@
 
 #define RECIPIENTS_MAX_PROBLEMS 100
 
+/* A chat's fallback addresses (the whatsapp_fallback column of its rows). */
+struct chat_fallback {
+	char *chat;
+	char **addr;            /* NULL-terminated */
+	size_t naddr;
+};
+
 struct entry {
 	char *store;
 	char **email;           /* NULL-terminated */
 	size_t nemail;
 	char **whatsapp;
 	size_t nwhatsapp;
+	struct chat_fallback *fallback; /* the whatsapp_fallback column, per chat */
+	size_t nfallback;
 };
 
 struct recipients {
@@ -33,7 +42,7 @@ struct parse {
 	const char *path;       /* the name in messages */
 	struct csv *csv;
 	struct recipients *r;
-	int col[3];             /* store, email, whatsapp; -1: absent */
+	int col[4];             /* store, email, whatsapp, whatsapp_fallback; -1: absent */
 	bool header;
 	bool refused;           /* on_row refused the header, with the file name in its message */
 	char **problems;
@@ -106,6 +115,25 @@ append(char ***vec, size_t *n, char **items, size_t nitems)
 	return 0;
 }
 
+/* Add addresses to chat's fallback: a chat on several rows gets them all. 0 or -ENOMEM. */
+static int
+add_fallback(struct entry *e, const char *chat, char **addr, size_t n)
+{
+	struct chat_fallback *v;
+
+	for (size_t k = 0; k < e->nfallback; k++)
+		if (strcmp(e->fallback[k].chat, chat) == 0)
+			return append(&e->fallback[k].addr, &e->fallback[k].naddr, addr, n);
+	if ((v = reallocarray(e->fallback, e->nfallback + 1, sizeof *v)) == NULL)
+		return -ENOMEM;
+	e->fallback = v;
+	memset(&v[e->nfallback], 0, sizeof v[e->nfallback]);
+	if ((v[e->nfallback].chat = strdup(chat)) == NULL)
+		return -ENOMEM;
+	e->nfallback++;
+	return append(&v[e->nfallback - 1].addr, &v[e->nfallback - 1].naddr, addr, n);
+}
+
 static const char *
 field(const struct parse *ps, const struct csv_row *row, int which)
 {
@@ -118,15 +146,15 @@ static int
 on_row(void *arg, const struct csv_row *row, char **cause)
 {
 	struct parse *ps = arg;
-	static const char *const names[] = { "store", "email", "whatsapp" };
-	char **emails = NULL, *chat = NULL, *store = NULL;
-	size_t ne = 0, nc;
+	static const char *const names[] = { "store", "email", "whatsapp", "whatsapp_fallback" };
+	char **emails = NULL, **fb = NULL, *chat = NULL, *store = NULL;
+	size_t ne = 0, nf = 0, nc;
 	struct entry *e;
 	int r = 0;
 
 	if (!ps->header) {
 		ps->header = true;
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			ps->col[k] = -1;
 			for (size_t f = 0; f < row->nfields; f++) {
 				char *name = strdup(row->fields[f]);
@@ -149,7 +177,7 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 	}
 	if ((store = strdup(field(ps, row, 0))) == NULL ||
 	    (emails = util_split(field(ps, row, 1), ';', &ne)) == NULL ||
-	    (chat = strdup(field(ps, row, 2))) == NULL) {
+	    (chat = strdup(field(ps, row, 2))) == NULL || (fb = util_split(field(ps, row, 3), ';', &nf)) == NULL) {
 		r = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -169,15 +197,31 @@ on_row(void *arg, const struct csv_row *row, char **cause)
 			goto out;
 		}
 	}
+	for (size_t k = 0; k < nf; k++) {
+		char *why = NULL;
+
+		if (addr_check(fb[k], &why) < 0) {
+			problem(ps, row->line, util_printf("whatsapp_fallback: %s; row left out", why ? why :
+			    "not an address"));
+			free(why);
+			goto out;
+		}
+	}
+	if (nf > 0 && nc == 0) {
+		problem(ps, row->line, util_printf("whatsapp_fallback without a whatsapp chat on the row; row left "
+		    "out"));
+		goto out;
+	}
 	if (ne == 0 && nc == 0) {
 		problem(ps, row->line, util_printf("store \"%s\" has neither an email nor a whatsapp; "
 		    "row left out", store));
 		goto out;
 	}
 	if ((e = entry_for(ps, store)) == NULL || append(&e->email, &e->nemail, emails, ne) < 0 ||
-	    append(&e->whatsapp, &e->nwhatsapp, &chat, nc) < 0)
+	    append(&e->whatsapp, &e->nwhatsapp, &chat, nc) < 0 || (nf > 0 && add_fallback(e, chat, fb, nf) < 0))
 		r = util_fail(cause, -ENOMEM, "out of memory");
 out:
+	util_strv_free(fb);
 	util_strv_free(emails);
 	free(chat);
 	free(store);
@@ -291,6 +335,11 @@ recipients_free(struct recipients *r)
 		free(r->v[k].store);
 		util_strv_free(r->v[k].email);
 		util_strv_free(r->v[k].whatsapp);
+		for (size_t f = 0; f < r->v[k].nfallback; f++) {
+			free(r->v[k].fallback[f].chat);
+			util_strv_free(r->v[k].fallback[f].addr);
+		}
+		free(r->v[k].fallback);
 	}
 	free(r->v);
 	free(r);
@@ -327,4 +376,18 @@ recipients_whatsapp(const struct recipients *r, const char *store, size_t *n)
 
 	*n = e ? e->nwhatsapp : 0;
 	return e && e->nwhatsapp ? e->whatsapp : NULL;
+}
+
+char *const *
+recipients_whatsapp_fallback(const struct recipients *r, const char *store, const char *chat, size_t *n)
+{
+	const struct entry *e = find(r, store);
+
+	*n = 0;
+	for (size_t k = 0; e != NULL && k < e->nfallback; k++)
+		if (strcmp(e->fallback[k].chat, chat) == 0 && e->fallback[k].naddr > 0) {
+			*n = e->fallback[k].naddr;
+			return e->fallback[k].addr;
+		}
+	return NULL;
 }

@@ -1,7 +1,9 @@
 /*
  * recipients: who receives which reports (INTERFACES.md "Recipients file").
  * A CSV file with the header "store,email,whatsapp" (columns by name, in any
- * order); email may hold several addresses separated by ";"; the store "*"
+ * order; an optional fourth, whatsapp_fallback, holds the addresses that get
+ * the report by e-mail when the row's chat cannot get it on WhatsApp);
+ * email may hold several addresses separated by ";"; the store "*"
  * stands for the company-wide reports. Rows that do not parse are reported
  * with their line number and left out; the rest load. A store may have
  * several rows: their addresses add up.
@@ -35,5 +37,12 @@ const char *recipients_store(const struct recipients *r, size_t i);
 char *const *recipients_email(const struct recipients *r, const char *store, size_t *n);
 /* The WhatsApp chats of store, NULL-terminated; NULL when none. */
 char *const *recipients_whatsapp(const struct recipients *r, const char *store, size_t *n);
+
+/*
+ * The whatsapp_fallback addresses of store's chat, NULL-terminated; NULL when
+ * its rows name none ([whatsapp] fallback_email applies then).
+ */
+char *const *recipients_whatsapp_fallback(const struct recipients *r, const char *store, const char *chat,
+    size_t *n);
 
 #endif

@@ -35,6 +35,16 @@
 
 /* ---- paths, state, lock --------------------------------------------------- */
 
+/* Say msg (ours to free; NULL: out of memory, said nothing). */
+static void
+say(whatsapp_progress_fn progress, void *arg, int priority, char *msg)
+{
+	if (progress != NULL && msg != NULL)
+		progress(arg, priority, msg);
+	free(msg);
+}
+
+
 char *
 whatsapp_path(const struct config *cfg, const char *name)
 {
@@ -76,6 +86,65 @@ state_write(const struct config *cfg, bool logged_in, const char *qr)
 	}
 	json_decref(o);
 	free(path);
+	/* Logged in: the lost-login incident is over; the next one alerts again. */
+	if (logged_in && (path = whatsapp_path(cfg, "alerted")) != NULL) {
+		unlink(path);
+		free(path);
+	}
+}
+
+/*
+ * Tell the operator, once per incident, that the profile needs a login: an
+ * e-mail to [whatsapp] fallback_email. {state_dir}/whatsapp/alerted marks the
+ * incident as told; a login or a send that works removes it (state_write).
+ */
+static void
+login_alert(const struct config *cfg, whatsapp_progress_fn progress, void *arg)
+{
+	char *path = whatsapp_path(cfg, "alerted"), *subject = NULL, *text = NULL, *key = NULL, *why = NULL;
+	char host[256] = "", stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (path == NULL)
+		return;
+	if (access(path, F_OK) == 0)
+		goto out;               /* told already, this incident */
+	if (cfg->whatsapp.fallback_email.n == 0) {
+		if (progress != NULL)
+			progress(arg, LOG_WARNING, "nobody is e-mailed about the lost login: [whatsapp] fallback_email "
+			    "is empty");
+		goto out;
+	}
+	gethostname(host, sizeof host - 1);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M UTC", &tm);
+	subject = util_printf("salesd: WhatsApp needs a login on %s", host);
+	text = util_printf("Since %s, WhatsApp Web shows its QR code instead of the app on %s: the linked "
+	    "device was logged out. No report goes to WhatsApp until someone logs it in again:\n\n"
+	    "    salesd whatsapp-login\n\nthen scans the QR code with the phone (WhatsApp > Settings > Linked "
+	    "devices > Link a device). Meanwhile the reports go by e-mail to the chats' fallback addresses.\n"
+	    "`salesd status` shows the state. This is the only message about this incident.\n", stamp, host);
+	key = util_printf("whatsapp-login-alert/%s/%lld", host, (long long)now);
+	if (subject == NULL || text == NULL || key == NULL)
+		goto out;
+	if (email_notice(cfg, cfg->whatsapp.fallback_email.v, cfg->whatsapp.fallback_email.n, key, subject, text,
+	    &why) < 0)
+		say(progress, arg, LOG_ERR, util_printf("the lost-login alert could not be e-mailed (the next attempt "
+		    "tries again): %s", why ? why : "?"));
+	else {
+		/* Written after the send: a failed alert is tried again by the next run, never skipped. */
+		util_write_atomic(path, stamp, strlen(stamp), 0600, NULL);
+		say(progress, arg, LOG_NOTICE, util_printf("the lost login was e-mailed to [whatsapp] fallback_email "
+		    "(%zu address%s)", cfg->whatsapp.fallback_email.n, cfg->whatsapp.fallback_email.n == 1 ? "" :
+		    "es"));
+	}
+out:
+	free(path);
+	free(subject);
+	free(text);
+	free(key);
+	free(why);
 }
 
 char *
@@ -394,6 +463,7 @@ struct send {
 	struct delivery_key k;  /* with the version to send: a correction's is above 1 */
 	char *keystr;
 	char *caption;          /* a correction's caption; NULL: the report's */
+	char *reason;           /* failed on the page: why (for the fallback e-mail), or NULL */
 	enum send_state state;
 };
 
@@ -418,14 +488,6 @@ struct batch_ctx {
 	const char *figures;    /* the stores' sales every send carries, for the ledger (JSON) */
 	char *error;            /* the first batch-level failure or database error */
 };
-
-static void
-say(whatsapp_progress_fn progress, void *arg, int priority, char *msg)
-{
-	if (progress != NULL && msg != NULL)
-		progress(arg, priority, msg);
-	free(msg);
-}
 
 /* The one place a send changes state; said at debug priority as "chat: old -> new (why)". */
 static void
@@ -560,6 +622,8 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 			break;
 		begun = s->state == SEND_GO;
 		send_enter(b, s, SEND_FAILED, reason);
+		free(s->reason);
+		s->reason = util_strdup(reason);
 		b->res->failed++;
 		/* Recorded as failed (nothing went out), so `salesd status` shows it and the next run sends it. */
 		if ((begun ? delivery_finish(&b->ledger, &s->k, DELIVERY_STATE_FAILED, reason, &cause) :
@@ -606,6 +670,103 @@ batch_event(void *arg, const struct waproto_event *ev, const char *bad, char **r
 	return 0;
 }
 
+/* ---- the fallback to e-mail ------------------------------------------------------ */
+
+/*
+ * Send rep by e-mail in place of the WhatsApp message of wk (a chat's
+ * delivery), to the chat's whatsapp_fallback addresses or else [whatsapp]
+ * fallback_email (docs/whatsapp.md "Fallback to e-mail"). unsure: the
+ * message may have gone. record: the chat was not tried, so it gets a
+ * "failed" WhatsApp row if it had none, for the e-mail to point at and for a
+ * WhatsApp run after the login to send (a chat that failed on the page has
+ * its row, with the page's reason, already). 0, or the e-mail's failure
+ * with *cause.
+ */
+static int
+fallback_chat(struct batch_ctx *b, const struct recipients *rcp, const struct manifest *rep,
+    const struct delivery_key *wk, bool unsure, bool record, const char *why, char **cause)
+{
+	struct email_fallback fb = { wk->recipient, NULL, 0, unsure, why };
+	char *reason = NULL, *ignored = NULL;
+	size_t sent = 0;
+	int e;
+
+	if ((fb.to = recipients_whatsapp_fallback(rcp, wk->store, wk->recipient, &fb.nto)) == NULL) {
+		fb.to = b->cfg->whatsapp.fallback_email.v;
+		fb.nto = b->cfg->whatsapp.fallback_email.n;
+	}
+	if (fb.nto == 0) {
+		say(b->progress, b->arg, LOG_INFO, util_printf("\"%s\": %s, and it has no fallback address "
+		    "(recipients file whatsapp_fallback, [whatsapp] fallback_email): no e-mail goes instead",
+		    wk->recipient, why));
+		return 0;
+	}
+	if (record && ((reason = util_printf("not sent: %s; e-mailed instead", why)) == NULL ||
+	    delivery_fail(&b->ledger, wk, reason, &ignored) < 0))
+		free(ignored);  /* the e-mail still goes; it only lacks its link */
+	free(reason);
+	e = email_fallback(b->cfg, b->c, rep, wk->store, &fb, b->progress, b->arg, &sent, cause);
+	b->res->fallbacks += sent;
+	return e;
+}
+
+/*
+ * The end of a task: the chats WhatsApp did not reach get their e-mail when
+ * the task gives up (deadline, login, the last attempt failed: giving_up),
+ * and a send that ended unknown gets it whatever happens. Returns the first
+ * fallback failure (0: none) with *cause.
+ */
+static int
+fallback_all(struct batch_ctx *b, const struct recipients *rcp, const struct manifest *rep,
+    const struct delivery_key *owed, size_t nowed, const struct delivery_key *unsure, size_t nunsure,
+    const char *why, char **cause)
+{
+	int e = 0, r;
+	char *one = NULL;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct send *s = &b->sends[i];
+
+		/* Corrections have no fallback of their own: the original's e-mail carried the report. */
+		if (s->k.version > 1)
+			continue;
+		if (s->state == SEND_UNSURE)
+			r = fallback_chat(b, rcp, rep, &s->k, true, false, "Send was pressed, then the browser failed",
+			    &one);
+		else if (why != NULL && s->state == SEND_FAILED && s->reason != NULL) {
+			/* The page's reason tells the reader more than the batch's. */
+			char *own = util_printf("%s; no retry is left", s->reason);
+
+			r = fallback_chat(b, rcp, rep, &s->k, false, false, own ? own : why, &one);
+			free(own);
+		} else if (why != NULL && (s->state == SEND_WAITING || s->state == SEND_FAILED))
+			r = fallback_chat(b, rcp, rep, &s->k, false, s->state == SEND_WAITING, why, &one);
+		else
+			continue;
+		if (r < 0 && e == 0) {
+			e = r;
+			*cause = one;
+		} else
+			free(one);
+		one = NULL;
+	}
+	for (size_t i = 0; i < nowed + nunsure; i++) {
+		bool u = i >= nowed;
+
+		if ((!u && why == NULL) || (u ? unsure[i - nowed].version : owed[i].version) > 1)
+			continue;
+		r = fallback_chat(b, rcp, rep, u ? &unsure[i - nowed] : &owed[i], u, !u, u ? "an earlier batch "
+		    "stopped after pressing Send" : why, &one);
+		if (r < 0 && e == 0) {
+			e = r;
+			*cause = one;
+		} else
+			free(one);
+		one = NULL;
+	}
+	return e;
+}
+
 /*
  * The file the chat receives, named for people: "daily-report-2026-11-24-company.pdf",
  * a copy of the rendered PDF checked once more against its manifest as it is
@@ -639,7 +800,8 @@ outbox_copy(const struct config *cfg, const struct manifest *m, const char *name
 
 int
 whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
-    whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause)
+    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res,
+    char **cause)
 {
 	bool company = store == NULL || strcmp(store, RECIPIENTS_COMPANY) == 0;
 	const char *key_store = company ? RECIPIENTS_COMPANY : store;
@@ -655,7 +817,11 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	const char *killed = NULL;
 	long long today = 0, cap = cfg->whatsapp.daily_cap;
 	int lock = -1, status = 0, e;
-	size_t n;
+	size_t n, nowed = 0, nunsure = 0;
+	/* Chats left for another day by the cap, and chats an earlier batch left unknown. */
+	struct delivery_key *owed = NULL, *unsure = NULL;
+	bool late = g != NULL && g->deadline > 0 && g->now >= g->deadline;
+	char *why_fallback = NULL, *fcause = NULL;
 
 	memset(res, 0, sizeof *res);
 	if ((e = recipients_load(rfile, &rcp, &problems, cause)) < 0)
@@ -686,11 +852,14 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	}
 	b.figures = figures;
 	util_utf8_snprintf(name, sizeof name, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
-	if ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, rep, name, &file, cause)) < 0)
+	/* Past the deadline the browser is not even started: the chats due get the e-mail instead. */
+	if (!late && ((e = lock_profile(cfg, &lock, cause)) < 0 || (e = outbox_copy(cfg, rep, name, &file,
+	    cause)) < 0))
 		goto out;
 
 	/* Which chats still need it, and how many the account may send today. */
-	if ((b.sends = calloc(n, sizeof *b.sends)) == NULL) {
+	if ((b.sends = calloc(n, sizeof *b.sends)) == NULL || (owed = calloc(n, sizeof *owed)) == NULL ||
+	    (unsure = calloc(n, sizeof *unsure)) == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -731,12 +900,15 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		if (d != DELIVERY_SEND) {
 			correction_plan_done(&plan);
 			res->before++;
+			if (d == DELIVERY_UNKNOWN)
+				unsure[nunsure++] = k;
 			say(progress, arg, d == DELIVERY_UNKNOWN ? LOG_WARNING : LOG_INFO, util_printf("\"%s\": %s", chats[i],
 			    d == DELIVERY_UNKNOWN ? "an earlier batch stopped after pressing Send, so it may have gone; "
 			    "not sent again (--force sends it)" : "sent before"));
 			continue;
 		}
-		if (today + (long long)b.n >= cap) {
+		if (!late && today + (long long)b.n >= cap) {
+			owed[nowed++] = k;
 			res->capped++;
 			correction_plan_done(&plan);
 			continue;
@@ -760,6 +932,14 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 		say(progress, arg, LOG_WARNING, util_printf("the daily cap of %lld WhatsApp messages ([whatsapp] daily_cap) "
 		    "is reached (%lld sent today); %zu chat%s wait for tomorrow", cap, today + (long long)b.n, res->capped,
 		    res->capped == 1 ? "" : "s"));
+	if (late) {
+		res->late = true;
+		say(progress, arg, LOG_WARNING, util_printf("the [whatsapp] deadline %s for the %s report %s has "
+		    "passed: the browser is not started, and %zu chat%s get%s the report by e-mail instead",
+		    cfg->whatsapp.deadline, rep->report, rep->period, b.n, b.n == 1 ? "" : "s", b.n == 1 ? "s" : ""));
+		e = 0;
+		goto out;
+	}
 	if (b.n == 0) {
 		e = res->capped ? util_fail(cause, -EAGAIN, "daily cap reached; %zu chat%s still to send", res->capped,
 		    res->capped == 1 ? "" : "s") : 0;
@@ -831,11 +1011,43 @@ whatsapp_task(const struct config *cfg, const struct period *p, const char *stor
 	else
 		e = 0;
 out:
+	/*
+	 * Giving up on WhatsApp (docs/whatsapp.md "Fallback to e-mail"): the
+	 * deadline passed, a person must log in, or no retry follows this
+	 * failure. Whatever else, a send that ended unknown gets its e-mail.
+	 */
+	if (rep != NULL && b.c != NULL && b.sends != NULL) {
+		why_fallback = late ? util_printf("the [whatsapp] deadline %s passed before it could be sent",
+		    cfg->whatsapp.deadline) : res->needs_login ? util_printf("WhatsApp needs a login on the server") :
+		    e < 0 && g != NULL && g->last ? util_printf("WhatsApp failed and no retry is left: %s",
+		    *cause ? *cause : strerror(-e)) : NULL;
+		if ((late || res->needs_login || (e < 0 && g != NULL && g->last)) && why_fallback == NULL)
+			say(progress, arg, LOG_ERR, util_strdup("out of memory: no fallback e-mail"));
+		else if (fallback_all(&b, rcp, rep, owed, nowed, unsure, nunsure, why_fallback, &fcause) < 0) {
+			say(progress, arg, LOG_ERR, util_printf("fallback e-mail: %s", fcause ? fcause : "failed"));
+			/* Past the deadline the fallback is the task: a failed e-mail is its failure, and a retry's. */
+			if (e == 0) {
+				e = -EAGAIN;
+				*cause = fcause;
+				fcause = NULL;
+			}
+		}
+		if (res->fallbacks)
+			say(progress, arg, LOG_NOTICE, util_printf("%zu e-mail%s sent in place of WhatsApp",
+			    res->fallbacks, res->fallbacks == 1 ? "" : "s"));
+	}
+	if (res->needs_login)
+		login_alert(cfg, progress, arg);
+	free(why_fallback);
+	free(fcause);
+	free(owed);
+	free(unsure);
 	if (lock >= 0)
 		close(lock);
 	for (size_t i = 0; b.sends != NULL && i < b.n; i++) {
 		free(b.sends[i].keystr);
 		free(b.sends[i].caption);
+		free(b.sends[i].reason);
 	}
 	free(b.sends);
 	free(b.error);

@@ -9,6 +9,11 @@
  * re-sends only what is missing. A send that takes too long, or the whole
  * batch, kills the child's process group: browser, driver and all.
  *
+ * When it gives up on a chat (a login needed, the last attempt failed, the
+ * [whatsapp] deadline passed) or a send ended unknown, the report goes to the
+ * chat's fallback addresses by e-mail instead (email_fallback), and a lost
+ * login is e-mailed to the operator once per incident.
+ *
  * whatsapp_login() runs the same child to log the profile in (QR code).
  * The child's protocol and exit codes: docs/whatsapp.md.
  *
@@ -19,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/config.h"
 #include "base/period.h"
@@ -39,7 +45,20 @@ struct whatsapp_result {
 	size_t before;          /* sent before, or unknown: not sent again */
 	size_t failed;          /* failed now */
 	size_t capped;          /* left for another day by the daily cap */
+	size_t fallbacks;       /* e-mails sent now in place of WhatsApp messages */
 	bool needs_login;
+	bool late;              /* the [whatsapp] deadline had passed: the browser was not started */
+};
+
+/*
+ * When a task gives up on WhatsApp and sends the report by e-mail instead
+ * (docs/whatsapp.md "Fallback to e-mail"): the caller knows the attempt and
+ * the business time zone.
+ */
+struct whatsapp_giveup {
+	bool last;              /* no retry follows a failure of this attempt */
+	int64_t deadline;       /* [whatsapp] deadline for this period (Unix seconds); 0: none */
+	int64_t now;            /* the time the task runs at (Unix seconds) */
 };
 
 /* Progress for the log; priority is a syslog level (LOG_ERR for "needs login"). */
@@ -53,9 +72,18 @@ typedef void (*whatsapp_progress_fn)(void *arg, int priority, const char *messag
  * a send failed on the page (chat not found, upload refused); -EINVAL for a
  * configuration problem; -ENOENT when the report's PDF is missing. how:
  * DELIVERY_* bits (deliver/delivery.h).
+ *
+ * Past g->deadline the browser is not started: each chat still due gets the
+ * e-mail fallback, and 0 unless a fallback failed. On a login needed, or a
+ * failure of the last attempt (g->last), the chats not sent get the fallback
+ * and the error is returned as it is. A send that ended unknown gets it
+ * always, worded "in case it did not arrive". The first "needs login" of an
+ * incident e-mails [whatsapp] fallback_email (once, until a send or a login
+ * succeeds).
  */
 int whatsapp_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
-    whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res, char **cause);
+    const struct whatsapp_giveup *g, whatsapp_progress_fn progress, void *arg, struct whatsapp_result *res,
+    char **cause);
 
 /*
  * Open WhatsApp Web with the profile; when it asks for a login, save the QR

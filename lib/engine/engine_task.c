@@ -127,6 +127,9 @@ engine_spawn(struct engine *e, struct inst *i)
 	/* Run again for a restated day: a delivery job sends corrections, and nothing new. */
 	if (i->again)
 		argv[n++] = "--again";
+	/* No retry follows a failure of this one: a WhatsApp task falls back to e-mail (docs/whatsapp.md). */
+	if ((unsigned)i->claim.round_attempt > j->retries)
+		argv[n++] = "--last-attempt";
 	argv[n] = NULL;
 	spec.file = e->opts.exe;
 	spec.argv = (char *const *)(uintptr_t)argv;
