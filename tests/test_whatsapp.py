@@ -641,7 +641,9 @@ class WhatsAppTest(unittest.TestCase):
         conf = self.config("slower", chats=("Management",), load_timeout="2s")
         self.web.fault(slow=6)
         r = self.send(conf, expect=75)
-        self.assertIn("load", r.stderr)
+        # Said by salesd's load time-out, or, on a loaded machine, by chromedriver's own navigation time-out
+        # ("Timed out receiving message from renderer"): either way a passing failure, nothing uploaded.
+        self.assertRegex(r.stderr, r"load|Timed out receiving message from renderer")
         self.assertEqual(len(self.uploads()), 1)
 
     def test_page_hangs(self):
