@@ -452,6 +452,61 @@ out:
 	return e;
 }
 
+/* A rendered report as an e-mail carries it: its attachments, subject and opening words. */
+struct report_mail {
+	char *pdfpath, *xlsxpath;
+	char pdfname[256], xlsxname[256];
+	struct mime_attachment att[2];
+	size_t natt;
+	char *subject, *intro;          /* [smtp] subject and body, their placeholders filled from the manifest */
+};
+
+/*
+ * The parts of the mail of rendered report rep, from its manifest only (the
+ * figures are the attached PDF's). Empty rm with report_mail_done, also
+ * after a failure.
+ */
+static int
+report_mail_open(const struct config *cfg, const struct manifest *rep, struct report_mail *rm, char **cause)
+{
+	const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
+	const char *values[UTIL_NELEM(names)];
+	char *why;
+	int e;
+
+	memset(rm, 0, sizeof *rm);
+	if ((rm->pdfpath = manifest_path_of(rep, &rep->pdf)) == NULL ||
+	    (rm->xlsxpath = manifest_path_of(rep, &rep->xlsx)) == NULL)
+		return util_fail(cause, -ENOMEM, "out of memory");
+	util_utf8_snprintf(rm->pdfname, sizeof rm->pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period,
+	    rep->scope);
+	util_utf8_snprintf(rm->xlsxname, sizeof rm->xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period,
+	    rep->scope);
+	rm->att[rm->natt++] = (struct mime_attachment){ rm->pdfpath, rm->pdfname, "application/pdf" };
+	if (cfg->smtp.attach_xlsx)
+		rm->att[rm->natt++] = (struct mime_attachment){ rm->xlsxpath, rm->xlsxname,
+		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+	for (size_t k = 0; k < UTIL_NELEM(names); k++)
+		values[k] = figure(rep, names[k]);
+	if ((e = email_expand(cfg->smtp.subject, names, values, UTIL_NELEM(names), &rm->subject, cause)) < 0 ||
+	    (e = email_expand(cfg->smtp.body, names, values, UTIL_NELEM(names), &rm->intro, cause)) < 0) {
+		why = util_printf("[smtp] %s: %s", rm->subject == NULL ? "subject" : "body", *cause);
+		free(*cause);
+		*cause = why;
+	}
+	return e;
+}
+
+static void
+report_mail_done(struct report_mail *rm)
+{
+	free(rm->pdfpath);
+	free(rm->xlsxpath);
+	free(rm->subject);
+	free(rm->intro);
+	memset(rm, 0, sizeof *rm);
+}
+
 int
 email_task(const struct config *cfg, const struct period *p, const char *store, unsigned how,
     email_progress_fn progress, void *arg, struct email_result *res, char **cause)
@@ -466,12 +521,11 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	PGconn *c = NULL;
 	struct observer obs = { progress, arg };
 	struct delivery_ledger ledger = { NULL, on_change, &obs };
-	char **problems = NULL, **everyone = NULL, *subject = NULL, *intro = NULL, *text = NULL, *html = NULL;
-	char *figures = NULL;
-	char *pdfpath = NULL, *xlsxpath = NULL, pdfname[256], xlsxname[256], fname[256], faddr[256];
+	char **problems = NULL, **everyone = NULL, *text = NULL, *html = NULL;
+	char *figures = NULL, fname[256], faddr[256];
 	char *const *to, *const *cc, *const *bcc;
-	size_t nto, ncc, nbcc, n, natt = 0;
-	struct mime_attachment att[2];
+	struct report_mail rm = { 0 };
+	size_t nto, ncc, nbcc, n;
 	int e;
 
 	memset(res, 0, sizeof *res);
@@ -514,35 +568,9 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 	 */
 	if ((e = manifest_open(c, cfg, p, company ? NULL : store, &rep, cause)) < 0)
 		goto out;
-	if ((pdfpath = manifest_path_of(rep, &rep->pdf)) == NULL ||
-	    (xlsxpath = manifest_path_of(rep, &rep->xlsx)) == NULL) {
-		e = util_fail(cause, -ENOMEM, "out of memory");
+	if ((e = report_mail_open(cfg, rep, &rm, cause)) < 0)
 		goto out;
-	}
-	util_utf8_snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
-	util_utf8_snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period, rep->scope);
-	att[natt++] = (struct mime_attachment){ pdfpath, pdfname, "application/pdf" };
-	if (cfg->smtp.attach_xlsx)
-		att[natt++] = (struct mime_attachment){ xlsxpath, xlsxname,
-		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-	{
-		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
-		const char *values[UTIL_NELEM(names)];
-
-		for (size_t k = 0; k < UTIL_NELEM(names); k++)
-			values[k] = figure(rep, names[k]);
-
-		if ((e = email_expand(cfg->smtp.subject, names, values, UTIL_NELEM(names),
-		    &subject, cause)) < 0 || (e = email_expand(cfg->smtp.body, names, values,
-		    UTIL_NELEM(names), &intro, cause)) < 0) {
-			char *why = util_printf("[smtp] %s: %s", subject == NULL ? "subject" : "body", *cause);
-
-			free(*cause);
-			*cause = why;
-			goto out;
-		}
-	}
-	if ((e = bodies(intro, rep, NULL, &text, &html, cause)) < 0)
+	if ((e = bodies(rm.intro, rep, NULL, &text, &html, cause)) < 0)
 		goto out;
 	/* What each delivery carries, for the ledger: the next run compares the report with it. */
 	if (manifest_stores_json(&rep->stores, &figures) < 0) {
@@ -559,13 +587,13 @@ email_task(const struct config *cfg, const struct period *p, const char *store, 
 				(unsigned long)cfg->smtp.connect_timeout_ms,
 				(unsigned long)cfg->smtp.timeout_ms,
 			},
-			.cfg = cfg, .rep = rep, .subject = subject, .intro = intro, .text = text, .html = html,
+			.cfg = cfg, .rep = rep, .subject = rm.subject, .intro = rm.intro, .text = text, .html = html,
 			.figures = figures,
 			.report = rep->report, .period = rep->period, .store = key_store, .ledger = &ledger,
 			.faddr = faddr, .force = force, .progress = progress, .arg = arg,
 			.corrections_only = (how & DELIVERY_CORRECTIONS_ONLY) != 0,
-			.mm = { .from = from_a, .subject = subject, .text = text, .html = html, .att = att,
-			    .natt = natt, .date = time(NULL) },
+			.mm = { .from = from_a, .subject = rm.subject, .text = text, .html = html, .att = rm.att,
+			    .natt = rm.natt, .date = time(NULL) },
 		};
 
 		if ((e = addresses(&m, to, nto, cc, ncc, cause)) < 0)
@@ -601,13 +629,10 @@ out:
 	if (c != NULL)
 		PQfinish(c);
 	manifest_free(rep);
-	free(pdfpath);
-	free(xlsxpath);
+	report_mail_done(&rm);
 	recipients_free(rcp);
 	util_strv_free(problems);
 	free(everyone);
-	free(subject);
-	free(intro);
 	free(text);
 	free(html);
 	free(figures);
@@ -708,48 +733,31 @@ email_fallback(const struct config *cfg, PGconn *c, const struct manifest *rep, 
 	struct observer obs = { progress, arg };
 	struct delivery_ledger ledger = { c, on_change, &obs };
 	struct mail_server srv;
-	struct mime_attachment att[2];
-	char fname[256], faddr[256], pdfname[256], xlsxname[256];
-	char *pdfpath = NULL, *xlsxpath = NULL, *subject = NULL, *intro = NULL, *words = NULL, *text = NULL;
-	char *html = NULL, *figures = NULL, *fsubject = NULL;
-	size_t natt = 0;
+	struct report_mail rm = { 0 };
+	char fname[256], faddr[256], *words = NULL, *text = NULL, *html = NULL, *figures = NULL;
+	char *fsubject = NULL;
 	int e;
 
 	*sent = 0;
 	if ((e = server_of(cfg, &srv, fname, sizeof fname, faddr, sizeof faddr, cause)) < 0)
 		return e;
-	if ((pdfpath = manifest_path_of(rep, &rep->pdf)) == NULL || (xlsxpath = manifest_path_of(rep,
-	    &rep->xlsx)) == NULL || manifest_stores_json(&rep->stores, &figures) < 0) {
+	if (manifest_stores_json(&rep->stores, &figures) < 0) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
 	}
 	/* The same attachments, words and figures as the report's own e-mail. */
-	util_utf8_snprintf(pdfname, sizeof pdfname, "%s-report-%s-%s.pdf", rep->report, rep->period, rep->scope);
-	util_utf8_snprintf(xlsxname, sizeof xlsxname, "%s-report-%s-%s.xlsx", rep->report, rep->period, rep->scope);
-	att[natt++] = (struct mime_attachment){ pdfpath, pdfname, "application/pdf" };
-	if (cfg->smtp.attach_xlsx)
-		att[natt++] = (struct mime_attachment){ xlsxpath, xlsxname,
-		    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-	{
-		const char *names[] = { "company", "store", "report", "period", "sales", "growth", "profit", "margin" };
-		const char *values[UTIL_NELEM(names)];
-
-		for (size_t k = 0; k < UTIL_NELEM(names); k++)
-			values[k] = figure(rep, names[k]);
-		if ((e = email_expand(cfg->smtp.subject, names, values, UTIL_NELEM(names), &subject, cause)) < 0 ||
-		    (e = email_expand(cfg->smtp.body, names, values, UTIL_NELEM(names), &intro, cause)) < 0)
-			goto out;
-	}
+	if ((e = report_mail_open(cfg, rep, &rm, cause)) < 0)
+		goto out;
 	/*
 	 * Why this came by e-mail, before anything else. A WhatsApp message that
 	 * may have gone says so: the reader may have it twice.
 	 */
-	fsubject = fb->unsure ? util_printf("In case the WhatsApp message did not arrive: %s", subject) :
-	    util_printf("Instead of WhatsApp: %s", subject);
+	fsubject = fb->unsure ? util_printf("In case the WhatsApp message did not arrive: %s", rm.subject) :
+	    util_printf("Instead of WhatsApp: %s", rm.subject);
 	words = fb->unsure ? util_printf("This report was sent to the WhatsApp chat \"%s\", but whether it arrived "
 	    "is unknown (%s). It comes by e-mail too, in case the WhatsApp message did not arrive.\n\n%s", fb->chat,
-	    fb->why, intro) : util_printf("This report was meant for the WhatsApp chat \"%s\", which it could not "
-	    "reach (%s), so it comes by e-mail instead.\n\n%s", fb->chat, fb->why, intro);
+	    fb->why, rm.intro) : util_printf("This report was meant for the WhatsApp chat \"%s\", which it could not "
+	    "reach (%s), so it comes by e-mail instead.\n\n%s", fb->chat, fb->why, rm.intro);
 	if (fsubject == NULL || words == NULL) {
 		e = util_fail(cause, -ENOMEM, "out of memory");
 		goto out;
@@ -759,15 +767,12 @@ email_fallback(const struct config *cfg, PGconn *c, const struct manifest *rep, 
 	/* Each address its own transaction and its own ledger row, keyed by the chat as well. */
 	for (size_t k = 0; k < fb->nto && e == 0; k++) {
 		struct mime_message mm = { .from = { fname[0] ? fname : NULL, faddr }, .subject = fsubject,
-		    .text = text, .html = html, .att = att, .natt = natt, .date = time(NULL) };
+		    .text = text, .html = html, .att = rm.att, .natt = rm.natt, .date = time(NULL) };
 
 		e = fallback_one(&srv, &ledger, &mm, rep, store, fb, fb->to[k], figures, progress, arg, sent, cause);
 	}
 out:
-	free(pdfpath);
-	free(xlsxpath);
-	free(subject);
-	free(intro);
+	report_mail_done(&rm);
 	free(words);
 	free(text);
 	free(html);
