@@ -186,7 +186,7 @@ class Browser:
     def find(self, selector, using="css selector"):
         return [e[ELEMENT] for e in self.s("POST", "/elements", {"using": using, "value": selector})]
 
-    def wait(self, selector, using="css selector", timeout=10):
+    def wait(self, selector, using="css selector", timeout=30):
         """The first element that selector finds, once there is one."""
         deadline = time.monotonic() + timeout
         while True:
@@ -197,7 +197,7 @@ class Browser:
                 raise AssertionError(f"nothing matches {selector} after {timeout} s")
             time.sleep(0.1)
 
-    def wait_gone(self, selector, timeout=10):
+    def wait_gone(self, selector, timeout=30):
         deadline = time.monotonic() + timeout
         while self.find(selector):
             if time.monotonic() > deadline:
