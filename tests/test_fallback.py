@@ -158,7 +158,7 @@ class FallbackTest(unittest.TestCase):
 
     def tearDown(self):
         keep = tuple(s.proc.pid for s in (self.web, self.smtp))
-        self.assertEqual(leftovers(self.root, keep=keep), [], "processes outlived the run")
+        self.assertEqual(leftovers(self.root, keep=keep, settle=10), [], "processes outlived the run")
 
     def run_salesd(self, conf, *args, expect=0):
         r = subprocess.run([SALESD, "--config", conf] + list(args), capture_output=True, text=True, timeout=600,
